@@ -1,0 +1,34 @@
+#pragma once
+// Progress and diagnostics go to stderr; stdout carries only results.
+
+#include <fmt/format.h>
+
+#include <string>
+
+namespace partplan::log {
+
+enum class Level { kQuiet = 0, kInfo = 1, kDebug = 2 };
+
+/// Process-wide verbosity, set once by the CLI (-q / -v).
+void set_level(Level level);
+Level level();
+
+/// Write one line to stderr when the current level is at least `at`.
+void write(Level at, const std::string& line);
+
+template <typename... Args>
+void info(fmt::format_string<Args...> f, Args&&... args) {
+  if (level() >= Level::kInfo) write(Level::kInfo, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void debug(fmt::format_string<Args...> f, Args&&... args) {
+  if (level() >= Level::kDebug) write(Level::kDebug, fmt::format(f, std::forward<Args>(args)...));
+}
+/// Warnings are shown unless -q.
+template <typename... Args>
+void warn(fmt::format_string<Args...> f, Args&&... args) {
+  if (level() >= Level::kInfo)
+    write(Level::kInfo, "warning: " + fmt::format(f, std::forward<Args>(args)...));
+}
+
+}  // namespace partplan::log

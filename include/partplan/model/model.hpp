@@ -1,0 +1,85 @@
+#pragma once
+// Load a TorchScript model, freeze and inline it, and find its cut points.
+// This header is torch-free; the JIT internals live in src/model and src/partition.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "partplan/common/shape.hpp"
+
+namespace partplan::model {
+
+/// A position in the frozen, inlined forward graph where exactly one tensor is live.
+struct CutPoint {
+  int id = 0;                   ///< 0-based, in depth (topological) order
+  std::string name;             ///< unique: exited module for block cuts ("layer3.0"), else "scope:op"
+  std::string scope;            ///< module scope of the producing node ("" at the root)
+  std::string op;               ///< producing op kind, e.g. "aten::conv2d"
+  common::Shape shape;          ///< cut tensor shape at the probe input shape (dim 0 = batch)
+  std::string dtype;            ///< "float32", ...
+  int64_t activation_bytes = 0; ///< cut tensor bytes per sample (crosses the enclave boundary)
+  double front_flops = 0;       ///< FLOPs per sample of the front part up to and including this cut
+  double front_flops_approx = 0;///< the share of front_flops that is estimated (not conv/linear/matmul)
+  int64_t front_param_bytes = 0;///< bytes of weights the front part holds
+  int64_t front_peak_activation_bytes = 0;  ///< largest single activation per sample in the front
+  bool is_block = false;        ///< at the boundary of a named child module (see block_depth)
+  int position = 0;             ///< index of the producing top-level node (after constants)
+};
+
+/// How a model is loaded and analysed.
+struct LoadOptions {
+  std::optional<common::Shape> input_shape;  ///< overrides the archive's / inferred shape
+  bool optimize_numerics = false;            ///< conv-BN folding etc.; breaks bit-exactness
+  int block_depth = 2;                       ///< module depth whose boundaries are block cuts
+};
+
+/// What `inspect` reports about a model.
+struct ModelSummary {
+  std::string path;
+  std::string sha256;
+  common::Shape input_shape;
+  std::string input_shape_source;  ///< "flag", "archive" (partplan.json extra file) or "inferred"
+  common::Shape output_shape;
+  std::string graph_kind;          ///< "scripted" or "traced" (from the op spelling)
+  int node_count = 0;              ///< top-level non-constant nodes of the frozen graph
+  double total_flops = 0;          ///< per sample
+  double total_flops_approx = 0;
+  int64_t total_param_bytes = 0;
+  std::vector<CutPoint> cuts;      ///< every cut, deduplicated by tensor, in depth order
+};
+
+/// A loaded, frozen, analysed model. Cheap to copy (shared state).
+class Model {
+ public:
+  /// Load `path` and analyse it. Throws IoError (missing file), ModelError (not TorchScript,
+  /// corrupt, unsupported signature) or UsageError (input shape the model rejects, or no shape
+  /// known: the message asks for --input-shape).
+  static Model load(const std::string& path, const LoadOptions& options = {});
+
+  const ModelSummary& summary() const;
+  const LoadOptions& options() const;
+
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+/// Select candidate cuts: "blocks" (block cuts only), "all", or a comma list of ids/names.
+/// Throws UsageError naming an unknown token and listing valid names.
+std::vector<CutPoint> select_cuts(const ModelSummary& summary, const std::string& spec);
+
+/// Resolve one cut by id ("7"), name ("layer3.0") or unique scope. Throws UsageError.
+const CutPoint& find_cut(const ModelSummary& summary, const std::string& token);
+
+/// LibTorch version string the binary runs with, e.g. "1.13.0".
+std::string torch_version();
+
+/// Set LibTorch's intra-op thread count (0 = all hardware threads).
+void set_threads(int threads);
+
+}  // namespace partplan::model

@@ -1,0 +1,29 @@
+#pragma once
+// One options struct, one setup function and one run function per subcommand (the CLI11
+// "subcommands in files" pattern). setup_* registers the subcommand and its flags, and on
+// selection stores the run function in `Dispatch`; cli.cpp runs it after parsing.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <ostream>
+
+namespace partplan::cli {
+
+struct Io {
+  std::ostream& out;
+  std::ostream& err;
+};
+
+using Dispatch = std::function<int(Io&)>;
+
+void setup_inspect(CLI::App& app, Dispatch& dispatch);
+void setup_split(CLI::App& app, Dispatch& dispatch);
+void setup_verify(CLI::App& app, Dispatch& dispatch);
+
+/// Validator text shared by commands that take a model input shape.
+inline constexpr const char* kInputShapeHelp =
+    "model input shape N,C,H,W (e.g. 1,3,224,224); default: the shape recorded in the archive "
+    "(partplan.json extra file), else inferred from the first layer when possible";
+
+}  // namespace partplan::cli

@@ -1,0 +1,116 @@
+// Atomic file and directory outputs (temp + rename), see fs.hpp.
+#include "partplan/common/fs.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "partplan/common/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace partplan::common {
+namespace {
+
+std::string random_suffix() {
+  std::random_device rd;
+  std::mt19937_64 gen(rd() ^ static_cast<uint64_t>(::getpid()));
+  return std::to_string(gen() % 1000000000ULL);
+}
+
+std::string parent_of(const std::string& path) {
+  auto p = fs::path(path).parent_path();
+  return p.empty() ? std::string(".") : p.string();
+}
+
+}  // namespace
+
+void ensure_writable_dir(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    fs::create_directories(dir, ec);
+    if (ec)
+      throw IoError("cannot create output directory '" + dir + "': " + ec.message() +
+                    "; choose a writable location");
+  }
+  if (!fs::is_directory(dir, ec))
+    throw IoError("output path '" + dir + "' exists and is not a directory; choose another path");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw IoError("output directory '" + dir + "' is not writable (" + std::strerror(errno) +
+                  "); choose a writable location or fix its permissions");
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  const std::string dir = parent_of(path);
+  ensure_writable_dir(dir);
+  const std::string tmp = path + ".tmp-" + random_suffix();
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0)
+    throw IoError("cannot write '" + path + "': " + std::strerror(errno) +
+                  "; choose a writable location");
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw IoError("write to '" + path + "' failed: " + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw IoError("cannot move the finished file into '" + path + "': " + std::strerror(err));
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("cannot read '" + path + "': check that it exists and is readable");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+StagedDir::StagedDir(std::string target_dir) : target_(std::move(target_dir)) {
+  std::error_code ec;
+  created_target_ = !fs::exists(target_, ec);
+  ensure_writable_dir(target_);
+  staging_ = (fs::path(target_) / (".partplan-staging-" + random_suffix())).string();
+  fs::create_directory(staging_, ec);
+  if (ec) throw IoError("cannot create staging directory '" + staging_ + "': " + ec.message());
+}
+
+StagedDir::~StagedDir() {
+  std::error_code ec;
+  fs::remove_all(staging_, ec);
+  if (!committed_ && created_target_) fs::remove(target_, ec);  // only removes it if empty
+}
+
+std::string StagedDir::add(const std::string& file_name) {
+  files_.push_back(file_name);
+  return (fs::path(staging_) / file_name).string();
+}
+
+void StagedDir::commit() {
+  for (const auto& f : files_) {
+    const auto from = fs::path(staging_) / f;
+    const auto to = fs::path(target_) / f;
+    if (::rename(from.c_str(), to.c_str()) != 0)
+      throw IoError("cannot move '" + from.string() + "' to '" + to.string() +
+                    "': " + std::strerror(errno));
+  }
+  committed_ = true;
+}
+
+}  // namespace partplan::common

@@ -1,0 +1,20 @@
+#include "partplan/common/log.hpp"
+
+#include <atomic>
+#include <cstdio>
+
+namespace partplan::log {
+namespace {
+std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
+}
+
+void set_level(Level l) { g_level = static_cast<int>(l); }
+Level level() { return static_cast<Level>(g_level.load()); }
+
+void write(Level, const std::string& line) {
+  std::fputs(line.c_str(), stderr);
+  std::fputc('\n', stderr);
+  std::fflush(stderr);
+}
+
+}  // namespace partplan::log

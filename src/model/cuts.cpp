@@ -1,0 +1,67 @@
+// Cut selection by spec ("blocks", "all", or a list of ids/names). Torch-free.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "partplan/common/error.hpp"
+#include "partplan/model/model.hpp"
+
+namespace partplan::model {
+namespace {
+
+std::string valid_names(const ModelSummary& s) {
+  std::vector<std::string> names;
+  for (const auto& c : s.cuts) names.push_back(c.name);
+  const size_t kShow = 12;
+  std::string out = fmt::format("{}", fmt::join(names.begin(), names.begin() + std::min(kShow, names.size()), ", "));
+  if (names.size() > kShow) out += fmt::format(", ... ({} in all; see partplan inspect)", names.size());
+  return out;
+}
+
+}  // namespace
+
+const CutPoint& find_cut(const ModelSummary& s, const std::string& token) {
+  if (!token.empty() && std::all_of(token.begin(), token.end(), ::isdigit)) {
+    const long id = std::stol(token);
+    if (id >= 0 && id < static_cast<long>(s.cuts.size())) return s.cuts[static_cast<size_t>(id)];
+    throw UsageError(fmt::format("cut id {} out of range: '{}' has cuts 0..{}", token, s.path,
+                                 static_cast<long>(s.cuts.size()) - 1));
+  }
+  for (const auto& c : s.cuts)
+    if (c.name == token) return c;
+  const CutPoint* by_scope = nullptr;
+  int matches = 0;
+  for (const auto& c : s.cuts)
+    if (c.scope == token) {
+      by_scope = &c;
+      ++matches;
+    }
+  if (matches == 1) return *by_scope;
+  throw UsageError(fmt::format("cut '{}' not found{}; valid: {}", token,
+                               matches > 1 ? " (scope is ambiguous; use an id)" : "", valid_names(s)));
+}
+
+std::vector<CutPoint> select_cuts(const ModelSummary& s, const std::string& spec) {
+  std::vector<CutPoint> out;
+  if (spec == "all") return s.cuts;
+  if (spec == "blocks") {
+    for (const auto& c : s.cuts)
+      if (c.is_block) out.push_back(c);
+    return out;
+  }
+  size_t start = 0;
+  for (;;) {
+    auto comma = spec.find(',', start);
+    std::string tok = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (tok.empty())
+      throw UsageError("cut list '" + spec + "' has an empty entry: write ids or names separated by commas");
+    const CutPoint& c = find_cut(s, tok);
+    if (std::none_of(out.begin(), out.end(), [&](const CutPoint& o) { return o.id == c.id; })) out.push_back(c);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  std::sort(out.begin(), out.end(), [](const CutPoint& a, const CutPoint& b) { return a.id < b.id; });
+  return out;
+}
+
+}  // namespace partplan::model

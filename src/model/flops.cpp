@@ -1,0 +1,112 @@
+// FLOP and parameter accounting per node. To count a new op exactly, add a case to
+// exact_flops() that derives its multiply-adds from the operand shapes.
+#include "src/model/flops.hpp"
+
+#include <optional>
+#include <string>
+
+namespace partplan::model {
+namespace {
+
+using torch::jit::Node;
+using torch::jit::Value;
+
+std::optional<at::Tensor> tensor_of(const Value* v,
+                                    const std::unordered_map<const Value*, at::Tensor>& acts) {
+  auto it = acts.find(v);
+  if (it != acts.end()) return it->second;
+  if (v->node()->kind() == c10::prim::Constant) {
+    auto iv = torch::jit::toIValue(v);
+    if (iv && iv->isTensor()) return iv->toTensor();
+  }
+  return std::nullopt;
+}
+
+void count_params(const Node* n, std::unordered_set<const Value*>& seen, int64_t& bytes) {
+  for (const Value* v : n->inputs()) {
+    if (v->node()->kind() != c10::prim::Constant || seen.count(v)) continue;
+    auto iv = torch::jit::toIValue(v);
+    if (iv && iv->isTensor()) {
+      seen.insert(v);
+      const auto& t = iv->toTensor();
+      bytes += t.numel() * static_cast<int64_t>(t.element_size());
+    }
+  }
+  for (const auto* b : n->blocks())
+    for (const Node* inner : b->nodes()) count_params(inner, seen, bytes);
+}
+
+// Multiply-add based count for a batch; nullopt when the op is not one we count exactly.
+std::optional<double> exact_flops(const Node* n, const std::unordered_map<const Value*, at::Tensor>& acts) {
+  const std::string kind = n->kind().toQualString();
+  auto out = n->outputs().empty() ? std::nullopt : tensor_of(n->output(0), acts);
+  if (kind == "aten::conv1d" || kind == "aten::conv2d" || kind == "aten::conv3d" ||
+      kind == "aten::_convolution" || kind == "aten::convolution") {
+    auto w = tensor_of(n->inputs()[1], acts);
+    if (!w || !out) return std::nullopt;
+    // Transposed convolutions (_convolution with transposed=true) scale with the input instead.
+    double per_out = 1;
+    for (int64_t d = 1; d < w->dim(); ++d) per_out *= static_cast<double>(w->size(d));
+    bool transposed = false;
+    if (kind == "aten::_convolution" || kind == "aten::convolution") {
+      auto tr = torch::jit::toIValue(n->inputs()[6]);
+      transposed = tr && tr->isBool() && tr->toBool();
+    }
+    if (transposed) {
+      auto in = tensor_of(n->inputs()[0], acts);
+      if (!in) return std::nullopt;
+      return 2.0 * static_cast<double>(in->numel()) * static_cast<double>(w->numel() / w->size(0));
+    }
+    return 2.0 * static_cast<double>(out->numel()) * per_out;
+  }
+  if (kind == "aten::linear") {
+    auto w = tensor_of(n->inputs()[1], acts);
+    if (!w || !out) return std::nullopt;
+    return 2.0 * static_cast<double>(out->numel()) * static_cast<double>(w->size(1));
+  }
+  if (kind == "aten::matmul" || kind == "aten::mm" || kind == "aten::bmm") {
+    auto a = tensor_of(n->inputs()[0], acts);
+    if (!a || !out || a->dim() == 0) return std::nullopt;
+    return 2.0 * static_cast<double>(out->numel()) * static_cast<double>(a->size(-1));
+  }
+  if (kind == "aten::addmm") {
+    auto a = tensor_of(n->inputs()[1], acts);
+    if (!a || !out || a->dim() == 0) return std::nullopt;
+    return 2.0 * static_cast<double>(out->numel()) * static_cast<double>(a->size(-1));
+  }
+  return std::nullopt;
+}
+
+bool is_free(const std::string& kind) {
+  static const char* kFree[] = {"aten::view", "aten::reshape", "aten::flatten", "aten::dropout",
+                                "aten::dropout_", "aten::feature_dropout", "aten::contiguous",
+                                "aten::unsqueeze", "aten::squeeze", "aten::permute", "aten::transpose",
+                                "aten::t", "aten::detach", "aten::expand", "aten::slice", "aten::select",
+                                "aten::chunk", "aten::split", "aten::to", "aten::alias"};
+  for (const char* k : kFree)
+    if (kind == k) return true;
+  return kind.rfind("prim::", 0) == 0;
+}
+
+}  // namespace
+
+NodeCost node_cost(const Node* node, const std::unordered_map<const Value*, at::Tensor>& acts,
+                   int64_t batch, std::unordered_set<const Value*>& seen_params) {
+  NodeCost c;
+  count_params(node, seen_params, c.param_bytes);
+  const double per = batch > 0 ? 1.0 / static_cast<double>(batch) : 1.0;
+  if (auto f = exact_flops(node, acts)) {
+    c.flops = *f * per;
+    return c;
+  }
+  const std::string kind = node->kind().toQualString();
+  if (is_free(kind) && node->blocks().empty()) return c;
+  double elems = 0;
+  for (const Value* v : node->outputs())
+    if (auto t = tensor_of(v, acts)) elems += static_cast<double>(t->numel());
+  const bool norm = kind.find("norm") != std::string::npos;
+  c.flops = c.flops_approx = elems * (norm ? 2.0 : 1.0) * per;
+  return c;
+}
+
+}  // namespace partplan::model

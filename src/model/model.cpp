@@ -1,0 +1,394 @@
+// Loads a TorchScript archive, freezes and inlines it, and finds its cut points.
+//
+// Cut points follow docs/cut-points.md: walk the top-level nodes of the frozen, inlined
+// forward graph in order (constants skipped), record where each value is defined and last
+// used (a use inside an If/Loop block counts at its top-level owner, the graph input at -1),
+// and keep the positions crossed by exactly one tensor and nothing else, deduplicated by
+// tensor. One probe forward at the input shape gives every activation's shape, from which
+// FLOPs, parameter bytes and activation bytes are derived (see flops.cpp).
+#include <ATen/Parallel.h>
+#include <torch/csrc/jit/passes/inliner.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+#include <unordered_set>
+
+#include "partplan/common/error.hpp"
+#include "partplan/common/hash.hpp"
+#include "partplan/common/log.hpp"
+#include "partplan/model/jit_graph.hpp"
+#include "src/model/flops.hpp"
+#include "src/model/torch_compat.hpp"
+
+namespace fs = std::filesystem;
+
+namespace partplan::model {
+
+using torch::jit::Node;
+using torch::jit::Value;
+
+namespace compat {
+std::string error_text(const std::exception& e) {
+  if (auto* ce = dynamic_cast<const c10::Error*>(&e)) {
+    // The interpreter wraps the real cause after a traceback; keep the most specific line.
+    std::string msg = ce->what_without_backtrace();
+    std::string best = first_line(msg);
+    std::istringstream lines(msg);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("Error:") != std::string::npos || line.find("RuntimeError") != std::string::npos)
+        best = first_line(line);
+    }
+    return best;
+  }
+  return first_line(e.what());
+}
+}  // namespace compat
+
+namespace {
+
+void check_archive(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec))
+    throw IoError("model file '" + path + "' not found: check the path");
+  if (fs::is_directory(path, ec))
+    throw IoError("model path '" + path + "' is a directory: pass the .pt file itself");
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {0, 0, 0, 0};
+  in.read(magic, 4);
+  if (!in || magic[0] != 'P' || magic[1] != 'K' || magic[2] != 3 || magic[3] != 4)
+    throw ModelError("'" + path +
+                     "' is not a TorchScript archive (zip header missing): export it with "
+                     "torch.jit.script or torch.jit.trace and save it with torch.jit.save");
+}
+
+std::optional<common::Shape> shape_from_extra(const std::string& text) {
+  // {"input_shape": [1, 3, 224, 224]} written by scripts/export_models.py.
+  std::smatch m;
+  static const std::regex re("\"input_shape\"\\s*:\\s*\\[([0-9,\\s]+)\\]");
+  if (!std::regex_search(text, m, re)) return std::nullopt;
+  try {
+    return common::parse_shape(m[1].str());
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+std::string scope_of(const Node* n) {
+  std::string out;
+  auto cs = n->callstack();
+  while (cs) {
+    if (auto mi = (*cs)->module_instance()) {
+      const std::string name = mi->instance_name();
+      if (!name.empty() && name != "SELF") out += (out.empty() ? "" : ".") + name;
+    }
+    cs = (*cs)->callee();
+  }
+  return out;
+}
+
+std::vector<std::string> split_dots(const std::string& s) {
+  std::vector<std::string> out;
+  if (s.empty()) return out;
+  size_t start = 0;
+  for (;;) {
+    auto dot = s.find('.', start);
+    out.push_back(s.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+bool is_tensor(const Value* v) { return v->type()->kind() == c10::TypeKind::TensorType; }
+
+std::string op_short(const Node* n) {
+  std::string s = n->kind().toUnqualString();
+  return s;
+}
+
+std::string dtype_name(const at::Tensor& t) {
+  std::string s = c10::toString(t.scalar_type());
+  if (s == "Float") return "float32";
+  if (s == "Double") return "float64";
+  if (s == "Half") return "float16";
+  if (s == "BFloat16") return "bfloat16";
+  if (s == "Long") return "int64";
+  if (s == "Int") return "int32";
+  if (s == "Byte") return "uint8";
+  if (s == "Bool") return "bool";
+  return s;
+}
+
+void check_signature(const torch::jit::Module& m, const std::string& path) {
+  auto method = m.find_method("forward");
+  if (!method)
+    throw ModelError("'" + path + "' has no forward method: export the model itself, not a bare function");
+  const auto& schema = method->function().getSchema();
+  const auto& args = schema.arguments();
+  std::vector<std::string> names;
+  for (size_t i = 1; i < args.size(); ++i) names.push_back(args[i].name() + ": " + args[i].type()->str());
+  if (args.size() != 2)
+    throw ModelError(fmt::format(
+        "'{}' forward takes {} inputs ({}); unsupported: partplan needs exactly one tensor input",
+        path, args.size() - 1, fmt::join(names, ", ")));
+  if (args[1].type()->kind() != c10::TypeKind::TensorType)
+    throw ModelError(fmt::format("'{}' forward input is {}; unsupported: partplan needs one tensor input",
+                                 path, names[0]));
+  const auto& rets = schema.returns();
+  if (rets.size() != 1 || rets[0].type()->kind() != c10::TypeKind::TensorType)
+    throw ModelError(fmt::format(
+        "'{}' forward returns {}; unsupported: partplan needs a single tensor output "
+        "(wrap the model so that forward returns one tensor)",
+        path, rets.empty() ? std::string("nothing") : rets[0].type()->str()));
+}
+
+common::Shape infer_input_shape(const Model::Impl& impl) {
+  Value* x = impl.graph->inputs()[1];
+  for (Node* n : impl.nodes) {
+    bool uses_x = std::any_of(n->inputs().begin(), n->inputs().end(), [&](Value* v) { return v == x; });
+    if (!uses_x) continue;
+    auto weight_of = [&]() -> std::optional<at::Tensor> {
+      if (n->inputs().size() < 2) return std::nullopt;
+      auto iv = torch::jit::toIValue(n->inputs()[1]);
+      if (!iv || !iv->isTensor()) return std::nullopt;
+      return iv->toTensor();
+    };
+    const std::string kind = n->kind().toQualString();
+    if (kind == "aten::linear") {
+      if (auto w = weight_of()) return {1, w->size(1)};
+    }
+    if (kind == "aten::conv2d" || kind == "aten::_convolution" || kind == "aten::conv1d" ||
+        kind == "aten::conv3d") {
+      if (auto w = weight_of()) {
+        const int64_t c = w->size(1);
+        const char* spatial = w->dim() == 3 ? "L" : (w->dim() == 5 ? "D,H,W" : "H,W");
+        throw UsageError(fmt::format(
+            "cannot infer the input shape of '{}': its first layer ({}) takes {} channels but {} "
+            "is not recorded; pass --input-shape 1,{},{}",
+            impl.path, kind, c, spatial, c, spatial));
+      }
+    }
+    if (kind == "aten::dim" || kind == "aten::size" || kind == "prim::If") continue;  // shape guards
+    break;
+  }
+  throw UsageError("cannot infer the input shape of '" + impl.path +
+                   "': pass --input-shape N,C,H,W (for example 1,3,224,224)");
+}
+
+struct Life {
+  int def = 0;
+  int last = 0;
+};
+
+void analyse(Model::Impl& impl) {
+  auto& g = *impl.graph;
+  for (Node* n : g.nodes())
+    if (n->kind() != c10::prim::Constant) impl.nodes.push_back(n);
+  const int n_nodes = static_cast<int>(impl.nodes.size());
+  if (n_nodes == 0) throw ModelError("'" + impl.path + "' has an empty forward graph after freezing");
+
+  Value* self = g.inputs()[0];
+  if (!self->uses().empty())
+    throw ModelError("'" + impl.path +
+                     "' still reads module attributes after freezing (mutable state); unsupported");
+  Value* x = g.inputs()[1];
+
+  std::unordered_map<const Node*, int> pos;
+  for (int i = 0; i < n_nodes; ++i) pos[impl.nodes[i]] = i;
+  auto top_position = [&](Node* user) -> int {
+    while (user->owningBlock() != g.block()) user = user->owningBlock()->owningNode();
+    if (user == g.return_node()) return n_nodes;
+    return pos.at(user);
+  };
+
+  std::vector<Value*> values{x};
+  std::unordered_map<const Value*, Life> life{{x, {-1, -1}}};
+  for (int i = 0; i < n_nodes; ++i)
+    for (Value* v : impl.nodes[i]->outputs()) {
+      values.push_back(v);
+      life[v] = {i, i};
+    }
+  for (Value* v : values)
+    for (const auto& use : v->uses()) life[v].last = std::max(life[v].last, top_position(use.user));
+
+  // Input shape: flag > archive metadata > inference from the first layer.
+  auto& s = impl.summary;
+  if (impl.options.input_shape) {
+    s.input_shape = *impl.options.input_shape;
+    s.input_shape_source = "flag";
+  } else if (auto from_archive = impl.summary.input_shape; !from_archive.empty()) {
+    s.input_shape_source = "archive";
+  } else {
+    s.input_shape = infer_input_shape(impl);
+    s.input_shape_source = "inferred";
+  }
+
+  // One probe forward records the shape of every top-level activation.
+  std::vector<Value*> probe_values;
+  for (Node* n : impl.nodes)
+    for (Value* v : n->outputs())
+      if (is_tensor(v)) probe_values.push_back(v);
+  std::unordered_map<const Value*, at::Tensor> probe;
+  {
+    torch::NoGradGuard no_grad;
+    const int64_t total = common::numel(s.input_shape);
+    at::Tensor input = torch::linspace(0.0, 1.0, total).reshape(s.input_shape);
+    c10::IValue result;
+    try {
+      auto probe_module = build_submodule(impl, 0, impl.nodes.size(), x, probe_values, "Probe");
+      result = probe_module.forward({input});
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw UsageError(fmt::format(
+          "'{}' rejects input shape {} ({}): {}; pass the shape it expects with --input-shape N,C,H,W",
+          impl.path, common::format_shape(s.input_shape), s.input_shape_source, compat::error_text(e)));
+    }
+    if (probe_values.size() == 1) {
+      probe[probe_values[0]] = result.toTensor();
+    } else {
+      auto elems = result.toTuple()->elements();
+      for (size_t i = 0; i < probe_values.size(); ++i) probe[probe_values[i]] = elems[i].toTensor();
+    }
+  }
+  probe[x] = torch::empty(s.input_shape);
+  const int64_t batch = s.input_shape[0];
+  auto per_sample_bytes = [&](const at::Tensor& t) -> int64_t {
+    int64_t bytes = t.numel() * static_cast<int64_t>(t.element_size());
+    return (t.dim() > 0 && t.size(0) == batch && batch > 0) ? bytes / batch : bytes;
+  };
+  Value* out = g.outputs()[0];
+  if (probe.count(out)) s.output_shape = to_shape(probe.at(out));
+
+  // Per-node cost, cumulated along the order.
+  std::vector<NodeCost> costs(n_nodes);
+  std::unordered_set<const Value*> seen_params;
+  for (int i = 0; i < n_nodes; ++i) costs[i] = node_cost(impl.nodes[i], probe, batch, seen_params);
+
+  // Working set per node: values live across it plus its own outputs.
+  std::vector<int64_t> working(n_nodes, 0);
+  for (Value* v : values) {
+    auto it = probe.find(v);
+    if (it == probe.end() || v == x) continue;
+    const Life& l = life[v];
+    const int64_t b = per_sample_bytes(it->second);
+    for (int i = l.def; i <= std::min(l.last, n_nodes - 1); ++i) working[i] += b;
+  }
+  {
+    const int64_t xb = per_sample_bytes(torch::empty(s.input_shape));
+    for (int i = 0; i <= std::min(life[x].last, n_nodes - 1); ++i) working[i] += xb;
+  }
+
+  // Cut positions.
+  std::unordered_set<const Value*> taken;
+  double cum_flops = 0, cum_approx = 0;
+  int64_t cum_params = 0, peak = 0;
+  std::vector<std::string> used_names;
+  for (int p = 0; p < n_nodes; ++p) {
+    cum_flops += costs[p].flops;
+    cum_approx += costs[p].flops_approx;
+    cum_params += costs[p].param_bytes;
+    peak = std::max(peak, working[p]);
+    if (p == n_nodes - 1) break;
+    Value* live = nullptr;
+    int count = 0;
+    for (Value* v : values) {
+      const Life& l = life[v];
+      if (l.def <= p && l.last > p && ++count == 1) live = v;
+      if (count > 1) break;
+    }
+    if (count != 1 || live == x || !is_tensor(live) || taken.count(live) || !probe.count(live)) continue;
+    taken.insert(live);
+
+    CutPoint c;
+    c.id = static_cast<int>(impl.cut_values.size());
+    c.position = p;
+    Node* producer = live->node();
+    c.scope = scope_of(producer);
+    c.op = producer->kind().toQualString();
+    const at::Tensor& t = probe.at(live);
+    c.shape = to_shape(t);
+    c.dtype = dtype_name(t);
+    c.activation_bytes = per_sample_bytes(t);
+    c.front_flops = cum_flops;
+    c.front_flops_approx = cum_approx;
+    c.front_param_bytes = cum_params;
+    c.front_peak_activation_bytes = peak;
+
+    const auto pc = split_dots(c.scope);
+    const auto qc = split_dots(scope_of(impl.nodes[p + 1]));
+    size_t k = 0;
+    while (k < pc.size() && k < qc.size() && pc[k] == qc[k]) ++k;
+    std::string name;
+    if (!pc.empty() && k < pc.size()) {
+      for (size_t i = 0; i <= k; ++i) name += (i ? "." : "") + pc[i];
+      c.is_block = static_cast<int>(k + 1) <= impl.options.block_depth;
+    } else {
+      name = c.scope.empty() ? op_short(producer) : c.scope + ":" + op_short(producer);
+    }
+    std::string unique = name;
+    for (int dup = 2; std::find(used_names.begin(), used_names.end(), unique) != used_names.end(); ++dup)
+      unique = name + "#" + std::to_string(dup);
+    used_names.push_back(unique);
+    c.name = unique;
+    s.cuts.push_back(c);
+    impl.cut_values.push_back(live);
+  }
+  s.total_flops = cum_flops;
+  s.total_flops_approx = cum_approx;
+  s.total_param_bytes = cum_params;
+  s.node_count = n_nodes;
+}
+
+}  // namespace
+
+Model Model::load(const std::string& path, const LoadOptions& options) {
+  check_archive(path);
+  auto impl = std::make_shared<Impl>();
+  impl->path = path;
+  impl->options = options;
+  impl->summary.path = path;
+
+  torch::jit::ExtraFilesMap extra{{"partplan.json", ""}};
+  try {
+    impl->original = torch::jit::load(path, torch::kCPU, extra);
+  } catch (const std::exception& e) {
+    throw ModelError("cannot load '" + path + "' as TorchScript: " + compat::error_text(e) +
+                     "; the archive may be truncated or corrupt, or saved by a newer PyTorch: re-export it");
+  }
+  if (auto shape = shape_from_extra(extra["partplan.json"])) impl->summary.input_shape = *shape;
+  check_signature(impl->original, path);
+  impl->original.eval();
+
+  try {
+    impl->frozen = torch::jit::freeze(impl->original.clone(), compat::kNullopt, options.optimize_numerics);
+    impl->graph = impl->frozen.get_method("forward").graph();
+    torch::jit::Inline(*impl->graph);
+  } catch (const std::exception& e) {
+    throw ModelError("cannot freeze '" + path + "': " + compat::error_text(e) +
+                     "; partplan needs a model that torch.jit.freeze accepts");
+  }
+  analyse(*impl);
+  impl->summary.sha256 = common::sha256_file(path);
+
+  Model m;
+  m.impl_ = std::move(impl);
+  return m;
+}
+
+const ModelSummary& Model::summary() const { return impl_->summary; }
+const LoadOptions& Model::options() const { return impl_->options; }
+
+std::string torch_version() { return TORCH_VERSION; }
+
+void set_threads(int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+}
+
+}  // namespace partplan::model
