@@ -23,8 +23,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   bool quiet = false;
   int verbose = 0;
   int threads = 0;
-  app.add_flag("-q,--quiet", quiet, "no progress or warnings on stderr");
+  app.add_flag("-q,--quiet", quiet, "no progress or warnings on stderr (errors still print)");
+  bool log_progress = false;
   app.add_flag("-v,--verbose", verbose, "more detail on stderr (repeat for debug)");
+  app.add_flag("--log", log_progress, "progress lines on stderr even when it is not a terminal");
   app.add_option("--threads", threads, "CPU threads for LibTorch (0 = all cores)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
@@ -56,7 +58,11 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     return kExitUsage;
   }
 
-  log::set_level(quiet ? log::Level::kQuiet : (verbose > 0 ? log::Level::kDebug : log::Level::kInfo));
+  log::Level level = log::stderr_is_tty() || log_progress ? log::Level::kInfo : log::Level::kWarn;
+  if (verbose >= 1) level = log::Level::kInfo;
+  if (verbose >= 2) level = log::Level::kDebug;
+  if (quiet) level = log::Level::kQuiet;
+  log::set_level(level);
   try {
     model::set_threads(threads);
     Io io{out, err};

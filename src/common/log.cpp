@@ -1,5 +1,7 @@
 #include "partplan/common/log.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdio>
 
@@ -10,6 +12,7 @@ std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
 
 void set_level(Level l) { g_level = static_cast<int>(l); }
 Level level() { return static_cast<Level>(g_level.load()); }
+bool stderr_is_tty() { return ::isatty(2) == 1; }
 
 void write(Level, const std::string& line) {
   std::fputs(line.c_str(), stderr);

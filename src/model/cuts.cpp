@@ -32,13 +32,13 @@ const CutPoint& find_cut(const ModelSummary& s, const std::string& token) {
   const CutPoint* by_scope = nullptr;
   int matches = 0;
   for (const auto& c : s.cuts)
-    if (c.scope == token) {
+    if (std::find(c.exits.begin(), c.exits.end(), token) != c.exits.end() || c.scope == token) {
       by_scope = &c;
       ++matches;
     }
   if (matches == 1) return *by_scope;
   throw UsageError(fmt::format("cut '{}' not found{}; valid: {}", token,
-                               matches > 1 ? " (scope is ambiguous; use an id)" : "", valid_names(s)));
+                               matches > 1 ? " as a unique cut (it names several; use an id)" : "", valid_names(s)));
 }
 
 std::vector<CutPoint> select_cuts(const ModelSummary& s, const std::string& spec) {

@@ -327,6 +327,11 @@ void analyse(Model::Impl& impl) {
     std::string name;
     if (!pc.empty() && k < pc.size()) {
       for (size_t i = 0; i <= k; ++i) name += (i ? "." : "") + pc[i];
+      for (size_t len = k + 1; len <= pc.size(); ++len) {
+        std::string prefix;
+        for (size_t i = 0; i < len; ++i) prefix += (i ? "." : "") + pc[i];
+        c.exits.push_back(prefix);
+      }
       c.is_block = static_cast<int>(k + 1) <= impl.options.block_depth;
     } else {
       name = c.scope.empty() ? op_short(producer) : c.scope + ":" + op_short(producer);

@@ -29,7 +29,8 @@ json cut_json(const model::CutPoint& c) {
           {"front_flops_approx", c.front_flops_approx},
           {"front_param_bytes", c.front_param_bytes},
           {"front_peak_activation_bytes", c.front_peak_activation_bytes},
-          {"is_block", c.is_block}};
+          {"is_block", c.is_block},
+          {"exits", c.exits}};
 }
 
 template <typename T>

@@ -7,11 +7,15 @@
 
 namespace partplan::log {
 
-enum class Level { kQuiet = 0, kInfo = 1, kDebug = 2 };
+/// kWarn shows warnings only (the default when stderr is not a terminal); kInfo adds progress.
+enum class Level { kQuiet = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
 
 /// Process-wide verbosity, set once by the CLI (-q / -v).
 void set_level(Level level);
 Level level();
+
+/// Whether stderr is a terminal (progress lines are drawn only there, unless --log).
+bool stderr_is_tty();
 
 /// Write one line to stderr when the current level is at least `at`.
 void write(Level at, const std::string& line);
@@ -27,8 +31,8 @@ void debug(fmt::format_string<Args...> f, Args&&... args) {
 /// Warnings are shown unless -q.
 template <typename... Args>
 void warn(fmt::format_string<Args...> f, Args&&... args) {
-  if (level() >= Level::kInfo)
-    write(Level::kInfo, "warning: " + fmt::format(f, std::forward<Args>(args)...));
+  if (level() >= Level::kWarn)
+    write(Level::kWarn, "warning: " + fmt::format(f, std::forward<Args>(args)...));
 }
 
 }  // namespace partplan::log

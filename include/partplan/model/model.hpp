@@ -26,6 +26,7 @@ struct CutPoint {
   int64_t front_param_bytes = 0;///< bytes of weights the front part holds
   int64_t front_peak_activation_bytes = 0;  ///< largest single activation per sample in the front
   bool is_block = false;        ///< at the boundary of a named child module (see block_depth)
+  std::vector<std::string> exits;  ///< modules whose output this is, outermost first ("layer1", "layer1.2", ...)
   int position = 0;             ///< index of the producing top-level node (after constants)
 };
 
@@ -73,7 +74,8 @@ class Model {
 /// Throws UsageError naming an unknown token and listing valid names.
 std::vector<CutPoint> select_cuts(const ModelSummary& summary, const std::string& spec);
 
-/// Resolve one cut by id ("7"), name ("layer3.0") or unique scope. Throws UsageError.
+/// Resolve one cut by id ("7"), name ("layer3.0"), a module it exits ("layer1.2") or a
+/// unique scope. Throws UsageError listing valid names.
 const CutPoint& find_cut(const ModelSummary& summary, const std::string& token);
 
 /// LibTorch version string the binary runs with, e.g. "1.13.0".

@@ -1,0 +1,160 @@
+// torch before Catch, then drop glog's CHECK so that Catch's wins.
+#include <torch/script.h>
+#undef CHECK
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "partplan/common/error.hpp"
+#include "partplan/common/fs.hpp"
+#include "partplan/common/hash.hpp"
+#include "partplan/model/model.hpp"
+#include "partplan/partition/partition.hpp"
+#include "partplan/report/report.hpp"
+#include "tiny_models.hpp"
+
+namespace fs = std::filesystem;
+using namespace partplan;
+using partplan::testing::temp_dir;
+
+namespace {
+
+struct Fixture {
+  std::string dir = temp_dir("split");
+  std::string model_path = dir + "/tiny.pt";
+  model::Model model;
+  Fixture() {
+    partplan::testing::save_tiny_net(model_path, "[1, 2, 8, 8]", /*seed=*/3);
+    model = model::Model::load(model_path);
+  }
+  partition::PartitionManifest split(const std::vector<int>& ids, const std::string& out) {
+    common::StagedDir staged(out);
+    auto m = partition::export_parts(model, ids, staged);
+    common::write_file_atomic(staged.add("partition.json"), report::partition_to_json(m));
+    staged.commit();
+    return m;
+  }
+};
+
+at::Tensor run_parts(const std::string& dir, const partition::PartitionManifest& m, at::Tensor x) {
+  for (const auto& p : m.parts) {
+    auto part = torch::jit::load(dir + "/" + p.file);
+    x = part.forward({x}).toTensor();
+  }
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("every 2-way split composes to exactly the original, at another batch size", "[partition]") {
+  Fixture f;
+  torch::NoGradGuard ng;
+  auto original = torch::jit::load(f.model_path);
+  torch::manual_seed(7);
+  const auto x = torch::rand({3, 2, 8, 8});  // the probe ran at batch 1
+  const auto ref = original.forward({x}).toTensor();
+  for (const auto& cut : f.model.summary().cuts) {
+    const std::string out = f.dir + "/bin" + std::to_string(cut.id);
+    auto m = f.split({cut.id}, out);
+    REQUIRE(m.parts.size() == 2);
+    CHECK(m.parts[0].role == "enclave");
+    CHECK(m.parts[1].role == "untrusted");
+    CHECK(m.parts[0].output_shape == cut.shape);
+    CHECK(torch::equal(run_parts(out, m, x), ref));
+  }
+}
+
+TEST_CASE("3-way split: front and back in the enclave, exact composition", "[partition]") {
+  Fixture f;
+  torch::NoGradGuard ng;
+  const std::string out = f.dir + "/tern";
+  auto m = f.split({3, 0}, out);  // order does not matter
+  REQUIRE(m.parts.size() == 3);
+  CHECK(m.cuts[0].name == "stem");
+  CHECK(m.cuts[1].name == "res");
+  CHECK(m.parts[0].role == "enclave");
+  CHECK(m.parts[1].role == "untrusted");
+  CHECK(m.parts[2].role == "enclave");
+  torch::manual_seed(8);
+  const auto x = torch::rand({2, 2, 8, 8});
+  CHECK(torch::equal(run_parts(out, m, x), torch::jit::load(f.model_path).forward({x}).toTensor()));
+  CHECK_THROWS_AS(f.split({1, 1}, f.dir + "/same"), UsageError);
+  CHECK_THROWS_AS(f.split({0, 1, 2}, f.dir + "/many"), UsageError);
+}
+
+TEST_CASE("sidecar records hashes that match the files, and round-trips", "[partition]") {
+  Fixture f;
+  const std::string out = f.dir + "/hash";
+  auto m = f.split({2}, out);
+  for (const auto& p : m.parts) CHECK(p.sha256 == common::sha256_file(out + "/" + p.file));
+  CHECK(m.model_sha256 == common::sha256_file(f.model_path));
+  auto back = report::partition_from_json(common::read_file(out + "/partition.json"), "partition.json");
+  CHECK(back.parts.size() == 2);
+  CHECK(back.parts[1].sha256 == m.parts[1].sha256);
+  CHECK(back.cuts[0].name == "body");
+  CHECK(back.input_shape == common::Shape{1, 2, 8, 8});
+  CHECK(back.tool_version == m.tool_version);
+  CHECK_FALSE(back.torch_version.empty());
+}
+
+TEST_CASE("verify passes on a fresh split and refuses a tampered part", "[partition]") {
+  Fixture f;
+  const std::string out = f.dir + "/verify";
+  auto m = f.split({1, 3}, out);
+  auto r = partition::verify_partition(m, out, {});
+  CHECK(r.passed);
+  CHECK(r.bit_exact);
+  CHECK(r.max_abs_error == 0.0);
+  CHECK(r.files_checked.size() == 4);
+
+  { std::ofstream(out + "/middle.pt", std::ios::app) << "x"; }
+  CHECK_THROWS_AS(partition::verify_partition(m, out, {}), IntegrityError);
+  try {
+    partition::verify_partition(m, out, {});
+  } catch (const Error& e) {
+    CHECK(e.exit_code() == kExitIntegrity);
+    CHECK(std::string(e.what()).find("middle.pt") != std::string::npos);
+  }
+}
+
+TEST_CASE("a sha256 known answer", "[partition]") {
+  CHECK(common::sha256_bytes("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(common::sha256_bytes("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST_CASE("a failed split leaves the output directory as it was", "[partition]") {
+  Fixture f;
+  const std::string out = f.dir + "/atomic";
+  {
+    common::StagedDir staged(out);
+    partition::export_parts(f.model, {2}, staged);
+    // No commit: e.g. the sidecar write failed.
+  }
+  CHECK_FALSE(fs::exists(out));  // created by the attempt, removed again
+
+  fs::create_directories(out);
+  { std::ofstream(out + "/keep.txt") << "user file"; }
+  {
+    common::StagedDir staged(out);
+    CHECK_THROWS_AS(partition::export_parts(f.model, {}, staged), UsageError);
+  }
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(out)) left.push_back(e.path().filename().string());
+  CHECK(left == std::vector<std::string>{"keep.txt"});
+}
+
+TEST_CASE("an output path under a regular file is refused", "[partition]") {
+  const auto dir = temp_dir("unwritable");
+  { std::ofstream(dir + "/file") << "x"; }
+  CHECK_THROWS_AS(common::StagedDir(dir + "/file/sub"), IoError);
+  CHECK_THROWS_AS(common::write_file_atomic(dir + "/file/sub/x.json", "{}"), IoError);
+}
+
+TEST_CASE("partition.json that is not ours is refused with the field at fault", "[partition]") {
+  CHECK_THROWS_WITH(report::partition_from_json("{", "p.json"), Catch::Contains("not valid JSON"));
+  CHECK_THROWS_WITH(report::partition_from_json("{\"kind\": \"other\"}", "p.json"),
+                    Catch::Contains("not a partplan partition.json"));
+  CHECK_THROWS_WITH(report::partition_from_json("{\"kind\": \"partplan.partition\", \"schema_version\": 99}", "p.json"),
+                    Catch::Contains("schema_version 99"));
+}

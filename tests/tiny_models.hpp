@@ -1,0 +1,29 @@
+#pragma once
+// Tiny TorchScript models built in C++ (Module::define), so the tests need no Python.
+// Torch-free on purpose: glog's CHECK macro (pulled in by torch) clashes with Catch's.
+
+#include <cstdint>
+#include <string>
+
+namespace partplan::testing {
+
+/// TinyNet, input [N,2,8,8]: stem (conv 2->4) -> body (conv 4->4, relu) -> res (relu(conv(x)) + x,
+/// a residual block) -> head (flatten, linear 256->3). Expected cuts, in order:
+/// stem, body:conv2d, body, res, head:flatten; none inside `res`.
+/// `input_shape_json` ("[1, 2, 8, 8]") is stored as the partplan.json extra file; "" = none.
+void save_tiny_net(const std::string& path, const std::string& input_shape_json = "[1, 2, 8, 8]",
+                   uint64_t seed = 0);
+
+/// Two linear layers, input [N,5] (inferable from the first layer), no shape recorded.
+void save_mlp(const std::string& path);
+
+/// forward(x, y) -> x + y: two inputs, unsupported.
+void save_two_input(const std::string& path);
+
+/// forward(x) -> (relu(x), x): tuple output, unsupported.
+void save_tuple_output(const std::string& path);
+
+/// A fresh temporary directory for one test.
+std::string temp_dir(const std::string& tag);
+
+}  // namespace partplan::testing
