@@ -75,8 +75,9 @@ at::Tensor map_of_chunk(const at::Tensor& x, const at::Tensor& y, const at::Tens
   const auto xc = x - mean_x;
   const auto yc = y - mean_y;
   auto stats = at::cat({xc, yc, xc * xc, yc * yc, xc * yc}, 1);
-  stats = at::conv2d(stats, kernel_h, /*bias=*/{}, /*stride=*/1, /*padding=*/0, /*dilation=*/1, groups);
-  stats = at::conv2d(stats, kernel_v, /*bias=*/{}, /*stride=*/1, /*padding=*/0, /*dilation=*/1, groups);
+  const std::vector<int64_t> one{1, 1}, zero{0, 0};
+  stats = at::conv2d(stats, kernel_h, /*bias=*/at::Tensor(), /*stride=*/one, /*padding=*/zero, /*dilation=*/one, groups);
+  stats = at::conv2d(stats, kernel_v, /*bias=*/at::Tensor(), /*stride=*/one, /*padding=*/zero, /*dilation=*/one, groups);
   const auto parts = stats.chunk(5, 1);
   const auto& mu_xc = parts[0];
   const auto& mu_yc = parts[1];

@@ -51,6 +51,20 @@ void save_tiny_net(const std::string& path, const std::string& input_shape_json,
   save(net, path, input_shape_json);
 }
 
+void save_tiny_mnist_net(const std::string& path) {
+  torch::manual_seed(11);
+  Module m(c10::QualifiedName("__torch__.TinyMnist"));
+  m.register_parameter("w1", torch::randn({8, 1, 3, 3}) * 0.4, false);
+  m.register_parameter("b1", torch::zeros({8}), false);
+  m.register_parameter("w2", torch::randn({10, 1568}) * 0.03, false);
+  m.define(
+      "def forward(self, x):\n"
+      "    y = torch.relu(torch.conv2d(x, self.w1, self.b1, [1, 1], [1, 1]))\n"
+      "    y = torch.max_pool2d(y, [2, 2])\n"
+      "    return torch.linear(torch.flatten(y, 1), self.w2, None)\n");
+  save(m, path, "[1, 1, 28, 28]");
+}
+
 void save_mlp(const std::string& path) {
   torch::manual_seed(1);
   Module m(c10::QualifiedName("__torch__.Mlp"));

@@ -14,6 +14,11 @@ namespace partplan::testing {
 void save_tiny_net(const std::string& path, const std::string& input_shape_json = "[1, 2, 8, 8]",
                    uint64_t seed = 0);
 
+/// A small classifier for 1x28x28 images: conv 1->8 (+relu) -> maxpool 2 -> flatten ->
+/// linear 1568->10. Random weights; input shape recorded as [1, 1, 28, 28].
+/// Cuts: conv (0), relu (1), pool (2), flatten (3).
+void save_tiny_mnist_net(const std::string& path);
+
 /// Two linear layers, input [N,5] (inferable from the first layer), no shape recorded.
 void save_mlp(const std::string& path);
 

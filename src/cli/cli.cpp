@@ -36,9 +36,11 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       "Run 'partplan COMMAND --help' for a command's options. Docs: docs/cli.md");
 
   Dispatch dispatch;
+  setup_assess(app, dispatch);
   setup_inspect(app, dispatch);
   setup_split(app, dispatch);
   setup_verify(app, dispatch);
+  setup_metrics(app, dispatch);
 
   std::vector<std::string> argv_store{"partplan"};
   argv_store.insert(argv_store.end(), args.begin(), args.end());

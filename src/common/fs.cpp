@@ -46,6 +46,25 @@ void ensure_writable_dir(const std::string& dir) {
                   "); choose a writable location or fix its permissions");
 }
 
+void check_can_create(const std::string& path, bool is_dir) {
+  std::error_code ec;
+  fs::path p = fs::absolute(path, ec);
+  if (fs::exists(p, ec)) {
+    if (is_dir && !fs::is_directory(p, ec))
+      throw IoError("output path '" + path + "' exists and is not a directory; choose another path");
+    if (!is_dir && fs::is_directory(p, ec))
+      throw IoError("output file '" + path + "' is a directory; name a file");
+    if (::access((is_dir ? p : p.parent_path()).c_str(), W_OK) != 0)
+      throw IoError("output '" + path + "' is not writable; choose a writable location");
+    return;
+  }
+  fs::path anc = p.parent_path();
+  while (!anc.empty() && !fs::exists(anc, ec)) anc = anc.parent_path();
+  if (anc.empty() || !fs::is_directory(anc, ec) || ::access(anc.c_str(), W_OK | X_OK) != 0)
+    throw IoError("cannot create output '" + path + "': '" + anc.string() +
+                  "' is not a writable directory; choose a writable location");
+}
+
 void write_file_atomic(const std::string& path, const std::string& content) {
   const std::string dir = parent_of(path);
   ensure_writable_dir(dir);

@@ -15,6 +15,7 @@ Level level() { return static_cast<Level>(g_level.load()); }
 bool stderr_is_tty() { return ::isatty(2) == 1; }
 
 void write(Level, const std::string& line) {
+  if (stderr_is_tty()) std::fputs("\r\033[K", stderr);  // clear a progress line being drawn
   std::fputs(line.c_str(), stderr);
   std::fputc('\n', stderr);
   std::fflush(stderr);

@@ -8,6 +8,7 @@
 // FLOPs, parameter bytes and activation bytes are derived (see flops.cpp).
 #include <ATen/Parallel.h>
 #include <torch/csrc/jit/passes/inliner.h>
+#include <torch/cuda.h>
 
 #include <fmt/format.h>
 
@@ -237,7 +238,8 @@ void analyse(Model::Impl& impl) {
   {
     torch::NoGradGuard no_grad;
     const int64_t total = common::numel(s.input_shape);
-    at::Tensor input = torch::linspace(0.0, 1.0, total).reshape(s.input_shape);
+    at::Tensor input =
+        torch::linspace(0.0, 1.0, total).reshape(s.input_shape).to(torch::Device(impl.options.device));
     c10::IValue result;
     try {
       auto probe_module = build_submodule(impl, 0, impl.nodes.size(), x, probe_values, "Probe");
@@ -361,7 +363,7 @@ Model Model::load(const std::string& path, const LoadOptions& options) {
 
   torch::jit::ExtraFilesMap extra{{"partplan.json", ""}};
   try {
-    impl->original = torch::jit::load(path, torch::kCPU, extra);
+    impl->original = torch::jit::load(path, torch::Device(options.device), extra);
   } catch (const std::exception& e) {
     throw ModelError("cannot load '" + path + "' as TorchScript: " + compat::error_text(e) +
                      "; the archive may be truncated or corrupt, or saved by a newer PyTorch: re-export it");
@@ -390,6 +392,24 @@ const ModelSummary& Model::summary() const { return impl_->summary; }
 const LoadOptions& Model::options() const { return impl_->options; }
 
 std::string torch_version() { return TORCH_VERSION; }
+
+std::string resolve_device(const std::string& requested) {
+  static const std::regex re("^(auto|cpu|cuda(:[0-9]+)?)$");
+  if (!std::regex_match(requested, re))
+    throw UsageError("--device '" + requested + "' is not one of auto, cpu, cuda, cuda:N");
+  const bool cuda = torch::cuda::is_available();
+  if (requested == "auto") return cuda ? "cuda:0" : "cpu";
+  if (requested == "cpu") return "cpu";
+  if (!cuda)
+    throw UsageError("--device " + requested +
+                     ": this partplan's LibTorch has no CUDA or no GPU is visible; use --device cpu "
+                     "(or build against a CUDA LibTorch, docs/gpu.md)");
+  const std::string dev = requested == "cuda" ? "cuda:0" : requested;
+  const long index = std::stol(dev.substr(5));
+  if (index >= static_cast<long>(torch::cuda::device_count()))
+    throw UsageError(fmt::format("--device {}: only {} GPU(s) visible", requested, torch::cuda::device_count()));
+  return dev;
+}
 
 void set_threads(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

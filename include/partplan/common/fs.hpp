@@ -16,6 +16,11 @@ std::string read_file(const std::string& path);
 /// Throws IoError unless `dir` exists (or can be created) and is writable by this process.
 void ensure_writable_dir(const std::string& dir);
 
+/// Throws IoError unless `path` could be created later: its nearest existing ancestor is a
+/// writable directory (and `path` itself, if it exists, is a directory when `is_dir`). Creates
+/// nothing: used to fail fast before a long run.
+void check_can_create(const std::string& path, bool is_dir);
+
 /// A staging directory for a multi-file output. Files are written under staging_path(),
 /// then commit() moves them into the target directory in the order they were added, so
 /// that the file added last (the manifest) appears only when all others are in place.

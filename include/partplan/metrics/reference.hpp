@@ -4,6 +4,7 @@
 // Gaussian-weighted statistics of section III.C). Tests check the LibTorch fast paths against
 // them on tiny inputs; nothing else should call them. Torch-free.
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

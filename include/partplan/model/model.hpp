@@ -35,6 +35,7 @@ struct LoadOptions {
   std::optional<common::Shape> input_shape;  ///< overrides the archive's / inferred shape
   bool optimize_numerics = false;            ///< conv-BN folding etc.; breaks bit-exactness
   int block_depth = 2;                       ///< module depth whose boundaries are block cuts
+  std::string device = "cpu";                ///< where weights live after freezing ("cpu", "cuda:0")
 };
 
 /// What `inspect` reports about a model.
@@ -83,5 +84,10 @@ std::string torch_version();
 
 /// Set LibTorch's intra-op thread count (0 = all hardware threads).
 void set_threads(int threads);
+
+/// Resolve "auto" | "cpu" | "cuda" | "cuda:N" to a concrete device string ("auto" picks
+/// cuda:0 when this LibTorch has CUDA and a GPU is visible). Throws UsageError naming the
+/// value when it is malformed or CUDA is asked for but unavailable.
+std::string resolve_device(const std::string& requested);
 
 }  // namespace partplan::model

@@ -1,0 +1,145 @@
+// Generator / discriminator of the c-GAN attacker (design.md recipe). To change the
+// architecture, keep the contract in networks.hpp: any feature shape in, [0,1] image out.
+#include "attacks/networks.hpp"
+
+#include <algorithm>
+
+namespace partplan::attacks {
+namespace {
+
+namespace F = torch::nn::functional;
+
+torch::nn::AnyModule make_norm(const std::string& norm, int64_t ch) {
+  if (norm == "batch") return torch::nn::AnyModule(torch::nn::BatchNorm2d(ch));
+  if (norm == "instance")
+    return torch::nn::AnyModule(torch::nn::InstanceNorm2d(torch::nn::InstanceNorm2dOptions(ch).affine(true)));
+  return torch::nn::AnyModule(torch::nn::Identity());
+}
+
+// Side of the starting map for flat features: halve the image side until <= 8 (28 -> 7, 224 -> 7).
+int64_t start_side(int64_t side) {
+  while (side > 8) side = (side + 1) / 2;
+  return side;
+}
+
+bool is_flat(const std::vector<int64_t>& fs) { return fs.size() != 3 || (fs[1] <= 2 && fs[2] <= 2); }
+
+int64_t numel(const std::vector<int64_t>& s) {
+  int64_t n = 1;
+  for (auto d : s) n *= d;
+  return n;
+}
+
+// Linear map F -> out, through a 1024-wide bottleneck when the direct layer would be huge.
+void add_flat_projection(torch::nn::Sequential& s, int64_t in, int64_t out) {
+  if (in * out > (int64_t{16} << 20)) {
+    s->push_back(torch::nn::Linear(in, 1024));
+    s->push_back(torch::nn::ReLU());
+    s->push_back(torch::nn::Linear(1024, out));
+  } else {
+    s->push_back(torch::nn::Linear(in, out));
+  }
+}
+
+}  // namespace
+
+GeneratorImpl::GeneratorImpl(const std::vector<int64_t>& fs, const std::vector<int64_t>& is, const CganOptions& o)
+    : flat_(is_flat(fs)), out_h_(is.at(1)), out_w_(is.at(2)), upsample_(o.upsample) {
+  const int64_t channels = is.at(0);
+  width0_ = o.width;
+  head_ = torch::nn::Sequential();
+  if (flat_) {
+    h0_ = start_side(out_h_);
+    w0_ = start_side(out_w_);
+    add_flat_projection(head_, numel(fs), width0_ * h0_ * w0_);
+  } else {
+    h0_ = fs[1];
+    w0_ = fs[2];
+    head_->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(fs[0], width0_, 1)));
+    head_->push_back(make_norm(o.norm, width0_));
+    head_->push_back(torch::nn::ReLU());
+  }
+  register_module("head", head_);
+  blocks_ = torch::nn::ModuleList();
+  int64_t ch = width0_, h = h0_, w = w0_;
+  while (h < out_h_ || w < out_w_) {
+    const int64_t next = std::max(o.min_width, ch / 2);
+    torch::nn::Sequential b;
+    b->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(ch, next, 3).padding(1)));
+    b->push_back(make_norm(o.norm, next));
+    b->push_back(torch::nn::ReLU());
+    blocks_->push_back(b);
+    ch = next;
+    h *= 2;
+    w *= 2;
+  }
+  register_module("blocks", blocks_);
+  out_ = register_module("out", torch::nn::Conv2d(torch::nn::Conv2dOptions(ch, channels, 3).padding(1)));
+}
+
+torch::Tensor GeneratorImpl::forward(torch::Tensor f) {
+  torch::Tensor x;
+  if (flat_) {
+    x = head_->forward(f.flatten(1)).view({f.size(0), width0_, h0_, w0_});
+    x = torch::relu(x);
+  } else {
+    x = head_->forward(f);
+  }
+  for (const auto& b : *blocks_) {
+    auto opts = F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0});
+    if (upsample_ == "bilinear") {
+      opts.mode(torch::kBilinear).align_corners(false);
+    } else {
+      opts.mode(torch::kNearest);
+    }
+    x = b->as<torch::nn::Sequential>()->forward(F::interpolate(x, opts));
+  }
+  if (x.size(2) != out_h_ || x.size(3) != out_w_)
+    x = F::interpolate(x, F::InterpolateFuncOptions()
+                              .size(std::vector<int64_t>{out_h_, out_w_})
+                              .mode(torch::kBilinear)
+                              .align_corners(false));
+  return torch::sigmoid(out_->forward(x));
+}
+
+DiscriminatorImpl::DiscriminatorImpl(const std::vector<int64_t>& fs, const std::vector<int64_t>& is,
+                                     const CganOptions& o)
+    : flat_(is_flat(fs)), cond_(o.cond_channels), out_h_(is.at(1)), out_w_(is.at(2)) {
+  cond_proj_ = torch::nn::Sequential();
+  if (flat_) {
+    h0_ = start_side(out_h_);
+    w0_ = start_side(out_w_);
+    add_flat_projection(cond_proj_, numel(fs), cond_ * h0_ * w0_);
+  } else {
+    cond_proj_->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(fs[0], cond_, 1)));
+  }
+  register_module("cond_proj", cond_proj_);
+  const int64_t d = o.disc_width;
+  auto conv = [](int64_t in, int64_t out, int64_t stride) {
+    return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 4).stride(stride).padding(1));
+  };
+  body_ = torch::nn::Sequential();
+  body_->push_back(conv(is.at(0) + cond_, d, 2));
+  body_->push_back(torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)));
+  body_->push_back(conv(d, 2 * d, 2));
+  body_->push_back(make_norm(o.norm, 2 * d));
+  body_->push_back(torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)));
+  body_->push_back(conv(2 * d, 1, 1));
+  register_module("body", body_);
+}
+
+torch::Tensor DiscriminatorImpl::forward(torch::Tensor image, torch::Tensor f) {
+  torch::Tensor c;
+  if (flat_) {
+    c = cond_proj_->forward(f.flatten(1)).view({f.size(0), cond_, h0_, w0_});
+  } else {
+    c = cond_proj_->forward(f);
+  }
+  c = F::interpolate(c, F::InterpolateFuncOptions()
+                            .size(std::vector<int64_t>{out_h_, out_w_})
+                            .mode(torch::kBilinear)
+                            .align_corners(false));
+  return body_->forward(torch::cat({image, c}, 1));
+}
+
+}  // namespace partplan::attacks

@@ -1,0 +1,47 @@
+#pragma once
+// Generator and conditional PatchGAN discriminator of the c-GAN attacker.
+
+#include <torch/torch.h>
+
+#include "partplan/attacks/attacker.hpp"
+
+namespace partplan::attacks {
+
+/// Feature map [N, feature_shape...] -> image [N,C,H,W] in [0,1]. Spatial features go
+/// through a 1x1 projection; flat ones (or maps of side <= 2) through a linear layer that
+/// reshapes them to width x h0 x w0. Then [upsample x2, 3x3 conv, norm, ReLU] blocks up to
+/// the image size (a final resize covers sizes that are not powers of two), a 3x3 conv to C
+/// and a sigmoid. Upsample + conv, not ConvTranspose2d: LibTorch's CPU transposed conv is ~5x slower.
+class GeneratorImpl : public torch::nn::Module {
+ public:
+  GeneratorImpl(const std::vector<int64_t>& feature_shape, const std::vector<int64_t>& image_shape,
+                const CganOptions& o);
+  torch::Tensor forward(torch::Tensor f);
+
+ private:
+  bool flat_ = false;
+  int64_t h0_ = 0, w0_ = 0, width0_ = 0, out_h_ = 0, out_w_ = 0;
+  std::string upsample_;
+  torch::nn::Sequential head_{nullptr};
+  torch::nn::ModuleList blocks_{nullptr};
+  torch::nn::Conv2d out_{nullptr};
+};
+TORCH_MODULE(Generator);
+
+/// Conditional PatchGAN: sees the image concatenated with the features projected to
+/// cond_channels and resized to the image size; outputs a map of patch logits.
+class DiscriminatorImpl : public torch::nn::Module {
+ public:
+  DiscriminatorImpl(const std::vector<int64_t>& feature_shape, const std::vector<int64_t>& image_shape,
+                    const CganOptions& o);
+  torch::Tensor forward(torch::Tensor image, torch::Tensor f);
+
+ private:
+  bool flat_ = false;
+  int64_t h0_ = 0, w0_ = 0, cond_ = 0, out_h_ = 0, out_w_ = 0;
+  torch::nn::Sequential cond_proj_{nullptr};
+  torch::nn::Sequential body_{nullptr};
+};
+TORCH_MODULE(Discriminator);
+
+}  // namespace partplan::attacks

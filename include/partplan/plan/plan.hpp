@@ -1,0 +1,59 @@
+#pragma once
+// The planner: measurements and policy in, decision and reasons out. Pure: no torch, no
+// I/O, no JSON; every number it uses is an argument.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace partplan::plan {
+
+/// One cut's measured leakage: the highest mean SSIM any attacker (or the label-only guess)
+/// reached on the eval split.
+struct CutLeak {
+  int id = 0;                 ///< cut id (depth order)
+  std::string name;
+  double measured = 0;        ///< max over attackers of mean eval SSIM
+  std::string worst_attack;   ///< the attacker that reached it
+  double ci_low = 0, ci_high = 0;  ///< 95% CI of that attacker's mean
+};
+
+/// Decision policy.
+struct Policy {
+  double threshold = 0.3;               ///< a cut is safe when its envelope SSIM <= threshold
+  std::optional<double> fail_above;     ///< CI gate: fail when the plan's leakage exceeds this or no cut is safe
+};
+
+/// The envelope and verdict of one cut.
+struct CutVerdict {
+  int id = 0;
+  double envelope = 0;      ///< max of measured over this cut and every deeper one
+  int envelope_from = 0;    ///< the cut id where that max was measured
+  bool safe = false;        ///< envelope <= threshold
+};
+
+struct Decision {
+  std::string kind = "binary";   ///< "binary"; "none" when no cut is safe
+  std::optional<int> cut_id;     ///< the chosen cut
+  std::string cut_name;
+  double threshold = 0;
+  double leakage = 0;            ///< envelope SSIM at the chosen cut, or the lowest envelope when none is safe
+  std::string reason;            ///< one or two sentences for people
+  bool gate_failed = false;      ///< only with policy.fail_above
+  std::string gate_reason;
+};
+
+struct PlanResult {
+  std::vector<CutVerdict> verdicts;  ///< same order as the input
+  Decision decision;
+};
+
+/// Apply the envelope and the threshold. `cuts` must be in depth order (ascending id);
+/// leak(k) = max over k' >= k of measured(k'): whoever sees cut k can compute every later cut,
+/// so a dip in the measured curve means a weak attacker there, not a safe cut. The decision
+/// is the shallowest safe cut (it keeps the least of the model in the enclave).
+/// `floor_note`, when non-empty, is added to the reason when no cut is safe (e.g. the
+/// label-only baseline). Throws std::invalid_argument on empty or unordered input.
+PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy, const std::string& floor_note = "");
+
+}  // namespace partplan::plan

@@ -1,0 +1,226 @@
+// partplan assess MODEL --data SRC: the main job. Settings resolve as the embedded quick
+// preset < --config < flags (and --set KEY=VALUE); the plan records the effective settings.
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "partplan/common/error.hpp"
+#include "partplan/common/fs.hpp"
+#include "partplan/common/log.hpp"
+#include "partplan/config/settings.hpp"
+#include "partplan/model/model.hpp"
+#include "partplan/partition/partition.hpp"
+#include "partplan/pipeline/assess.hpp"
+#include "partplan/plan/plan.hpp"
+#include "partplan/report/assess_report.hpp"
+#include "partplan/report/report.hpp"
+#include "src/cli/commands.hpp"
+#include "src/cli/progress.hpp"
+
+namespace fs = std::filesystem;
+
+namespace partplan::cli {
+namespace {
+
+struct AssessCmdOptions {
+  std::string model_path;
+  std::string config;
+  std::optional<std::string> data, cuts, attack, device, input_shape;
+  std::optional<int64_t> seed, steps;
+  std::optional<double> threshold, fail_above;
+  std::vector<std::string> sets;
+  std::string out = "plan.json";
+  std::string export_dir, report_dir;
+  std::vector<std::string> argv;
+};
+
+// --set a.b=VALUE: VALUE is JSON when it parses as JSON, else a string.
+config::Settings setting_from_assignment(const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw UsageError("--set '" + assignment + "' must be KEY=VALUE, e.g. --set budget.steps=100");
+  const std::string key = assignment.substr(0, eq), raw = assignment.substr(eq + 1);
+  std::string value = raw;
+  try {
+    config::Settings::parse("{\"v\": " + raw + "}", "--set");
+  } catch (const Error&) {
+    std::string quoted = "\"";
+    for (char c : raw) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+    value = quoted + "\"";
+  }
+  std::string text = value;
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (;;) {
+    auto dot = key.find('.', start);
+    parts.push_back(key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) text = "{\"" + *it + "\": " + text + "}";
+  return config::Settings::parse(text, "--set " + assignment);
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    auto c = s.find(',', start);
+    out.push_back(s.substr(start, c == std::string::npos ? std::string::npos : c - start));
+    if (c == std::string::npos) break;
+    start = c + 1;
+  }
+  return out;
+}
+
+int run_assess(const AssessCmdOptions& o, Io& io) {
+  // Settings: defaults (the quick preset) < --config < flags.
+  auto settings = config::Settings::load("quick");
+  if (!o.config.empty()) settings.merge(config::Settings::load(o.config), "--config " + o.config);
+  if (o.data) settings.set("data.source", *o.data);
+  if (o.cuts) settings.set("cuts", *o.cuts);
+  if (o.attack) settings.set("attacks", split_commas(*o.attack));
+  if (o.device) settings.set("device", *o.device);
+  if (o.seed) settings.set("seed", *o.seed);
+  if (o.steps) settings.set("budget.steps", *o.steps);
+  if (o.threshold) settings.set("threshold", *o.threshold);
+  if (o.fail_above) settings.set("fail_above", *o.fail_above);
+  for (const auto& a : o.sets) settings.merge(setting_from_assignment(a), "--set " + a);
+
+  auto options = pipeline::options_from_settings(settings);
+  options.device = model::resolve_device(settings.string("device"));
+  settings.set("device", options.device);
+  plan::Policy policy;
+  policy.threshold = settings.number("threshold", 0, 1);
+  if (settings.has("fail_above")) policy.fail_above = settings.number("fail_above", 0, 1);
+
+  // Fail fast on outputs before hours of training.
+  const bool json_stdout = o.out == "-";
+  if (!json_stdout) common::check_can_create(o.out, /*is_dir=*/false);
+  if (!o.report_dir.empty()) common::check_can_create(o.report_dir, true);
+  if (!o.export_dir.empty()) {
+    common::check_can_create(o.export_dir, true);
+    if (fs::exists(fs::path(o.export_dir) / "partition.json"))
+      throw UsageError("'" + o.export_dir + "/partition.json' already exists: choose another --export directory");
+  }
+
+  model::LoadOptions lo;
+  if (o.input_shape) lo.input_shape = common::parse_shape(*o.input_shape);
+  lo.device = options.device;
+  log::info("loading {} on {}", o.model_path, options.device);
+  auto model = model::Model::load(o.model_path, lo);
+
+  ProgressLine line;
+  auto on_progress = [&](const pipeline::Progress& p) {
+    if (p.phase == "data") {
+      line.update("loading data " + options.data_source, true);
+    } else if (p.phase == "features") {
+      line.update(fmt::format("extracting features (one forward for all cuts) {}/{}", p.step, p.steps));
+    } else if (p.phase == "train") {
+      line.update(fmt::format("cut {}/{} {}: step {}/{} {:.1f} steps/s, val SSIM {}, ETA {}", p.cut_index + 1,
+                              p.cut_count, p.cut_name, p.step, p.steps, p.steps_per_second,
+                              p.val_ssim < 0 ? std::string("-") : fmt::format("{:.3f}", p.val_ssim),
+                              format_duration(p.eta_seconds)));
+    }
+  };
+  auto result = pipeline::assess(model, options, on_progress);
+  line.finish();
+
+  std::vector<plan::CutLeak> leaks;
+  for (const auto& c : result.cuts)
+    leaks.push_back({c.cut.id, c.cut.name, c.leak_ssim, c.worst_attack, c.leak_ci.low, c.leak_ci.high});
+  std::string floor_note;
+  if (result.label_floor_ssim)
+    floor_note = fmt::format(
+        "A host that sees the prediction can answer with the average image of the predicted class, which "
+        "scores SSIM {:.3f} on this data: no two-way split of this model can score below that.",
+        *result.label_floor_ssim);
+  const auto decided = plan::decide(leaks, policy, floor_note);
+
+  report::PlanContext ctx;
+  ctx.model = &model.summary();
+  ctx.result = &result;
+  ctx.plan = &decided;
+  ctx.fail_above = policy.fail_above;
+  ctx.effective_config_json = settings.dump();
+  ctx.seed = options.seed;
+  ctx.data_source = options.data_source;
+  for (const auto& a : o.argv) ctx.command_line += (ctx.command_line.empty() ? "" : " ") + a;
+
+  if (!o.export_dir.empty()) {
+    if (decided.decision.cut_id) {
+      common::StagedDir staged(o.export_dir);
+      auto manifest = partition::export_parts(model, {*decided.decision.cut_id}, staged);
+      common::write_file_atomic(staged.add("partition.json"), report::partition_to_json(manifest));
+      staged.commit();
+      ctx.exported = manifest;
+      ctx.export_dir = o.export_dir;
+      ctx.verification = partition::verify_partition(manifest, o.export_dir, {});
+      log::info("exported the chosen split to {} (verify: max rel error {:.2e})", o.export_dir,
+                ctx.verification->max_rel_error);
+    } else {
+      log::warn("no safe cut: nothing exported to {}", o.export_dir);
+    }
+  }
+  const std::string plan_text = report::plan_json(ctx);
+  if (json_stdout) {
+    io.out << plan_text;
+  } else {
+    common::write_file_atomic(o.out, plan_text);
+    io.out << report::assess_text(ctx);
+    io.out << "plan: " << o.out << "\n";
+  }
+  if (!o.report_dir.empty()) {
+    report::write_report_dir(ctx, o.report_dir);
+    if (!json_stdout) io.out << "report: " << o.report_dir << "/summary.md\n";
+  }
+  if (decided.decision.gate_failed) {
+    io.err << "gate failed: " << decided.decision.gate_reason << "\n";
+    return kExitGate;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void setup_assess(CLI::App& app, Dispatch& dispatch) {
+  auto opt = std::make_shared<AssessCmdOptions>();
+  auto* sub = app.add_subcommand(
+      "assess",
+      "The main job: train inversion attackers at each candidate cut, score their reconstructions (SSIM/PSNR), "
+      "apply the envelope and threshold, and write the partition plan.");
+  sub->add_option("MODEL", opt->model_path, "TorchScript model (.pt)")->required();
+  sub->add_option("--data", opt->data,
+                  "data source: builtin:fashion-mnist, an image folder, or a TON_IoT-style .csv (default: the "
+                  "config's data.source, builtin:fashion-mnist)");
+  sub->add_option("--config", opt->config,
+                  "preset (quick, thorough) or JSON file layered over the quick defaults; see docs/config.md");
+  sub->add_option("--cuts", opt->cuts, "candidate cuts: blocks (default), all, or a comma list of ids/names");
+  sub->add_option("--attack", opt->attack, "attackers, comma list: cgan (default), inverse");
+  sub->add_option("--device", opt->device, "auto (default), cpu, cuda or cuda:N");
+  sub->add_option("--seed", opt->seed, "seed of the data splits and the attackers (default 0)");
+  sub->add_option("--steps", opt->steps, "attacker training steps per cut (budget.steps)");
+  sub->add_option("--threshold", opt->threshold, "a cut is safe when its envelope SSIM <= this (default 0.3)")
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--fail-above", opt->fail_above,
+                  "CI gate: exit 3 when no cut is safe or the chosen cut's leakage SSIM exceeds this")
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--input-shape", opt->input_shape, kInputShapeHelp);
+  sub->add_option("--set", opt->sets, "override any setting, KEY=VALUE (repeatable), e.g. --set budget.batch_size=64");
+  sub->add_option("-o,--out", opt->out, "plan file; '-' prints the plan JSON on stdout")->capture_default_str();
+  sub->add_option("--export", opt->export_dir, "write the chosen split's parts and partition.json here");
+  sub->add_option("--report", opt->report_dir, "write summary.md, leakage.png and per-cut grids here");
+  // A later flag wins over an earlier one, so scripts can append overrides.
+  for (auto* o : sub->get_options())
+    if (o->get_name() != "--set") o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  sub->callback([opt, &dispatch, sub]() {
+    opt->argv = {"partplan", "assess"};
+    for (const auto* o : sub->get_options())
+      for (const auto& r : o->results()) opt->argv.push_back((o->get_name().empty() ? "" : o->get_name() + "=") + r);
+    dispatch = [opt](Io& io) { return run_assess(*opt, io); };
+  });
+}
+
+}  // namespace partplan::cli

@@ -1,0 +1,40 @@
+#include "src/cli/progress.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "partplan/common/log.hpp"
+
+namespace partplan::cli {
+
+void ProgressLine::update(const std::string& text, bool force) {
+  if (log::level() < log::Level::kInfo) return;
+  const bool tty = log::stderr_is_tty();
+  const auto now = std::chrono::steady_clock::now();
+  const double since = std::chrono::duration<double>(now - last_).count();
+  if (!force && since < (tty ? 0.25 : 15.0)) return;
+  last_ = now;
+  if (tty) {
+    std::fprintf(stderr, "\r\033[K%s", text.c_str());
+    drawn_ = true;
+  } else {
+    std::fprintf(stderr, "%s\n", text.c_str());
+  }
+  std::fflush(stderr);
+}
+
+void ProgressLine::finish() {
+  if (drawn_) std::fputc('\n', stderr);
+  drawn_ = false;
+}
+
+std::string format_duration(double s) {
+  if (s < 0) return "?";
+  const auto t = static_cast<long>(s + 0.5);
+  if (t >= 3600) return fmt::format("{}h{:02d}m", t / 3600, (t % 3600) / 60);
+  if (t >= 60) return fmt::format("{}m{:02d}s", t / 60, t % 60);
+  return fmt::format("{}s", t);
+}
+
+}  // namespace partplan::cli

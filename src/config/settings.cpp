@@ -1,0 +1,191 @@
+// Settings tree on nlohmann/json; presets are configs/*.json embedded at build time.
+#include "partplan/config/settings.hpp"
+
+#include <fmt/format.h>
+
+#include <climits>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "partplan/common/error.hpp"
+#include "partplan/common/fs.hpp"
+#include "partplan/config/presets.hpp"
+
+using nlohmann::json;
+
+namespace partplan::config {
+
+struct Settings::Impl {
+  json tree = json::object();
+};
+
+Settings::Settings() : impl_(std::make_unique<Impl>()) {}
+Settings::~Settings() = default;
+Settings::Settings(const Settings& o) : impl_(std::make_unique<Impl>(*o.impl_)) {}
+Settings& Settings::operator=(const Settings& o) {
+  *impl_ = *o.impl_;
+  return *this;
+}
+
+namespace {
+
+std::vector<std::string> split_key(const std::string& key) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (;;) {
+    auto dot = key.find('.', start);
+    parts.push_back(key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return parts;
+}
+
+const json* find(const json& root, const std::string& key) {
+  const json* cur = &root;
+  for (const auto& p : split_key(key)) {
+    if (!cur->is_object() || !cur->contains(p)) return nullptr;
+    cur = &(*cur)[p];
+  }
+  return cur;
+}
+
+json& slot(json& root, const std::string& key) {
+  json* cur = &root;
+  for (const auto& p : split_key(key)) cur = &(*cur)[p];
+  return *cur;
+}
+
+std::string kind_of(const json& j) {
+  if (j.is_number()) return "number";
+  if (j.is_string()) return "string";
+  if (j.is_boolean()) return "bool";
+  if (j.is_array()) return "array";
+  if (j.is_object()) return "object";
+  return "null";
+}
+
+void merge_into(json& base, const json& over, const std::string& prefix, const std::string& source) {
+  for (auto it = over.begin(); it != over.end(); ++it) {
+    const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (!base.contains(it.key())) {
+      std::vector<std::string> valid;
+      for (auto b = base.begin(); b != base.end(); ++b) valid.push_back(b.key());
+      throw UsageError(fmt::format("{}: unknown setting '{}'; valid{}: {}", source, key,
+                                   prefix.empty() ? "" : " under '" + prefix + "'", fmt::join(valid, ", ")));
+    }
+    json& b = base[it.key()];
+    const bool nullable = b.is_null();  // a default of null takes any kind
+    if (!nullable && kind_of(b) != kind_of(*it))
+      throw UsageError(fmt::format("{}: setting '{}' must be a {}, not {}", source, key, kind_of(b), kind_of(*it)));
+    if (b.is_object() && it->is_object()) {
+      merge_into(b, *it, key, source);
+    } else {
+      b = *it;
+    }
+  }
+}
+
+[[noreturn]] void bad(const std::string& key, const std::string& what) {
+  throw UsageError(fmt::format("setting '{}' {}", key, what));
+}
+
+}  // namespace
+
+Settings Settings::parse(const std::string& text, const std::string& source) {
+  Settings s;
+  try {
+    s.impl_->tree = json::parse(text, /*cb=*/nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+  } catch (const json::parse_error& e) {
+    throw UsageError(fmt::format("config '{}' is not valid JSON: {}", source, first_line(e.what())));
+  }
+  if (!s.impl_->tree.is_object()) throw UsageError(fmt::format("config '{}' must be a JSON object", source));
+  return s;
+}
+
+std::vector<std::string> Settings::presets() {
+  std::vector<std::string> out;
+  for (const auto& p : kPresets) out.emplace_back(p.name);
+  return out;
+}
+
+Settings Settings::load(const std::string& name) {
+  for (const auto& p : kPresets)
+    if (name == p.name) return parse(p.json, std::string("preset ") + p.name);
+  if (name.find('/') == std::string::npos && name.find('.') == std::string::npos)
+    throw UsageError(fmt::format("--config '{}' is neither a preset ({}) nor a file path", name,
+                                 fmt::join(presets(), ", ")));
+  return parse(common::read_file(name), name);
+}
+
+void Settings::merge(const Settings& over, const std::string& source) {
+  merge_into(impl_->tree, over.impl_->tree, "", source);
+}
+
+void Settings::set(const std::string& key, double v) { slot(impl_->tree, key) = v; }
+void Settings::set(const std::string& key, int64_t v) { slot(impl_->tree, key) = v; }
+void Settings::set(const std::string& key, const std::string& v) { slot(impl_->tree, key) = v; }
+void Settings::set(const std::string& key, bool v) { slot(impl_->tree, key) = v; }
+void Settings::set(const std::string& key, const std::vector<std::string>& v) { slot(impl_->tree, key) = v; }
+
+bool Settings::has(const std::string& key) const {
+  const json* j = find(impl_->tree, key);
+  return j && !j->is_null();
+}
+
+double Settings::number(const std::string& key, double lo, double hi) const {
+  const json* j = find(impl_->tree, key);
+  if (!j || !j->is_number()) bad(key, "must be a number");
+  const double v = j->get<double>();
+  if (!std::isfinite(v) || v < lo || v > hi) bad(key, fmt::format("= {} is outside [{}, {}]", v, lo, hi));
+  return v;
+}
+
+int64_t Settings::integer(const std::string& key, int64_t lo, int64_t hi) const {
+  const json* j = find(impl_->tree, key);
+  if (!j || !j->is_number()) bad(key, "must be an integer");
+  const double d = j->get<double>();
+  if (d != std::floor(d)) bad(key, fmt::format("= {} must be an integer", d));
+  const auto v = static_cast<int64_t>(d);
+  if (v < lo || v > hi) bad(key, fmt::format("= {} is outside [{}, {}]", v, lo, hi));
+  return v;
+}
+
+std::string Settings::string(const std::string& key) const {
+  const json* j = find(impl_->tree, key);
+  if (!j || !j->is_string()) bad(key, "must be a string");
+  return j->get<std::string>();
+}
+
+bool Settings::boolean(const std::string& key) const {
+  const json* j = find(impl_->tree, key);
+  if (!j || !j->is_boolean()) bad(key, "must be true or false");
+  return j->get<bool>();
+}
+
+std::vector<std::string> Settings::strings(const std::string& key) const {
+  const json* j = find(impl_->tree, key);
+  if (!j || !j->is_array()) bad(key, "must be an array of strings");
+  std::vector<std::string> out;
+  for (const auto& e : *j) {
+    if (!e.is_string()) bad(key, "must be an array of strings");
+    out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+std::vector<double> Settings::numbers(const std::string& key) const {
+  const json* j = find(impl_->tree, key);
+  if (!j || j->is_null()) return {};
+  if (!j->is_array()) bad(key, "must be an array of numbers");
+  std::vector<double> out;
+  for (const auto& e : *j) {
+    if (!e.is_number()) bad(key, "must be an array of numbers");
+    out.push_back(e.get<double>());
+  }
+  return out;
+}
+
+std::string Settings::dump(int indent) const { return impl_->tree.dump(indent); }
+
+}  // namespace partplan::config

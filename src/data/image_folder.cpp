@@ -1,0 +1,126 @@
+// DIR: an image folder, read recursively in byte-wise path order. When every image sits in a
+// first-level sub-folder, those sub-folders are classes (ImageFolder-style; sorted names ->
+// labels 0..K-1); otherwise there are no labels. Each image is decoded once, scaled so that
+// it covers the target H x W, centre-cropped and converted to the target channels, and stored
+// as uint8. Unreadable and undecodable files are skipped and counted; above
+// max_bad_fraction, or with no usable image, loading fails.
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <map>
+
+#include "partplan/common/error.hpp"
+#include "partplan/common/fs.hpp"
+#include "partplan/common/log.hpp"
+#include "partplan/common/shape.hpp"
+#include "partplan/data/image_io.hpp"
+#include "partplan/data/splits.hpp"
+#include "src/data/image_ops.hpp"
+#include "src/data/sources.hpp"
+
+namespace fs = std::filesystem;
+
+namespace partplan::data::detail {
+namespace {
+
+constexpr size_t kBadExamples = 5;
+
+std::string first_component(const std::string& rel) {
+  const auto slash = rel.find('/');
+  return slash == std::string::npos ? std::string() : rel.substr(0, slash);
+}
+
+}  // namespace
+
+Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
+  std::vector<std::string> files = list_image_files(dir);
+  if (files.empty())
+    throw DataError(fmt::format("image folder '{}' holds no images ({}): point --data at a folder of images",
+                                dir, "jpg, jpeg, png, bmp, webp, tif, tiff"));
+
+  // ImageFolder layout: every file inside a first-level sub-folder.
+  bool class_folders = true;
+  for (const auto& f : files) class_folders = class_folders && !first_component(f).empty();
+  std::map<std::string, int64_t> class_index;
+  if (class_folders) {
+    for (const auto& f : files) class_index.emplace(first_component(f), 0);
+    int64_t k = 0;
+    for (auto& [name, index] : class_index) index = k++;
+  }
+
+  Dataset d;
+  d.report.files_seen = static_cast<int64_t>(files.size());
+  if (o.max_samples > 0 && o.max_samples < static_cast<int64_t>(files.size())) {
+    const auto keep = seeded_subset(static_cast<int64_t>(files.size()), o.max_samples, subset_seed(o));
+    std::vector<std::string> kept;
+    for (auto i : keep) kept.push_back(files[static_cast<size_t>(i)]);
+    files.swap(kept);
+  }
+
+  SampleShape shape;
+  int64_t per_sample = 0;
+  at::Tensor samples;  // allocated for every file once the shape is known; trimmed if some are bad
+  int64_t good = 0;
+  std::vector<int64_t> labels;
+  auto bad = [&](const std::string& rel, const std::string& why) {
+    ++d.report.files_bad;
+    if (d.report.bad_examples.size() < kBadExamples) d.report.bad_examples.push_back(rel + ": " + why);
+  };
+  const int64_t total = static_cast<int64_t>(files.size());
+  for (int64_t k = 0; k < total; ++k) {
+    const auto& rel = files[static_cast<size_t>(k)];
+    const std::string path = (fs::path(dir) / rel).string();
+    std::string bytes;
+    try {
+      bytes = common::read_file(path);
+    } catch (const IoError&) {
+      bad(rel, "cannot be read");
+      continue;
+    }
+    std::string why;
+    const cv::Mat img = decode_8bit(bytes, &why);
+    if (img.empty()) {
+      bad(rel, why);
+      continue;
+    }
+    if (shape.empty()) {
+      shape = resolve_image_shape(o.sample_shape, SampleShape{img.channels(), img.rows, img.cols}, "image folder '" + dir + "'");
+      per_sample = common::numel(shape);
+      check_memory_bound(per_sample * total + 8 * total, o, fmt::format("{} images of {}", total, common::format_shape(shape)));
+      samples = at::empty({total, shape[0], shape[1], shape[2]}, at::kByte);
+    }
+    const cv::Mat fitted =
+        fit_cover_crop(img, static_cast<int>(shape[0]), static_cast<int>(shape[1]), static_cast<int>(shape[2]));
+    copy_planar(fitted, samples.data_ptr<uint8_t>() + good * per_sample);
+    ++good;
+    if (class_folders) labels.push_back(class_index.at(first_component(rel)));
+    if (o.progress && (k % 256 == 255 || k == total - 1)) o.progress(k + 1, total);
+  }
+
+  const int64_t bad_count = d.report.files_bad;
+  const std::string examples = fmt::format("{}", fmt::join(d.report.bad_examples, "; "));
+  if (bad_count > 0) {
+    const std::string note = fmt::format("skipped {} of {} image files in '{}' that could not be decoded: {}{}", bad_count,
+                                         total, dir, examples, bad_count > static_cast<int64_t>(kBadExamples) ? "; ..." : "");
+    d.report.notes.push_back(note);
+    log::warn("{}", note);
+  }
+  if (good == 0)
+    throw DataError(fmt::format("no usable image in '{}': all {} files failed ({})", dir, total, examples));
+  if (static_cast<double>(bad_count) > o.max_bad_fraction * static_cast<double>(total))
+    throw DataError(fmt::format("{} of {} image files in '{}' are unreadable or corrupt, above the allowed fraction {}: "
+                                "fix or remove them (first: {})",
+                                bad_count, total, dir, o.max_bad_fraction, examples));
+
+  d.samples = good == total ? samples : samples.narrow(0, 0, good).clone();
+  if (class_folders) {
+    d.labels = at::tensor(labels, at::TensorOptions().dtype(at::kLong));
+    for (const auto& kv : class_index) d.class_names.push_back(kv.first);
+  }
+  d.description = fmt::format("image folder '{}' ({} images, {}{})", dir, good, common::format_shape(shape),
+                              class_folders ? fmt::format(", {} classes", class_index.size()) : std::string(", unlabelled"));
+  return d;
+}
+
+}  // namespace partplan::data::detail

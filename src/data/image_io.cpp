@@ -1,0 +1,138 @@
+// Single image files for `partplan metrics` and tests (image_io.hpp).
+#include "partplan/data/image_io.hpp"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
+
+#include "partplan/common/error.hpp"
+#include "partplan/common/fs.hpp"
+#include "src/data/image_ops.hpp"
+
+namespace fs = std::filesystem;
+
+namespace partplan::data {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool hidden(const fs::path& p) {
+  const auto name = p.filename().string();
+  return !name.empty() && name[0] == '.';
+}
+
+// [C,H,W] tensor (CPU) from an interleaved Mat of 1 or 3 channels.
+at::Tensor planar_tensor(const cv::Mat& m, at::ScalarType dtype) {
+  auto t = at::empty({m.channels(), m.rows, m.cols}, at::TensorOptions().dtype(dtype));
+  detail::copy_planar(m, t.data_ptr());
+  return t;
+}
+
+// Interleaved float32 Mat from a [C,H,W] float tensor.
+cv::Mat interleaved_float(const at::Tensor& chw) {
+  const auto t = chw.to(at::kFloat).contiguous();
+  const int c = static_cast<int>(t.size(0)), h = static_cast<int>(t.size(1)), w = static_cast<int>(t.size(2));
+  std::vector<cv::Mat> planes;
+  for (int ch = 0; ch < c; ++ch)
+    planes.emplace_back(h, w, CV_32F, const_cast<float*>(t.data_ptr<float>()) + static_cast<size_t>(ch) * h * w);
+  cv::Mat out;
+  cv::merge(planes, out);  // copies
+  return out;
+}
+
+void check_chw(const at::Tensor& image, const char* what) {
+  if (!image.defined() || image.dim() != 3 || (image.size(0) != 1 && image.size(0) != 3))
+    throw std::invalid_argument(fmt::format("{}: expects a [C,H,W] image with C = 1 or 3", what));
+}
+
+}  // namespace
+
+const std::vector<std::string>& image_extensions() {
+  static const std::vector<std::string> kExtensions{".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"};
+  return kExtensions;
+}
+
+bool has_image_extension(const std::string& path) {
+  const auto ext = lower(fs::path(path).extension().string());
+  const auto& all = image_extensions();
+  return std::find(all.begin(), all.end(), ext) != all.end();
+}
+
+std::vector<std::string> list_image_files(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw IoError("'" + dir + "' is not a directory: pass a folder of images");
+  std::vector<std::string> out;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+  if (ec) throw IoError("cannot list '" + dir + "': " + ec.message());
+  for (; it != end; it.increment(ec)) {
+    if (ec) throw IoError("cannot list '" + dir + "': " + ec.message());
+    if (hidden(it->path())) {
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file(ec) || !has_image_extension(it->path().string())) continue;
+    out.push_back(fs::relative(it->path(), dir, ec).generic_string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+at::Tensor read_image(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw IoError("image '" + path + "' not found: check the path");
+  if (fs::is_directory(path, ec)) throw IoError("'" + path + "' is a directory, not an image file");
+  const std::string bytes = common::read_file(path);
+  std::string why;
+  const cv::Mat m = detail::decode_unit(bytes, &why);
+  if (m.empty()) throw DataError("'" + path + "' is " + why + ": re-export it as PNG or JPEG");
+  return planar_tensor(m, at::kFloat);
+}
+
+at::Tensor resize_image(const at::Tensor& image, int64_t channels, int64_t height, int64_t width) {
+  check_chw(image, "resize_image");
+  if ((channels != 1 && channels != 3) || height < 1 || width < 1)
+    throw std::invalid_argument("resize_image: target must be 1 or 3 channels and a positive size");
+  const cv::Mat out = detail::resize_exact(interleaved_float(image), static_cast<int>(channels),
+                                           static_cast<int>(height), static_cast<int>(width));
+  return planar_tensor(out, at::kFloat);
+}
+
+void write_image(const std::string& path, const at::Tensor& image) {
+  if (!image.defined() || image.dim() != 3 || (image.size(0) != 1 && image.size(0) != 3))
+    throw DataError("cannot write '" + path + "': expected a [C,H,W] image with C = 1 or 3");
+  if (!has_image_extension(path))
+    throw DataError("cannot write '" + path + "': unknown image extension; use .png, .jpg, .bmp, .webp or .tiff");
+  at::Tensor u8 = image.scalar_type() == at::kByte
+                      ? image.cpu().contiguous()
+                      : image.detach().cpu().to(at::kFloat).clamp(0.0, 1.0).mul(255.0).round().to(at::kByte).contiguous();
+  const int c = static_cast<int>(u8.size(0)), h = static_cast<int>(u8.size(1)), w = static_cast<int>(u8.size(2));
+  std::vector<cv::Mat> planes;
+  for (int ch = 0; ch < c; ++ch)
+    planes.emplace_back(h, w, CV_8U, u8.data_ptr<uint8_t>() + static_cast<size_t>(ch) * h * w);
+  cv::Mat hwc;
+  cv::merge(planes, hwc);
+  if (c == 3) cv::cvtColor(hwc, hwc, cv::COLOR_RGB2BGR);
+  std::vector<uchar> buf;
+  const auto ext = lower(fs::path(path).extension().string());
+  bool ok = false;
+  try {
+    ok = cv::imencode(ext, hwc, buf);
+  } catch (const cv::Exception& e) {
+    throw DataError("cannot encode '" + path + "': " + first_line(e.what()));
+  }
+  if (!ok) throw DataError("cannot encode '" + path + "' as " + ext + ": this OpenCV build lacks the codec; use .png");
+  common::write_file_atomic(path, std::string(buf.begin(), buf.end()));
+}
+
+}  // namespace partplan::data

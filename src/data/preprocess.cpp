@@ -1,0 +1,93 @@
+// Pixel space <-> model input space (preprocess.hpp).
+#include "partplan/data/preprocess.hpp"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <stdexcept>
+
+#include "partplan/common/error.hpp"
+#include "partplan/common/shape.hpp"
+
+namespace partplan::data {
+namespace {
+
+// Per-channel values broadcastable against [N,C,...]: shape [1,C,1,...] (or [1] for one value).
+at::Tensor per_channel(const std::vector<double>& v, double fallback, const at::Tensor& like) {
+  if (v.empty()) return at::full({1}, fallback, like.options());
+  auto t = at::tensor(v, at::TensorOptions().dtype(at::kDouble)).to(like.options());
+  if (v.size() == 1 || like.dim() < 2) return t;
+  std::vector<int64_t> shape(static_cast<size_t>(like.dim()), 1);
+  shape[1] = static_cast<int64_t>(v.size());
+  return t.view(shape);
+}
+
+int64_t channels_of(const at::Tensor& t) { return t.dim() >= 3 ? t.size(1) : 1; }
+
+at::Tensor reshaped(const at::Tensor& t, const SampleShape& sample_shape) {
+  if (sample_shape.empty()) return t;
+  std::vector<int64_t> shape{t.size(0)};
+  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
+  if (common::numel(sample_shape) * t.size(0) != t.numel())
+    throw DataError(fmt::format("cannot reshape samples {} to the model's per-sample shape {}: element counts differ",
+                                common::format_shape(t.sizes().vec()), common::format_shape(sample_shape)));
+  return t.reshape(shape);
+}
+
+}  // namespace
+
+Preprocess Preprocess::defaults_for_channels(int64_t channels) {
+  Preprocess p;
+  if (channels == 3) {
+    p.mean.assign(kImageNetMean.begin(), kImageNetMean.end());
+    p.std.assign(kImageNetStd.begin(), kImageNetStd.end());
+  }
+  return p;
+}
+
+void Preprocess::validate(int64_t channels) const {
+  if (!std::isfinite(pixel_min) || !std::isfinite(pixel_max) || pixel_min == pixel_max)
+    throw UsageError(fmt::format("pixel range [{}, {}] is invalid: give two different finite values, e.g. 0,1 or 0,255",
+                                 pixel_min, pixel_max));
+  auto check = [&](const std::vector<double>& v, const char* name, bool positive) {
+    if (!v.empty() && v.size() != 1 && static_cast<int64_t>(v.size()) != channels)
+      throw UsageError(fmt::format("normalisation {} has {} values but the model input has {} channels: give 1 or {}",
+                                   name, v.size(), channels, channels));
+    for (double x : v)
+      if (!std::isfinite(x) || (positive && !(x > 0)))
+        throw UsageError(fmt::format("normalisation {} value {} is invalid{}", name, x, positive ? ": it must be positive" : ""));
+  };
+  check(mean, "mean", false);
+  check(std, "std", true);
+}
+
+at::Tensor to_unit(const at::Tensor& samples) {
+  if (samples.scalar_type() == at::kByte) return samples.to(at::kFloat).div_(255.0);
+  if (samples.is_floating_point()) return samples.to(at::kFloat);
+  throw std::invalid_argument("to_unit: samples must be uint8 or floating");
+}
+
+at::Tensor to_model_input(const at::Tensor& unit, const Preprocess& p, const SampleShape& model_sample_shape) {
+  p.validate(channels_of(unit));
+  auto v = unit.to(at::kFloat) * (p.pixel_max - p.pixel_min) + p.pixel_min;
+  v = (v - per_channel(p.mean, 0.0, v)) / per_channel(p.std, 1.0, v);
+  return reshaped(v, model_sample_shape);
+}
+
+at::Tensor from_model_input(const at::Tensor& input, const Preprocess& p, const SampleShape& image_shape) {
+  auto x = reshaped(input.to(at::kFloat), image_shape);
+  p.validate(channels_of(x));
+  x = x * per_channel(p.std, 1.0, x) + per_channel(p.mean, 0.0, x);
+  return (x - p.pixel_min) / (p.pixel_max - p.pixel_min);
+}
+
+at::Tensor gather_unit(const Dataset& d, const std::vector<int64_t>& indices) {
+  const int64_t n = d.size();
+  for (int64_t i : indices)
+    if (i < 0 || i >= n) throw std::out_of_range(fmt::format("gather_unit: index {} outside [0, {})", i, n));
+  const auto idx = at::tensor(indices, at::TensorOptions().dtype(at::kLong));
+  return to_unit(d.samples.index_select(0, idx));
+}
+
+}  // namespace partplan::data

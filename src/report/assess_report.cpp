@@ -1,0 +1,292 @@
+// plan.json, summary.md, the leakage curve and the reconstruction grids. OpenCV is used here
+// only to draw and encode PNGs. Field names are a contract: docs/plan-json.md and
+// docs/schemas/plan.schema.json change with them.
+#include "partplan/report/assess_report.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "partplan/common/build_info.hpp"
+#include "partplan/common/error.hpp"
+#include "partplan/common/fs.hpp"
+
+using nlohmann::json;
+
+namespace partplan::report {
+namespace {
+
+json ci_json(const metrics::MeanCi& c) {
+  return {{"mean", c.mean}, {"ci_low", c.low}, {"ci_high", c.high}, {"std", c.stddev}, {"n", c.n}, {"level", c.level}};
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+const plan::CutVerdict& verdict_of(const PlanContext& ctx, int id) {
+  for (const auto& v : ctx.plan->verdicts)
+    if (v.id == id) return v;
+  throw Error(fmt::format("internal: no verdict for cut {}", id));
+}
+
+// ---- images -------------------------------------------------------------------------------
+
+cv::Mat to_mat(const common::Image8& im, int64_t i) {
+  const int64_t plane = im.h * im.w;
+  cv::Mat m(static_cast<int>(im.h), static_cast<int>(im.w), CV_8UC3);
+  for (int64_t y = 0; y < im.h; ++y)
+    for (int64_t x = 0; x < im.w; ++x) {
+      const auto base = static_cast<size_t>(i * im.c * plane + y * im.w + x);
+      const uint8_t r = im.pixels[base];
+      const uint8_t g = im.c == 3 ? im.pixels[base + static_cast<size_t>(plane)] : r;
+      const uint8_t b = im.c == 3 ? im.pixels[base + static_cast<size_t>(2 * plane)] : r;
+      m.at<cv::Vec3b>(static_cast<int>(y), static_cast<int>(x)) = cv::Vec3b(b, g, r);  // OpenCV is BGR
+    }
+  return m;
+}
+
+void put(cv::Mat& m, const std::string& text, cv::Point at, double scale = 0.5, cv::Scalar color = {20, 20, 20}) {
+  cv::putText(m, text, at, cv::FONT_HERSHEY_SIMPLEX, scale, color, 1, cv::LINE_AA);
+}
+
+cv::Mat grid(const common::Image8& originals, const common::Image8& recs, const std::string& title) {
+  const int64_t n = std::min(originals.n, recs.n);
+  const int cell = static_cast<int>(std::max<int64_t>(96, originals.h));
+  const int pad = 4, top = 28, left = 110;
+  cv::Mat canvas(top + 2 * (cell + pad) + pad, left + static_cast<int>(n) * (cell + pad) + pad, CV_8UC3,
+                 cv::Scalar(255, 255, 255));
+  put(canvas, title, {6, 19});
+  put(canvas, "original", {6, top + cell / 2 + 5});
+  put(canvas, "rebuilt", {6, top + cell + pad + cell / 2 + 5});
+  for (int64_t i = 0; i < n; ++i) {
+    for (int row = 0; row < 2; ++row) {
+      cv::Mat src = to_mat(row == 0 ? originals : recs, i), big;
+      cv::resize(src, big, {cell, cell}, 0, 0, cv::INTER_NEAREST);
+      big.copyTo(canvas(cv::Rect(left + static_cast<int>(i) * (cell + pad), top + row * (cell + pad), cell, cell)));
+    }
+  }
+  return canvas;
+}
+
+cv::Mat leakage_curve(const PlanContext& ctx) {
+  const auto& cuts = ctx.result->cuts;
+  const int W = std::max(720, 60 + static_cast<int>(cuts.size()) * 36), H = 520;
+  const int x0 = 60, x1 = W - 20, y0 = 40, y1 = 340;
+  cv::Mat m(H, W, CV_8UC3, cv::Scalar(255, 255, 255));
+  auto ys = [&](double v) { return static_cast<int>(y1 - std::clamp(v, 0.0, 1.0) * (y1 - y0)); };
+  auto xs = [&](size_t i) {
+    return cuts.size() <= 1 ? (x0 + x1) / 2 : x0 + static_cast<int>(i * (x1 - x0 - 20) / (cuts.size() - 1)) + 10;
+  };
+  for (int t = 0; t <= 10; t += 2) {
+    const double v = t / 10.0;
+    cv::line(m, {x0, ys(v)}, {x1, ys(v)}, cv::Scalar(230, 230, 230));
+    put(m, fmt::format("{:.1f}", v), {20, ys(v) + 4}, 0.4);
+  }
+  cv::rectangle(m, {x0, y0}, {x1, y1}, cv::Scalar(120, 120, 120));
+  put(m, fmt::format("leakage by cut: mean eval SSIM of the strongest attacker (blue), envelope (red), "
+                     "threshold {:.2f} (gray)", ctx.plan->decision.threshold),
+      {x0, 22}, 0.45);
+  const auto thr = ys(ctx.plan->decision.threshold);
+  for (int x = x0; x < x1; x += 12) cv::line(m, {x, thr}, {std::min(x + 6, x1), thr}, cv::Scalar(90, 90, 90), 2);
+  if (ctx.result->label_floor_ssim) {
+    const auto fy = ys(*ctx.result->label_floor_ssim);
+    for (int x = x0; x < x1; x += 8) cv::line(m, {x, fy}, {std::min(x + 3, x1), fy}, cv::Scalar(40, 150, 40), 1);
+    put(m, fmt::format("label-only guess {:.2f}", *ctx.result->label_floor_ssim), {x1 - 170, fy - 6}, 0.4,
+        cv::Scalar(40, 120, 40));
+  }
+  const auto& d = ctx.plan->decision;
+  for (size_t i = 0; i < cuts.size(); ++i) {
+    const auto& v = verdict_of(ctx, cuts[i].cut.id);
+    if (d.cut_id && *d.cut_id == cuts[i].cut.id) {
+      cv::line(m, {xs(i), y0}, {xs(i), y1}, cv::Scalar(60, 170, 60), 2);
+      put(m, "chosen", {xs(i) + 4, y0 + 14}, 0.45, cv::Scalar(40, 130, 40));
+    }
+    if (i > 0) {
+      cv::line(m, {xs(i - 1), ys(cuts[i - 1].leak_ssim)}, {xs(i), ys(cuts[i].leak_ssim)}, cv::Scalar(200, 120, 40), 2,
+               cv::LINE_AA);
+      cv::line(m, {xs(i - 1), ys(verdict_of(ctx, cuts[i - 1].cut.id).envelope)}, {xs(i), ys(v.envelope)},
+               cv::Scalar(40, 40, 220), 2, cv::LINE_AA);
+    }
+    cv::circle(m, {xs(i), ys(cuts[i].leak_ssim)}, 4, cv::Scalar(200, 120, 40), cv::FILLED, cv::LINE_AA);
+    // Cut names, written vertically under the axis.
+    const std::string label = fmt::format("{} {}", cuts[i].cut.id, cuts[i].cut.name).substr(0, 22);
+    cv::Mat text(16, 170, CV_8UC3, cv::Scalar(255, 255, 255));
+    put(text, label, {2, 12}, 0.4);
+    cv::Mat rotated;
+    cv::rotate(text, rotated, cv::ROTATE_90_COUNTERCLOCKWISE);
+    const int tx = xs(i) - 8;
+    if (tx >= 0 && tx + rotated.cols <= W) rotated.copyTo(m(cv::Rect(tx, y1 + 6, rotated.cols, rotated.rows)));
+  }
+  return m;
+}
+
+void write_png(const std::string& path, const cv::Mat& m) {
+  if (!cv::imwrite(path, m)) throw IoError("cannot write '" + path + "'");
+}
+
+std::string md_ci(const metrics::MeanCi& c) { return fmt::format("{:.3f} [{:.3f}, {:.3f}]", c.mean, c.low, c.high); }
+
+}  // namespace
+
+std::string plan_json(const PlanContext& ctx) {
+  const auto& r = *ctx.result;
+  const auto& m = *ctx.model;
+  json j;
+  j["schema_version"] = kPlanSchemaVersion;
+  j["kind"] = "partplan.plan";
+  j["tool"] = {{"name", "partplan"}, {"version", kVersion}, {"libtorch", model::torch_version()}};
+  j["created_utc"] = utc_now();
+  j["device"] = r.device;
+  j["command"] = ctx.command_line;
+  j["model"] = {{"path", m.path},
+                {"sha256", m.sha256},
+                {"input_shape", m.input_shape},
+                {"output_shape", m.output_shape},
+                {"total_flops", m.total_flops},
+                {"total_param_bytes", m.total_param_bytes},
+                {"cut_count", m.cuts.size()}};
+  j["seed"] = ctx.seed;
+  j["config"] = json::parse(ctx.effective_config_json);
+  j["data"] = {{"source", ctx.data_source},
+               {"description", r.data_description},
+               {"size", r.data_size},
+               {"splits", {{"attacker_train", r.n_train}, {"attacker_val", r.n_val}, {"eval", r.n_eval}}}};
+  j["baselines"] = json::array();
+  for (const auto& b : r.baselines)
+    j["baselines"].push_back({{"name", b.name}, {"ssim", ci_json(b.ssim)}, {"psnr_db", ci_json(b.psnr_db)}, {"note", b.note}});
+  j["label_floor_ssim"] = r.label_floor_ssim ? json(*r.label_floor_ssim) : json(nullptr);
+  j["cuts"] = json::array();
+  for (const auto& c : r.cuts) {
+    const auto& v = verdict_of(ctx, c.cut.id);
+    json attacks = json::array();
+    for (const auto& s : c.scores)
+      attacks.push_back({{"attack", s.attack},
+                         {"ssim", ci_json(s.ssim)},
+                         {"psnr_db", ci_json(s.psnr_db)},
+                         {"psnr_capped", s.psnr_capped},
+                         {"train",
+                          {{"steps_run", s.train.steps_run},
+                           {"early_stopped", s.train.early_stopped},
+                           {"best_step", s.train.best_step},
+                           {"best_val_ssim", s.train.best_val_ssim},
+                           {"seconds", s.train.seconds},
+                           {"first_l1", s.train.first_l1},
+                           {"last_l1", s.train.last_l1}}}});
+    j["cuts"].push_back({{"id", c.cut.id},
+                         {"name", c.cut.name},
+                         {"scope", c.cut.scope},
+                         {"op", c.cut.op},
+                         {"shape", c.cut.shape},
+                         {"is_block", c.cut.is_block},
+                         {"activation_bytes", c.cut.activation_bytes},
+                         {"front_flops", c.cut.front_flops},
+                         {"front_param_bytes", c.cut.front_param_bytes},
+                         {"front_peak_activation_bytes", c.cut.front_peak_activation_bytes},
+                         {"attacks", attacks},
+                         {"measured_ssim", c.leak_ssim},
+                         {"worst_attack", c.worst_attack},
+                         {"envelope_ssim", v.envelope},
+                         {"envelope_from", v.envelope_from},
+                         {"verdict", v.safe ? "safe" : "unsafe"}});
+  }
+  const auto& d = ctx.plan->decision;
+  j["decision"] = {{"kind", d.kind},
+                   {"cut_ids", d.cut_id ? json::array({*d.cut_id}) : json::array()},
+                   {"cut_name", d.cut_id ? json(d.cut_name) : json(nullptr)},
+                   {"threshold", d.threshold},
+                   {"leakage_ssim", d.leakage},
+                   {"reason", d.reason},
+                   {"fail_above", ctx.fail_above ? json(*ctx.fail_above) : json(nullptr)},
+                   {"gate_failed", d.gate_failed},
+                   {"gate_reason", d.gate_reason}};
+  j["partitions"] = json::array();
+  if (ctx.exported) {
+    for (const auto& p : ctx.exported->parts)
+      j["partitions"].push_back({{"name", p.name},
+                                 {"role", p.role},
+                                 {"file", (ctx.export_dir.empty() ? p.file : ctx.export_dir + "/" + p.file)},
+                                 {"sha256", p.sha256},
+                                 {"bytes", p.bytes},
+                                 {"input_shape", p.input_shape},
+                                 {"output_shape", p.output_shape}});
+  }
+  if (ctx.verification) {
+    const auto& v = *ctx.verification;
+    j["verification"] = {{"samples", v.samples},         {"max_abs_error", v.max_abs_error},
+                         {"max_rel_error", v.max_rel_error}, {"bit_exact", v.bit_exact},
+                         {"passed", v.passed}};
+  } else {
+    j["verification"] = nullptr;
+  }
+  j["seconds"] = r.seconds;
+  return j.dump(2) + "\n";
+}
+
+void write_report_dir(const PlanContext& ctx, const std::string& dir) {
+  common::StagedDir staged(dir);
+  const auto& r = *ctx.result;
+  for (const auto& c : r.cuts) {
+    if (r.eval_originals.empty() || c.reconstructions.empty()) continue;
+    write_png(staged.add(fmt::format("cut-{:03d}.png", c.cut.id)),
+              grid(r.eval_originals, c.reconstructions,
+                   fmt::format("cut {} '{}': {} SSIM {:.3f}", c.cut.id, c.cut.name, c.worst_attack, c.leak_ssim)));
+  }
+  write_png(staged.add("leakage.png"), leakage_curve(ctx));
+
+  const auto& d = ctx.plan->decision;
+  std::string md = "# partplan assessment\n\n";
+  md += fmt::format("Model `{}` (input {}), data `{}` ({} attacker-train / {} attacker-val / {} eval), device {}.\n\n",
+                    ctx.model->path, common::format_shape(ctx.model->input_shape), ctx.data_source, r.n_train,
+                    r.n_val, r.n_eval, r.device);
+  md += fmt::format("**Decision:** {}\n\n", d.reason);
+  if (d.gate_failed) md += fmt::format("**Gate failed:** {}\n\n", d.gate_reason);
+  md += "![leakage curve](leakage.png)\n\n";
+  md += "| id | cut | shape | strongest attack | SSIM mean [95% CI] | PSNR dB | envelope | verdict |\n";
+  md += "|---|---|---|---|---|---|---|---|\n";
+  for (const auto& c : r.cuts) {
+    const auto& v = verdict_of(ctx, c.cut.id);
+    double psnr = 0;
+    for (const auto& s : c.scores)
+      if (s.attack == c.worst_attack) psnr = s.psnr_db.mean;
+    md += fmt::format("| {} | [{}](cut-{:03d}.png) | {} | {} | {} | {:.1f} | {:.3f} | {} |\n", c.cut.id, c.cut.name,
+                      c.cut.id, common::format_shape(c.cut.shape), c.worst_attack, md_ci(c.leak_ci), psnr,
+                      v.envelope, v.safe ? "safe" : "unsafe");
+  }
+  if (!r.baselines.empty()) {
+    md += "\nBaselines (no feature used):\n\n| guess | SSIM | PSNR dB | |\n|---|---|---|---|\n";
+    for (const auto& b : r.baselines)
+      md += fmt::format("| {} | {} | {:.1f} | {} |\n", b.name, md_ci(b.ssim), b.psnr_db.mean, b.note);
+  }
+  md += "\nEnvelope: leak(k) = max over every cut k' at or after k of the measured SSIM; a host that sees cut k "
+        "can compute every later cut.\n";
+  common::write_file_atomic(staged.add("summary.md"), md);
+  staged.commit();
+}
+
+std::string assess_text(const PlanContext& ctx) {
+  const auto& r = *ctx.result;
+  std::string out = fmt::format("{:>4}  {:<20} {:<16} {:<8} {:>22} {:>8} {:>9}  {}\n", "id", "cut", "shape", "attack",
+                                "SSIM mean [95% CI]", "PSNR dB", "envelope", "verdict");
+  for (const auto& c : r.cuts) {
+    const auto& v = verdict_of(ctx, c.cut.id);
+    for (const auto& s : c.scores)
+      out += fmt::format("{:>4}  {:<20} {:<16} {:<8} {:>22} {:>8.1f} {:>9.3f}  {}\n", c.cut.id, c.cut.name.substr(0, 20),
+                         common::format_shape(c.cut.shape), s.attack, md_ci(s.ssim), s.psnr_db.mean, v.envelope,
+                         v.safe ? "safe" : "unsafe");
+  }
+  for (const auto& b : r.baselines)
+    out += fmt::format("      baseline {:<16} SSIM {}\n", b.name, md_ci(b.ssim));
+  out += "\n" + ctx.plan->decision.reason + "\n";
+  if (ctx.plan->decision.gate_failed) out += "GATE FAILED: " + ctx.plan->decision.gate_reason + "\n";
+  return out;
+}
+
+}  // namespace partplan::report

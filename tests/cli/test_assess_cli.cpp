@@ -1,0 +1,113 @@
+// `partplan assess` end to end on a tiny model and Debian's Fashion-MNIST, in process.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "partplan/cli/cli.hpp"
+#include "tiny_models.hpp"
+
+namespace fs = std::filesystem;
+using partplan::testing::temp_dir;
+
+namespace {
+
+struct Result {
+  int rc;
+  std::string out, err;
+};
+
+Result run(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  args.insert(args.begin(), {"-q", "--threads", "1"});
+  int rc = partplan::cli::run(args, out, err);
+  return {rc, out.str(), err.str()};
+}
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+// Small and fast: 3 cuts x 40 steps on 300 images.
+std::vector<std::string> quick(const std::string& model, const std::string& dir) {
+  return {"assess", model, "--data", "builtin:fashion-mnist:test", "--steps", "40", "--set", "data.attacker_train=300",
+          "--set", "data.attacker_val=40", "--set", "data.eval=60", "--set", "budget.eval_every=20",
+          "--set", "cgan.width=32", "--set", "cgan.disc_width=16", "--cuts", "all", "-o", dir + "/plan.json"};
+}
+
+}  // namespace
+
+TEST_CASE("assess writes a plan, a report and the chosen parts", "[cli][assess]") {
+  const auto dir = temp_dir("assess");
+  const std::string model = dir + "/tiny.pt";
+  partplan::testing::save_tiny_mnist_net(model);
+  auto args = quick(model, dir);
+  args.insert(args.end(), {"--report", dir + "/report", "--export", dir + "/parts", "--threshold", "0.99"});
+  auto r = run(args);
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const auto plan = slurp(dir + "/plan.json");
+  CHECK(plan.find("\"schema_version\": 1") != std::string::npos);
+  CHECK(plan.find("\"kind\": \"partplan.plan\"") != std::string::npos);
+  CHECK(plan.find("\"label-prototype\"") != std::string::npos);
+  CHECK(plan.find("\"budget\"") != std::string::npos);  // the effective config is recorded
+  CHECK(plan.find("\"steps\": 40") != std::string::npos);
+  CHECK(plan.find("Infinity") == std::string::npos);
+  CHECK(plan.find("NaN") == std::string::npos);
+  CHECK(fs::exists(dir + "/report/summary.md"));
+  CHECK(fs::exists(dir + "/report/leakage.png"));
+  CHECK(fs::exists(dir + "/report/cut-000.png"));
+  // Threshold 0.99: some cut is safe, so its parts are exported and verified.
+  CHECK(fs::exists(dir + "/parts/partition.json"));
+  CHECK(plan.find("\"passed\": true") != std::string::npos);
+  CHECK(r.out.find("plan: ") != std::string::npos);
+}
+
+TEST_CASE("assess -o - prints the plan JSON on stdout, and the gate exits 3", "[cli][assess]") {
+  const auto dir = temp_dir("assess-gate");
+  const std::string model = dir + "/tiny.pt";
+  partplan::testing::save_tiny_mnist_net(model);
+  auto args = quick(model, dir);
+  args.back() = "-";
+  args.insert(args.end(), {"--cuts", "0", "--fail-above", "0.05"});
+  auto r = run(args);
+  CHECK(r.rc == 3);
+  CHECK(r.out.rfind("{", 0) == 0);
+  CHECK(r.out.find("\"gate_failed\": true") != std::string::npos);
+  CHECK(r.err.find("gate failed") != std::string::npos);
+}
+
+TEST_CASE("assess refuses bad input before any work, leaving no plan", "[cli][assess]") {
+  const auto dir = temp_dir("assess-bad");
+  const std::string model = dir + "/tiny.pt";
+  partplan::testing::save_tiny_mnist_net(model);
+  { std::ofstream(dir + "/afile") << "x"; }
+  struct Case {
+    std::vector<std::string> extra;
+    int rc;
+    std::string expect;
+  };
+  for (const auto& c : std::vector<Case>{
+           {{"--set", "budget.stepz=3"}, 2, "unknown setting 'budget.stepz'"},
+           {{"--set", "budget.steps=\"many\""}, 2, "must be a number"},
+           {{"--threshold", "1.5"}, 2, "--threshold"},
+           {{"--attack", "magic"}, 2, "attack 'magic' is not known"},
+           {{"--device", "tpu"}, 2, "--device 'tpu'"},
+           {{"--cuts", "nope"}, 2, "cut 'nope' not found"},
+           {{"--config", "nosuch"}, 2, "neither a preset"},
+           {{"--config", dir + "/missing.json"}, 1, "missing.json"},
+           {{"--data", dir + "/no-such-dir"}, 1, "no-such-dir"},
+           {{"--report", dir + "/afile/x"}, 1, "afile"},
+       }) {
+    auto args = quick(model, dir);
+    args.insert(args.end(), c.extra.begin(), c.extra.end());
+    auto r = run(args);
+    INFO(r.err);
+    CHECK(r.rc == c.rc);
+    CHECK(r.err.find(c.expect) != std::string::npos);
+    CHECK(r.err.rfind("error: ", 0) == 0);
+    CHECK_FALSE(fs::exists(dir + "/plan.json"));
+  }
+}

@@ -1,0 +1,399 @@
+// Each data source on tiny generated data: Fashion-MNIST IDX files written here (and the
+// Debian package's files when installed), an image folder with a corrupt file, and a
+// NaN-laden TON_IoT-style CSV; plus the dispatch on the SRC string.
+#include <ATen/ATen.h>
+#include <catch2/catch.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <zlib.h>
+
+#include <filesystem>
+
+#include "partplan/common/error.hpp"
+#include "partplan/data/dataset.hpp"
+#include "temp_dir.hpp"
+
+namespace pd = partplan::data;
+using partplan::test::TempDir;
+
+namespace {
+
+// Big-endian IDX of uint8 with `dims`, gzip-compressed; `payload_cut` drops bytes of data.
+void write_idx_gz(const std::string& path, const std::vector<uint32_t>& dims, const std::vector<uint8_t>& data) {
+  std::string bytes{'\0', '\0', '\x08', static_cast<char>(dims.size())};
+  for (uint32_t d : dims)
+    for (int shift : {24, 16, 8, 0}) bytes.push_back(static_cast<char>((d >> shift) & 0xff));
+  bytes.append(data.begin(), data.end());
+  gzFile f = gzopen(path.c_str(), "wb");
+  REQUIRE(f);
+  gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+  gzclose(f);
+}
+
+// Image k of the tiny set: pixel p = (31 k + p) mod 256, label k mod 10.
+void write_fashion(const TempDir& t, const std::string& prefix, int n, int first) {
+  std::vector<uint8_t> images, labels;
+  for (int k = first; k < first + n; ++k) {
+    for (int p = 0; p < 784; ++p) images.push_back(static_cast<uint8_t>((31 * k + p) % 256));
+    labels.push_back(static_cast<uint8_t>(k % 10));
+  }
+  write_idx_gz(t / (prefix + "-images-idx3-ubyte.gz"), {static_cast<uint32_t>(n), 28, 28}, images);
+  write_idx_gz(t / (prefix + "-labels-idx1-ubyte.gz"), {static_cast<uint32_t>(n)}, labels);
+}
+
+pd::LoadOptions fashion_options(const TempDir& t) {
+  pd::LoadOptions o;
+  o.fashion_mnist_dir = t.path.string();
+  return o;
+}
+
+void write_png(const std::string& path, const cv::Mat& m) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  REQUIRE(cv::imwrite(path, m));
+}
+
+int px(const at::Tensor& s, int64_t n, int64_t c, int64_t i, int64_t j) { return s[n][c][i][j].item<int>(); }
+float fx(const at::Tensor& s, int64_t n, int64_t k) { return s[n].flatten()[k].item<float>(); }
+
+}  // namespace
+
+TEST_CASE("builtin:fashion-mnist reads gzip IDX files", "[data]") {
+  TempDir t;
+  write_fashion(t, "train", 5, 0);
+  write_fashion(t, "t10k", 3, 5);
+  const auto d = pd::load("builtin:fashion-mnist", fashion_options(t));
+  REQUIRE(d.samples.sizes() == at::IntArrayRef({8, 1, 28, 28}));
+  CHECK(d.samples.scalar_type() == at::kByte);
+  REQUIRE(d.has_labels());
+  CHECK(d.labels.scalar_type() == at::kLong);
+  for (int k = 0; k < 8; ++k) {
+    CHECK(d.labels[k].item<int64_t>() == k % 10);
+    CHECK(px(d.samples, k, 0, 0, 0) == (31 * k) % 256);
+    CHECK(px(d.samples, k, 0, 1, 2) == (31 * k + 30) % 256);
+  }
+  CHECK(d.class_names.size() == 10);
+  CHECK(d.class_names[9] == "Ankle boot");
+  CHECK(d.source == "builtin:fashion-mnist");
+  CHECK(d.memory_bytes() == 8 * 784 + 8 * 8);
+
+  CHECK(pd::load("builtin:fashion-mnist:train", fashion_options(t)).size() == 5);
+  const auto test = pd::load("builtin:fashion-mnist:test", fashion_options(t));
+  REQUIRE(test.size() == 3);
+  CHECK(px(test.samples, 0, 0, 0, 0) == (31 * 5) % 256);
+
+  SECTION("resized, cropped and made RGB for a 3x32x32 model") {
+    auto o = fashion_options(t);
+    o.sample_shape = {3, 32, 32};
+    const auto r = pd::load("builtin:fashion-mnist", o);
+    REQUIRE(r.samples.sizes() == at::IntArrayRef({8, 3, 32, 32}));
+    CHECK(r.samples[0][0].equal(r.samples[0][2]));  // gray replicated
+  }
+  SECTION("a flat model of 784 values keeps the images") {
+    auto o = fashion_options(t);
+    o.sample_shape = {784};
+    CHECK(pd::load("builtin:fashion-mnist", o).samples.sizes() == at::IntArrayRef({8, 1, 28, 28}));
+    o.sample_shape = {100};
+    CHECK_THROWS_AS(pd::load("builtin:fashion-mnist", o), partplan::UsageError);
+  }
+  SECTION("max_samples keeps a seeded subset in source order") {
+    auto o = fashion_options(t);
+    o.max_samples = 4;
+    o.seed = 3;
+    const auto a = pd::load("builtin:fashion-mnist", o);
+    const auto b = pd::load("builtin:fashion-mnist", o);
+    REQUIRE(a.size() == 4);
+    CHECK(a.samples.equal(b.samples));
+    int64_t previous = -1;
+    for (int i = 0; i < 4; ++i) {
+      const int64_t k = ((px(a.samples, i, 0, 0, 0) * 223) % 256);  // 31^-1 mod 256 = 223: recovers k
+      CHECK(k > previous);
+      CHECK(a.labels[i].item<int64_t>() == k % 10);
+      previous = k;
+    }
+  }
+}
+
+TEST_CASE("builtin:fashion-mnist errors name the Debian package or the bad file", "[data]") {
+  TempDir t;
+  CHECK_THROWS_WITH(pd::load("builtin:fashion-mnist", fashion_options(t)),
+                    Catch::Contains("apt-get install dataset-fashion-mnist"));
+  CHECK_THROWS_AS(pd::load("builtin:fashion-mnist", fashion_options(t)), partplan::DataError);
+  CHECK_THROWS_AS(pd::load("builtin:mnist", fashion_options(t)), partplan::UsageError);
+
+  write_fashion(t, "train", 2, 0);
+  write_fashion(t, "t10k", 2, 2);
+  SECTION("header promises more images than the file holds") {
+    write_idx_gz(t / "t10k-images-idx3-ubyte.gz", {3, 28, 28}, std::vector<uint8_t>(2 * 784));
+    CHECK_THROWS_WITH(pd::load("builtin:fashion-mnist", fashion_options(t)), Catch::Contains("truncated or corrupt"));
+  }
+  SECTION("labels and images disagree") {
+    write_idx_gz(t / "t10k-labels-idx1-ubyte.gz", {3}, {0, 1, 2});
+    CHECK_THROWS_WITH(pd::load("builtin:fashion-mnist", fashion_options(t)), Catch::Contains("labels"));
+  }
+  SECTION("a cut-off gzip stream") {
+    std::string gz;
+    {
+      std::ifstream in(t / "train-images-idx3-ubyte.gz", std::ios::binary);
+      gz.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    t.write("train-images-idx3-ubyte.gz", gz.substr(0, gz.size() / 2));
+    CHECK_THROWS_AS(pd::load("builtin:fashion-mnist", fashion_options(t)), partplan::DataError);
+  }
+  SECTION("wrong magic number") {
+    write_idx_gz(t / "train-labels-idx1-ubyte.gz", {2, 1}, {0, 1});
+    CHECK_THROWS_WITH(pd::load("builtin:fashion-mnist", fashion_options(t)), Catch::Contains("magic"));
+  }
+}
+
+TEST_CASE("builtin:fashion-mnist from the Debian package, when installed", "[data]") {
+  const std::string images = std::string(pd::kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz";
+  if (!std::filesystem::exists(images)) {
+    WARN("dataset-fashion-mnist is not installed; only the generated IDX files were tested");
+    return;
+  }
+  const auto d = pd::load("builtin:fashion-mnist:test");
+  REQUIRE(d.samples.sizes() == at::IntArrayRef({10000, 1, 28, 28}));
+  // The test set is balanced: 1000 images per class.
+  const auto counts = at::bincount(d.labels);
+  CHECK(counts.equal(at::full({10}, 1000, at::kLong)));
+}
+
+TEST_CASE("an image folder is decoded, fitted and labelled by sub-folder", "[data]") {
+  TempDir t;
+  // 40x20 RGB: left half red, right half blue (OpenCV writes BGR).
+  cv::Mat halves(20, 40, CV_8UC3, cv::Scalar(0, 0, 255));
+  halves(cv::Rect(20, 0, 20, 20)).setTo(cv::Scalar(255, 0, 0));
+  write_png(t / "shoes/a.png", halves);
+  write_png(t / "shoes/b.jpg", cv::Mat(24, 24, CV_8UC3, cv::Scalar(10, 200, 30)));
+  write_png(t / "bags/c.bmp", cv::Mat(20, 20, CV_8UC1, cv::Scalar(100)));
+  write_png(t / "bags/d.png", cv::Mat(30, 30, CV_16UC1, cv::Scalar(32768)));
+  write_png(t / "bags/e.png", cv::Mat(18, 18, CV_8UC4, cv::Scalar(0, 255, 0, 128)));
+  t.write("bags/bad.png", "\x89PNG\r\n\x1a\n but then garbage");
+  write_png(t / ".hidden/h.png", cv::Mat(20, 20, CV_8UC1, cv::Scalar(1)));
+  t.write("bags/notes.txt", "not an image");
+
+  pd::LoadOptions o;
+  o.sample_shape = {3, 16, 16};
+  SECTION("one bad file in six is above the default 10%") {
+    CHECK_THROWS_AS(pd::load(t.path.string(), o), partplan::DataError);
+    CHECK_THROWS_WITH(pd::load(t.path.string(), o), Catch::Contains("bags/bad.png") && Catch::Contains("fraction"));
+  }
+  o.max_bad_fraction = 0.2;
+  const auto d = pd::load(t.path.string(), o);
+  REQUIRE(d.samples.sizes() == at::IntArrayRef({5, 3, 16, 16}));
+  CHECK(d.report.files_seen == 6);
+  CHECK(d.report.files_bad == 1);
+  REQUIRE(d.report.bad_examples.size() == 1);
+  CHECK_THAT(d.report.bad_examples[0], Catch::StartsWith("bags/bad.png"));
+  CHECK(d.class_names == std::vector<std::string>{"bags", "shoes"});
+  // Sorted order: bags/c.bmp, bags/d.png, bags/e.png, shoes/a.png, shoes/b.jpg.
+  CHECK(d.labels.equal(at::tensor(std::vector<int64_t>{0, 0, 0, 1, 1})));
+  CHECK(px(d.samples, 0, 0, 5, 5) == 100);  // gray replicated into RGB
+  CHECK(px(d.samples, 0, 2, 5, 5) == 100);
+  CHECK(std::abs(px(d.samples, 1, 1, 5, 5) - 128) <= 1);  // 16-bit 32768 -> 8-bit
+  CHECK(px(d.samples, 2, 1, 5, 5) == 255);  // RGBA: alpha dropped, green kept
+  CHECK(px(d.samples, 2, 0, 5, 5) == 0);
+  // 40x20 covered to 32x16, centre 16 columns: red on the left edge, blue on the right, RGB order.
+  CHECK(px(d.samples, 3, 0, 8, 0) == 255);
+  CHECK(px(d.samples, 3, 2, 8, 0) == 0);
+  CHECK(px(d.samples, 3, 0, 8, 15) == 0);
+  CHECK(px(d.samples, 3, 2, 8, 15) == 255);
+
+  SECTION("to one channel: BT.601 luma") {
+    o.sample_shape = {1, 16, 16};
+    const auto g = pd::load(t.path.string(), o);
+    CHECK(std::abs(px(g.samples, 3, 0, 8, 0) - 76) <= 1);  // 0.299 * 255
+  }
+  SECTION("no shape given: the first decodable image's") {
+    o.sample_shape = {};
+    CHECK(pd::load(t.path.string(), o).samples.sizes() == at::IntArrayRef({5, 1, 20, 20}));
+  }
+}
+
+TEST_CASE("image folder edge cases", "[data]") {
+  TempDir t;
+  SECTION("images at the top level: no labels") {
+    write_png(t / "x.png", cv::Mat(12, 12, CV_8UC1, cv::Scalar(5)));
+    write_png(t / "sub/y.png", cv::Mat(12, 12, CV_8UC1, cv::Scalar(6)));
+    const auto d = pd::load(t.path.string());
+    CHECK(d.size() == 2);
+    CHECK_FALSE(d.has_labels());
+  }
+  SECTION("no usable image") {
+    t.write("a.png", "garbage");
+    t.write("b.jpg", "");
+    CHECK_THROWS_WITH(pd::load(t.path.string()), Catch::Contains("no usable image"));
+  }
+  SECTION("no image at all") {
+    t.write("readme.txt", "hello");
+    CHECK_THROWS_WITH(pd::load(t.path.string()), Catch::Contains("holds no images"));
+  }
+  SECTION("memory bound") {
+    write_png(t / "x.png", cv::Mat(12, 12, CV_8UC1, cv::Scalar(5)));
+    pd::LoadOptions o;
+    o.max_bytes = 100;
+    CHECK_THROWS_WITH(pd::load(t.path.string(), o), Catch::Contains("above the bound"));
+  }
+}
+
+namespace {
+
+const char* kCsv =
+    "ts,src_ip,src_port,proto,duration,const_col,service,label,type\n"
+    "1000,192.168.1.10,80,tcp,0.5,7,http,0,normal\n"
+    "1001,10.0.0.2,443,udp,NaN,7,-,1,ddos\r\n"
+    "1002,10.0.0.10,-,tcp,inf,7,dns,1,scanning\n"
+    "\n"
+    "1003,-,22,icmp,,7,\"http, weird\",0,normal\n"
+    "1004,::1,8080,tcp,2.5,7,http,1,ddos\n";
+
+const pd::ColumnEncoding& column(const pd::Dataset& d, const std::string& name) {
+  for (const auto& c : d.report.columns)
+    if (c.name == name) return c;
+  throw std::runtime_error("no column " + name);
+}
+
+}  // namespace
+
+TEST_CASE("a TON_IoT-style CSV becomes 1xSxS images in [0,1]", "[data]") {
+  TempDir t;
+  const auto path = t.write("flows.csv", kCsv);
+  const auto d = pd::load(path);
+  // 7 features (label kept aside, type dropped so it cannot leak): S = 3, two zero pads.
+  REQUIRE(d.samples.sizes() == at::IntArrayRef({5, 1, 3, 3}));
+  CHECK(d.samples.scalar_type() == at::kFloat);
+  CHECK(d.labels.equal(at::tensor(std::vector<int64_t>{0, 1, 1, 0, 1})));
+  CHECK(d.class_names.empty());
+  CHECK(d.report.rows == 5);
+
+  const std::vector<std::vector<float>> expected{
+      // ts    src_ip  port             proto dur  const service
+      // missing cells read as 0, so the port range is [0, 8080] and the duration range [0, 2.5]
+      {0.00f, 1.00f, 80 / 8080.f, 0.5f, 0.2f, 0.0f, 2 / 3.f},
+      {0.25f, 0.50f, 443 / 8080.f, 1.0f, 0.0f, 0.0f, 0.0f},
+      {0.50f, 0.75f, 0.0f, 0.5f, 1.0f, 0.0f, 1 / 3.f},
+      {0.75f, 0.00f, 22 / 8080.f, 0.0f, 0.0f, 0.0f, 1.0f},
+      {1.00f, 0.25f, 1.0f, 0.5f, 1.0f, 0.0f, 2 / 3.f},
+  };
+  for (int64_t n = 0; n < 5; ++n) {
+    for (int64_t k = 0; k < 7; ++k) {
+      INFO("record " << n << " feature " << k);
+      CHECK(fx(d.samples, n, k) == Approx(expected[n][k]).margin(1e-6));
+    }
+    CHECK(fx(d.samples, n, 7) == 0.0f);  // padding
+    CHECK(fx(d.samples, n, 8) == 0.0f);
+  }
+  CHECK(column(d, "src_ip").kind == "ip");
+  CHECK(column(d, "src_ip").categories == 5);
+  CHECK(column(d, "proto").kind == "categorical");
+  CHECK(column(d, "src_port").missing == 1);
+  CHECK(column(d, "duration").missing == 2);
+  CHECK(column(d, "duration").infinite == 1);
+  CHECK(column(d, "duration").min == 0.0);
+  CHECK(column(d, "duration").max == 2.5);
+  CHECK(column(d, "const_col").constant);
+  CHECK(column(d, "type").kind == "dropped");
+  CHECK(column(d, "label").kind == "label");
+  std::string notes;
+  for (const auto& n : d.report.notes) notes += n + "\n";
+  CHECK_THAT(notes, Catch::Contains("const_col") && Catch::Contains("duration (2)") && Catch::Contains("infinite"));
+  CHECK(at::isfinite(d.samples).all().item<bool>());
+}
+
+TEST_CASE("CSV labels, dropped columns and layouts are configurable", "[data]") {
+  TempDir t;
+  const auto path = t.write("flows.csv", kCsv);
+  pd::LoadOptions o;
+  SECTION("the attack type as the label: names sorted, label dropped") {
+    o.csv.label_column = "type";
+    const auto d = pd::load(path, o);
+    CHECK(d.class_names == std::vector<std::string>{"ddos", "normal", "scanning"});
+    CHECK(d.labels.equal(at::tensor(std::vector<int64_t>{1, 0, 2, 1, 0})));
+    CHECK(column(d, "label").kind == "dropped");
+    CHECK(column(d, "type").categories == 3);
+  }
+  SECTION("explicit drop list") {
+    o.csv.drop_columns = std::vector<std::string>{"ts", "type"};
+    const auto d = pd::load(path, o);
+    CHECK(d.samples.sizes() == at::IntArrayRef({5, 1, 3, 3}));
+    CHECK(fx(d.samples, 0, 0) == 1.0f);  // src_ip comes first now
+    CHECK(fx(d.samples, 0, 6) == 0.0f);
+    o.csv.drop_columns = std::vector<std::string>{"nope"};
+    CHECK_THROWS_AS(pd::load(path, o), partplan::UsageError);
+  }
+  SECTION("no label") {
+    o.csv.label_column = "";
+    const auto d = pd::load(path, o);
+    CHECK_FALSE(d.has_labels());
+    CHECK(d.samples.sizes() == at::IntArrayRef({5, 1, 3, 3}));  // 9 features: label and type are features now
+    CHECK(column(d, "label").kind == "numeric");
+    o.csv.label_column = "missing_column";
+    CHECK_THROWS_WITH(pd::load(path, o), Catch::Contains("missing_column") && Catch::Contains("src_port"));
+  }
+  SECTION("flat vectors or the model's own 1xHxW") {
+    o.sample_shape = {7};
+    CHECK(pd::load(path, o).samples.sizes() == at::IntArrayRef({5, 7}));
+    o.sample_shape = {8};
+    CHECK_THROWS_WITH(pd::load(path, o), Catch::Contains("7 features"));
+    o.sample_shape = {1, 2, 4};
+    CHECK(pd::load(path, o).samples.sizes() == at::IntArrayRef({5, 1, 2, 4}));
+    o.sample_shape = {1, 2, 3};
+    CHECK_THROWS_AS(pd::load(path, o), partplan::UsageError);
+    o.sample_shape = {3, 3, 3};
+    CHECK_THROWS_AS(pd::load(path, o), partplan::UsageError);
+  }
+  SECTION("max_samples") {
+    o.max_samples = 3;
+    const auto d = pd::load(path, o);
+    CHECK(d.size() == 3);
+    CHECK(d.report.rows == 5);
+  }
+}
+
+TEST_CASE("malformed CSV files are clear errors", "[data]") {
+  TempDir t;
+  CHECK_THROWS_WITH(pd::load(t.write("a.csv", "a,b,label\n1,2,0\n3,0\n")), Catch::Contains("a.csv:3") && Catch::Contains("2 fields"));
+  CHECK_THROWS_WITH(pd::load(t.write("b.csv", "a,label\n\"open,0\n")), Catch::Contains("unterminated"));
+  CHECK_THROWS_WITH(pd::load(t.write("c.csv", "a,label\n1,\n")), Catch::Contains("empty label"));
+  CHECK_THROWS_WITH(pd::load(t.write("d.csv", "")), Catch::Contains("empty"));
+  CHECK_THROWS_WITH(pd::load(t.write("e.csv", "a,label\n")), Catch::Contains("no records"));
+  CHECK_THROWS_WITH(pd::load(t.write("f.csv", "label,type\n0,x\n")), Catch::Contains("no feature columns"));
+  CHECK_THROWS_WITH(pd::load(t.write("g.csv", "a,a\n1,2\n")), Catch::Contains("twice"));
+  CHECK_THROWS_AS(pd::load(t / "missing.csv"), partplan::IoError);
+}
+
+TEST_CASE("the SRC string selects the source", "[data]") {
+  TempDir t;
+  CHECK_THROWS_AS(pd::load("builtin:cifar10"), partplan::UsageError);
+  CHECK_THROWS_WITH(pd::load("builtin:cifar10"), Catch::Contains("builtin:fashion-mnist"));
+  CHECK_THROWS_AS(pd::load(t / "nope"), partplan::IoError);
+  CHECK_THROWS_AS(pd::load(t.write("x.txt", "1,2\n")), partplan::UsageError);
+  pd::LoadOptions o;
+  o.max_samples = -1;
+  CHECK_THROWS_AS(pd::load(t.path.string(), o), partplan::UsageError);
+}
+
+#ifdef PARTPLAN_TONIOT_CSV
+TEST_CASE("the synthetic TON_IoT CSV from scripts/make_toniot_csv.py loads", "[data]") {
+  const auto d = pd::load(PARTPLAN_TONIOT_CSV);
+  CHECK(d.size() == 600);
+  CHECK(d.report.columns.size() == 46);
+  // "1.1" or "-" (no HTTP): missing reads as 0, so the column still tells HTTP from the rest.
+  CHECK(column(d, "http_version").kind == "numeric");
+  CHECK_FALSE(column(d, "http_version").constant);
+  CHECK(column(d, "http_referrer").constant);
+  CHECK(column(d, "type").kind == "dropped");
+  CHECK(column(d, "src_ip").kind == "ip");
+  CHECK(column(d, "proto").kind == "categorical");
+  CHECK(column(d, "dst_bytes").kind == "numeric");
+  // 44 features (46 columns less label and type) -> 1x7x7.
+  CHECK(d.samples.sizes() == at::IntArrayRef({600, 1, 7, 7}));
+  CHECK(at::isfinite(d.samples).all().item<bool>());
+  CHECK(d.samples.min().item<float>() >= 0.0f);
+  CHECK(d.samples.max().item<float>() <= 1.0f);
+  CHECK(at::bincount(d.labels).size(0) == 2);
+  pd::LoadOptions o;
+  o.csv.label_column = "type";
+  CHECK(pd::load(PARTPLAN_TONIOT_CSV, o).class_names.size() >= 5);
+}
+#endif

@@ -1,0 +1,61 @@
+#include <catch2/catch.hpp>
+
+#include "partplan/plan/plan.hpp"
+
+using namespace partplan::plan;
+
+namespace {
+std::vector<CutLeak> table(const std::vector<double>& measured) {
+  std::vector<CutLeak> out;
+  for (size_t i = 0; i < measured.size(); ++i)
+    out.push_back({static_cast<int>(i), "c" + std::to_string(i), measured[i], "cgan", 0, 0});
+  return out;
+}
+}  // namespace
+
+TEST_CASE("envelope is the max over the cut and every deeper one", "[plan]") {
+  auto r = decide(table({0.99, 0.5, 0.2, 0.45, 0.1}), {});
+  std::vector<double> env;
+  for (const auto& v : r.verdicts) env.push_back(v.envelope);
+  CHECK(env == std::vector<double>{0.99, 0.5, 0.45, 0.45, 0.1});
+  CHECK(r.verdicts[2].envelope_from == 3);
+  // The dip at c2 (0.2) is a weak attacker, not a safe cut: c4 is the first safe one.
+  CHECK(r.decision.cut_id == 4);
+  CHECK(r.decision.kind == "binary");
+  CHECK(r.decision.leakage == 0.1);
+}
+
+TEST_CASE("the shallowest safe cut is chosen", "[plan]") {
+  auto r = decide(table({0.9, 0.6, 0.29, 0.25, 0.2}), {0.3, std::nullopt});
+  CHECK(r.decision.cut_id == 2);
+  CHECK(r.decision.cut_name == "c2");
+  CHECK(r.decision.reason.find("c1") != std::string::npos);
+  CHECK_FALSE(r.decision.gate_failed);
+  auto strict = decide(table({0.9, 0.6, 0.29, 0.25, 0.2}), {0.22, std::nullopt});
+  CHECK(strict.decision.cut_id == 4);
+}
+
+TEST_CASE("no safe cut says so, and the gate fails", "[plan]") {
+  auto r = decide(table({0.9, 0.6, 0.4}), {0.3, 0.5}, "label-only floor 0.36");
+  CHECK_FALSE(r.decision.cut_id.has_value());
+  CHECK(r.decision.kind == "none");
+  CHECK(r.decision.leakage == 0.4);
+  CHECK(r.decision.reason.find("no cut is safe") != std::string::npos);
+  CHECK(r.decision.reason.find("label-only floor 0.36") != std::string::npos);
+  CHECK(r.decision.gate_failed);
+}
+
+TEST_CASE("gate fails when the chosen cut leaks more than --fail-above", "[plan]") {
+  auto pass = decide(table({0.9, 0.25}), {0.3, 0.3});
+  CHECK_FALSE(pass.decision.gate_failed);
+  auto fail = decide(table({0.9, 0.25}), {0.3, 0.2});
+  CHECK(fail.decision.gate_failed);
+  CHECK(fail.decision.gate_reason.find("0.250") != std::string::npos);
+}
+
+TEST_CASE("bad input is refused", "[plan]") {
+  CHECK_THROWS(decide({}, {}));
+  auto t = table({0.5, 0.4});
+  std::swap(t[0], t[1]);
+  CHECK_THROWS(decide(t, {}));
+}
