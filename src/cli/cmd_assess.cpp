@@ -16,6 +16,8 @@
 #include "partplan/plan/plan.hpp"
 #include "partplan/report/assess_report.hpp"
 #include "partplan/report/report.hpp"
+#include "partplan/report/run_store.hpp"
+#include "partplan/common/hash.hpp"
 #include "src/cli/commands.hpp"
 #include "src/cli/progress.hpp"
 
@@ -32,7 +34,8 @@ struct AssessCmdOptions {
   std::optional<double> threshold, fail_above;
   std::vector<std::string> sets;
   std::string out = "plan.json";
-  std::string export_dir, report_dir;
+  std::string export_dir, report_dir, run_dir;
+  bool resume = false;
   std::vector<std::string> argv;
 };
 
@@ -125,7 +128,22 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
                               format_duration(p.eta_seconds)));
     }
   };
-  auto result = pipeline::assess(model, options, on_progress);
+  std::optional<report::RunStore> run_store;
+  pipeline::CutStore store;
+  if (!o.run_dir.empty()) {
+    // Everything that changes a cut's result; not the cut list, threshold, gate or report.
+    auto key = settings;
+    key.set("cuts", std::string());
+    key.set("threshold", 0.0);
+    key.set("fail_above", 0.0);
+    key.set("report.grid_images", int64_t{0});
+    run_store.emplace(o.run_dir, common::sha256_bytes(model.summary().sha256 + key.dump(0)), o.resume);
+    store.load = [&](const model::CutPoint& c) { return run_store->load(c); };
+    store.save = [&](const pipeline::CutAssessment& c) { run_store->save(c); };
+  } else if (o.resume) {
+    throw UsageError("--resume needs --run-dir DIR: the directory whose finished cuts to reuse");
+  }
+  auto result = pipeline::assess(model, options, on_progress, store);
   line.finish();
 
   std::vector<plan::CutLeak> leaks;
@@ -212,6 +230,8 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("-o,--out", opt->out, "plan file; '-' prints the plan JSON on stdout")->capture_default_str();
   sub->add_option("--export", opt->export_dir, "write the chosen split's parts and partition.json here");
   sub->add_option("--report", opt->report_dir, "write summary.md, leakage.png and per-cut grids here");
+  sub->add_option("--run-dir", opt->run_dir, "keep each finished cut's result here (for --resume)");
+  sub->add_flag("--resume", opt->resume, "reuse the finished cuts in --run-dir (same model and settings)");
   // A later flag wins over an earlier one, so scripts can append overrides.
   for (auto* o : sub->get_options())
     if (o->get_name() != "--set") o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);

@@ -120,7 +120,8 @@ AssessOptions options_from_settings(const config::Settings& s) {
   return o;
 }
 
-AssessResult assess(const model::Model& model, const AssessOptions& o, const ProgressFn& progress) {
+AssessResult assess(const model::Model& model, const AssessOptions& o, const ProgressFn& progress,
+                    const CutStore& store) {
   const auto t_start = Clock::now();
   torch::NoGradGuard no_grad;
   const auto& summary = model.summary();
@@ -221,6 +222,16 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
   double train_seconds = 0;
   for (size_t ci_idx = 0; ci_idx < cuts.size(); ++ci_idx) {
     const auto& cut = cuts[ci_idx];
+    if (store.load) {
+      if (auto done = store.load(cut)) {
+        log::info("cut {}/{} {:<16} resumed: SSIM {:.3f} ({})", ci_idx + 1, cuts.size(), cut.name, done->leak_ssim,
+                  done->worst_attack);
+        done->resumed = true;
+        steps_done += static_cast<int64_t>(o.attacks.size()) * o.budget.steps;
+        r.cuts.push_back(std::move(*done));
+        continue;
+      }
+    }
     CutAssessment ca;
     ca.cut = cut;
     const common::Shape feature_shape(cut.shape.begin() + 1, cut.shape.end());
@@ -279,6 +290,7 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
       ca.leak_ci = r.baselines.back().ssim;
       ca.worst_attack = r.baselines.back().name;
     }
+    if (store.save) store.save(ca);
     r.cuts.push_back(std::move(ca));
   }
   r.seconds = std::chrono::duration<double>(Clock::now() - t_start).count();

@@ -78,8 +78,8 @@ cv::Mat grid(const common::Image8& originals, const common::Image8& recs, const 
 
 cv::Mat leakage_curve(const PlanContext& ctx) {
   const auto& cuts = ctx.result->cuts;
-  const int W = std::max(720, 60 + static_cast<int>(cuts.size()) * 36), H = 520;
-  const int x0 = 60, x1 = W - 20, y0 = 40, y1 = 340;
+  const int W = std::max(780, 60 + static_cast<int>(cuts.size()) * 36), H = 470;
+  const int x0 = 60, x1 = W - 20, y0 = 48, y1 = 340;
   cv::Mat m(H, W, CV_8UC3, cv::Scalar(255, 255, 255));
   auto ys = [&](double v) { return static_cast<int>(y1 - std::clamp(v, 0.0, 1.0) * (y1 - y0)); };
   auto xs = [&](size_t i) {
@@ -91,9 +91,13 @@ cv::Mat leakage_curve(const PlanContext& ctx) {
     put(m, fmt::format("{:.1f}", v), {20, ys(v) + 4}, 0.4);
   }
   cv::rectangle(m, {x0, y0}, {x1, y1}, cv::Scalar(120, 120, 120));
-  put(m, fmt::format("leakage by cut: mean eval SSIM of the strongest attacker (blue), envelope (red), "
-                     "threshold {:.2f} (gray)", ctx.plan->decision.threshold),
-      {x0, 22}, 0.45);
+  const auto& dec = ctx.plan->decision;
+  put(m, "SSIM by cut, shallow to deep: blue = strongest attack, red = envelope (what the host can reach),", {x0, 16},
+      0.42);
+  put(m, fmt::format("gray = threshold {:.2f}. {}", dec.threshold,
+                     dec.cut_id ? fmt::format("Chosen: '{}' (envelope {:.3f}).", dec.cut_name, dec.leakage)
+                                : fmt::format("No safe cut (lowest envelope {:.3f}).", dec.leakage)),
+      {x0, 33}, 0.42, dec.cut_id ? cv::Scalar(40, 130, 40) : cv::Scalar(30, 30, 190));
   const auto thr = ys(ctx.plan->decision.threshold);
   for (int x = x0; x < x1; x += 12) cv::line(m, {x, thr}, {std::min(x + 6, x1), thr}, cv::Scalar(90, 90, 90), 2);
   if (ctx.result->label_floor_ssim) {
@@ -119,11 +123,15 @@ cv::Mat leakage_curve(const PlanContext& ctx) {
     // Cut names, written vertically under the axis.
     const std::string label = fmt::format("{} {}", cuts[i].cut.id, cuts[i].cut.name).substr(0, 22);
     cv::Mat text(16, 170, CV_8UC3, cv::Scalar(255, 255, 255));
-    put(text, label, {2, 12}, 0.4);
+    int baseline = 0;
+    const auto size = cv::getTextSize(label, cv::FONT_HERSHEY_SIMPLEX, 0.4, 1, &baseline);
+    put(text, label, {std::max(2, 168 - size.width), 12}, 0.4);  // right-aligned: after rotation, next to the axis
     cv::Mat rotated;
     cv::rotate(text, rotated, cv::ROTATE_90_COUNTERCLOCKWISE);
     const int tx = xs(i) - 8;
-    if (tx >= 0 && tx + rotated.cols <= W) rotated.copyTo(m(cv::Rect(tx, y1 + 6, rotated.cols, rotated.rows)));
+    const int rows = std::min(rotated.rows, H - y1 - 8);
+    if (tx >= 0 && tx + rotated.cols <= W)
+      rotated(cv::Rect(0, 0, rotated.cols, rows)).copyTo(m(cv::Rect(tx, y1 + 6, rotated.cols, rows)));
   }
   return m;
 }

@@ -111,3 +111,38 @@ TEST_CASE("assess refuses bad input before any work, leaving no plan", "[cli][as
     CHECK_FALSE(fs::exists(dir + "/plan.json"));
   }
 }
+
+TEST_CASE("a run directory keeps finished cuts and resume reuses them", "[cli][assess]") {
+  const auto dir = temp_dir("assess-resume");
+  const std::string model = dir + "/tiny.pt";
+  partplan::testing::save_tiny_mnist_net(model);
+  auto args = quick(model, dir);
+  args.insert(args.end(), {"--cuts", "0,2", "--run-dir", dir + "/run"});
+  REQUIRE(run(args).rc == 0);
+  const auto first = slurp(dir + "/plan.json");
+  CHECK(fs::exists(dir + "/run/cut-000.json"));
+  CHECK(fs::exists(dir + "/run/cut-002.json"));
+
+  auto again = run(args);  // same run dir without --resume: refused, nothing overwritten
+  CHECK(again.rc == 2);
+  CHECK(again.err.find("--resume") != std::string::npos);
+
+  auto resumed_args = args;
+  resumed_args.push_back("--resume");
+  REQUIRE(run(resumed_args).rc == 0);
+  const auto second = slurp(dir + "/plan.json");
+  auto measured = [](const std::string& plan) {
+    std::vector<std::string> out;
+    for (size_t at = plan.find("\"measured_ssim\""); at != std::string::npos; at = plan.find("\"measured_ssim\"", at + 1))
+      out.push_back(plan.substr(at, plan.find(',', at) - at));
+    return out;
+  };
+  CHECK(measured(first) == measured(second));
+  CHECK(measured(first).size() == 2);
+
+  auto other = resumed_args;
+  other.insert(other.end(), {"--set", "cgan.width=48"});  // other settings: refused
+  auto r = run(other);
+  CHECK(r.rc == 2);
+  CHECK(r.err.find("other settings") != std::string::npos);
+}

@@ -53,6 +53,7 @@ struct CutAssessment {
   double leak_ssim = 0;              ///< max over attackers and the label-prototype guess of mean eval SSIM
   metrics::MeanCi leak_ci;
   common::Image8 reconstructions;    ///< first grid_images eval reconstructions of the strongest trained attacker
+  bool resumed = false;              ///< taken from an earlier run's --run-dir
 };
 
 /// Guesses that need no feature: what a number must beat to mean something.
@@ -87,9 +88,18 @@ struct Progress {
 };
 using ProgressFn = std::function<void(const Progress&)>;
 
+/// Optional hooks for keeping per-cut results across runs (--run-dir / --resume).
+struct CutStore {
+  /// A finished result for this cut from an earlier run, or nullopt to compute it.
+  std::function<std::optional<CutAssessment>(const model::CutPoint&)> load;
+  /// Called once per computed cut, right after it finishes.
+  std::function<void(const CutAssessment&)> save;
+};
+
 /// Run the assessment on `model` (loaded on options.device). Throws UsageError, DataError,
 /// ModelError; a memory bound that the selected cuts' features exceed is a UsageError that
 /// says how many samples would fit.
-AssessResult assess(const model::Model& model, const AssessOptions& options, const ProgressFn& progress);
+AssessResult assess(const model::Model& model, const AssessOptions& options, const ProgressFn& progress,
+                    const CutStore& store = {});
 
 }  // namespace partplan::pipeline

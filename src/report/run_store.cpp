@@ -1,0 +1,170 @@
+// Run directory: run.json (fingerprint) and cut-<id>.json per finished cut. Reconstructions
+// are stored as base64 of their uint8 pixels.
+#include "partplan/report/run_store.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "partplan/common/error.hpp"
+#include "partplan/common/fs.hpp"
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace partplan::report {
+namespace {
+
+const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string b64_encode(const std::vector<uint8_t>& in) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < in.size(); i += 3) {
+    uint32_t v = static_cast<uint32_t>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<uint32_t>(in[i + 1]) << 8;
+    if (i + 2 < in.size()) v |= in[i + 2];
+    out.push_back(kB64[(v >> 18) & 63]);
+    out.push_back(kB64[(v >> 12) & 63]);
+    out.push_back(i + 1 < in.size() ? kB64[(v >> 6) & 63] : '=');
+    out.push_back(i + 2 < in.size() ? kB64[v & 63] : '=');
+  }
+  return out;
+}
+
+std::vector<uint8_t> b64_decode(const std::string& in) {
+  std::vector<int> rev(256, -1);
+  for (int i = 0; i < 64; ++i) rev[static_cast<unsigned char>(kB64[i])] = i;
+  std::vector<uint8_t> out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') break;
+    const int v = rev[static_cast<unsigned char>(c)];
+    if (v < 0) throw UsageError("corrupt base64 in a run directory file");
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<uint8_t>((acc >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+json ci_to(const metrics::MeanCi& c) {
+  return {{"n", c.n},         {"mean", c.mean},           {"stddev", c.stddev}, {"level", c.level},
+          {"has_ci", c.has_ci}, {"half_width", c.half_width}, {"low", c.low},       {"high", c.high}};
+}
+
+metrics::MeanCi ci_from(const json& j) {
+  metrics::MeanCi c;
+  c.n = j.at("n");
+  c.mean = j.at("mean");
+  c.stddev = j.at("stddev");
+  c.level = j.at("level");
+  c.has_ci = j.at("has_ci");
+  c.half_width = j.at("half_width");
+  c.low = j.at("low");
+  c.high = j.at("high");
+  return c;
+}
+
+std::string cut_file(const std::string& dir, int id) { return (fs::path(dir) / fmt::format("cut-{:03d}.json", id)).string(); }
+
+}  // namespace
+
+RunStore::RunStore(std::string dir, std::string fingerprint, bool resume) : dir_(std::move(dir)), resume_(resume) {
+  common::ensure_writable_dir(dir_);
+  const std::string run = (fs::path(dir_) / "run.json").string();
+  std::error_code ec;
+  if (fs::exists(run, ec)) {
+    if (!resume_)
+      throw UsageError("--run-dir '" + dir_ + "' already holds a run: pass --resume to reuse its finished cuts, "
+                       "or choose an empty directory");
+    json j;
+    try {
+      j = json::parse(common::read_file(run));
+    } catch (const json::exception&) {
+      throw UsageError("'" + run + "' is not valid JSON: choose another --run-dir");
+    }
+    if (j.value("fingerprint", "") != fingerprint)
+      throw UsageError("--run-dir '" + dir_ + "' was made with another model or other settings: drop --resume, "
+                       "or use a new --run-dir");
+  } else {
+    common::write_file_atomic(run, json{{"kind", "partplan.run"}, {"fingerprint", fingerprint}}.dump(2) + "\n");
+  }
+}
+
+std::optional<pipeline::CutAssessment> RunStore::load(const model::CutPoint& cut) const {
+  if (!resume_) return std::nullopt;
+  const std::string path = cut_file(dir_, cut.id);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::nullopt;
+  try {
+    const json j = json::parse(common::read_file(path));
+    if (j.at("cut_id") != cut.id || j.at("cut_name") != cut.name) return std::nullopt;
+    pipeline::CutAssessment ca;
+    ca.cut = cut;
+    ca.worst_attack = j.at("worst_attack");
+    ca.leak_ssim = j.at("leak_ssim");
+    ca.leak_ci = ci_from(j.at("leak_ci"));
+    for (const auto& s : j.at("scores")) {
+      pipeline::AttackScore sc;
+      sc.attack = s.at("attack");
+      sc.ssim = ci_from(s.at("ssim"));
+      sc.psnr_db = ci_from(s.at("psnr_db"));
+      sc.psnr_capped = s.at("psnr_capped");
+      const auto& t = s.at("train");
+      sc.train.steps_run = t.at("steps_run");
+      sc.train.early_stopped = t.at("early_stopped");
+      sc.train.best_val_ssim = t.at("best_val_ssim");
+      sc.train.best_step = t.at("best_step");
+      sc.train.seconds = t.at("seconds");
+      sc.train.first_l1 = t.at("first_l1");
+      sc.train.last_l1 = t.at("last_l1");
+      sc.train.val_curve = t.at("val_curve").get<std::vector<std::pair<int64_t, double>>>();
+      ca.scores.push_back(sc);
+    }
+    const auto& im = j.at("reconstructions");
+    ca.reconstructions.n = im.at("n");
+    ca.reconstructions.c = im.at("c");
+    ca.reconstructions.h = im.at("h");
+    ca.reconstructions.w = im.at("w");
+    ca.reconstructions.pixels = b64_decode(im.at("pixels_b64"));
+    return ca;
+  } catch (const json::exception& e) {
+    throw UsageError("'" + path + "' is not a valid cut result (" + first_line(e.what()) +
+                     "): delete it to recompute that cut");
+  }
+}
+
+void RunStore::save(const pipeline::CutAssessment& ca) const {
+  json scores = json::array();
+  for (const auto& s : ca.scores)
+    scores.push_back({{"attack", s.attack},
+                      {"ssim", ci_to(s.ssim)},
+                      {"psnr_db", ci_to(s.psnr_db)},
+                      {"psnr_capped", s.psnr_capped},
+                      {"train",
+                       {{"steps_run", s.train.steps_run},
+                        {"early_stopped", s.train.early_stopped},
+                        {"best_val_ssim", s.train.best_val_ssim},
+                        {"best_step", s.train.best_step},
+                        {"seconds", s.train.seconds},
+                        {"first_l1", s.train.first_l1},
+                        {"last_l1", s.train.last_l1},
+                        {"val_curve", s.train.val_curve}}}});
+  const auto& im = ca.reconstructions;
+  json j{{"cut_id", ca.cut.id},
+         {"cut_name", ca.cut.name},
+         {"worst_attack", ca.worst_attack},
+         {"leak_ssim", ca.leak_ssim},
+         {"leak_ci", ci_to(ca.leak_ci)},
+         {"scores", scores},
+         {"reconstructions", {{"n", im.n}, {"c", im.c}, {"h", im.h}, {"w", im.w}, {"pixels_b64", b64_encode(im.pixels)}}}};
+  common::write_file_atomic(cut_file(dir_, ca.cut.id), j.dump() + "\n");
+}
+
+}  // namespace partplan::report
