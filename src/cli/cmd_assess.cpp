@@ -8,6 +8,7 @@
 
 #include "partplan/common/error.hpp"
 #include "partplan/common/fs.hpp"
+#include "partplan/common/strings.hpp"
 #include "partplan/common/log.hpp"
 #include "partplan/config/settings.hpp"
 #include "partplan/model/model.hpp"
@@ -54,29 +55,11 @@ config::Settings setting_from_assignment(const std::string& assignment) {
     value = quoted + "\"";
   }
   std::string text = value;
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (;;) {
-    auto dot = key.find('.', start);
-    parts.push_back(key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
+  const auto parts = common::split(key, '.');
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) text = "{\"" + *it + "\": " + text + "}";
   return config::Settings::parse(text, "--set " + assignment);
 }
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (;;) {
-    auto c = s.find(',', start);
-    out.push_back(s.substr(start, c == std::string::npos ? std::string::npos : c - start));
-    if (c == std::string::npos) break;
-    start = c + 1;
-  }
-  return out;
-}
 
 int run_assess(const AssessCmdOptions& o, Io& io) {
   // Settings: defaults (the quick preset) < --config < flags.
@@ -84,7 +67,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   if (!o.config.empty()) settings.merge(config::Settings::load(o.config), "--config " + o.config);
   if (o.data) settings.set("data.source", *o.data);
   if (o.cuts) settings.set("cuts", *o.cuts);
-  if (o.attack) settings.set("attacks", split_commas(*o.attack));
+  if (o.attack) settings.set("attacks", common::split(*o.attack, ','));
   if (o.device) settings.set("device", *o.device);
   if (o.seed) settings.set("seed", *o.seed);
   if (o.steps) settings.set("budget.steps", *o.steps);

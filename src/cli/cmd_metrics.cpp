@@ -1,8 +1,7 @@
 // partplan metrics A B: SSIM and PSNR of two image files, or of two folders whose images are
 // paired by relative path without extension (so a.png pairs with a.jpg). Images are decoded
 // by src/data to [0,1] tensors and scored by the metrics library; results go to stdout as a
-// table or JSON, progress to stderr. The small JSON writer here only formats this command's
-// flat result (strings escaped, non-finite numbers as null); move it to report/ if it grows.
+// table or JSON (rendered by report/metrics_report), progress to stderr.
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
@@ -18,6 +17,7 @@
 #include "partplan/metrics/psnr.hpp"
 #include "partplan/metrics/ssim.hpp"
 #include "partplan/metrics/stats.hpp"
+#include "partplan/report/metrics_report.hpp"
 #include "src/cli/commands.hpp"
 
 namespace fs = std::filesystem;
@@ -36,15 +36,6 @@ struct Pair {
   std::string name;
   std::string a_path;
   std::string b_path;
-};
-
-struct PairScore {
-  Pair pair;
-  common::Shape shape;  // C,H,W of A
-  double ssim = 0;
-  double psnr_db = 0;
-  bool psnr_capped = false;
-  bool resized = false;
 };
 
 constexpr size_t kListed = 5;
@@ -101,9 +92,11 @@ std::vector<Pair> pair_inputs(const MetricsOptions& o) {
   return pairs;
 }
 
-PairScore score(const Pair& p, bool allow_resize) {
-  PairScore s;
-  s.pair = p;
+report::PairScore score(const Pair& p, bool allow_resize) {
+  report::PairScore s;
+  s.name = p.name;
+  s.a_path = p.a_path;
+  s.b_path = p.b_path;
   const at::Tensor a = data::read_image(p.a_path);
   at::Tensor b = data::read_image(p.b_path);
   s.shape = a.sizes().vec();
@@ -129,83 +122,10 @@ PairScore score(const Pair& p, bool allow_resize) {
   return s;
 }
 
-std::string json_string(const std::string& v) {
-  std::string out = "\"";
-  for (unsigned char c : v) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
-// JSON has no infinity or NaN: those become null (none is expected; PSNR is capped).
-std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
-
-std::string json_summary(const metrics::MeanCi& m) {
-  return fmt::format("{{\"mean\": {}, \"stddev\": {}, \"ci95_low\": {}, \"ci95_high\": {}}}", json_number(m.mean),
-                     m.n > 1 ? json_number(m.stddev) : "null", m.has_ci ? json_number(m.low) : "null",
-                     m.has_ci ? json_number(m.high) : "null");
-}
-
-std::string to_json(const MetricsOptions& o, const std::vector<PairScore>& scores, const metrics::MeanCi& ssim,
-                    const metrics::MeanCi& psnr, int64_t capped) {
-  const metrics::SsimOptions so;
-  std::string out = "{\n";
-  out += fmt::format("  \"a\": {},\n  \"b\": {},\n", json_string(o.a), json_string(o.b));
-  out += fmt::format(
-      "  \"ssim_definition\": {{\"window\": {}, \"sigma\": {}, \"k1\": {}, \"k2\": {}, \"data_range\": {}, "
-      "\"region\": \"valid\", \"covariance\": \"population\"}},\n",
-      so.window, so.sigma, so.k1, so.k2, so.data_range);
-  out += fmt::format("  \"psnr_cap_db\": {},\n  \"pairs\": [", json_number(metrics::kPsnrCapDb));
-  for (size_t i = 0; i < scores.size(); ++i) {
-    const auto& s = scores[i];
-    out += fmt::format(
-        "{}\n    {{\"name\": {}, \"a\": {}, \"b\": {}, \"shape\": [{}], \"ssim\": {}, \"psnr_db\": {}, "
-        "\"psnr_capped\": {}, \"resized\": {}}}",
-        i ? "," : "", json_string(s.pair.name), json_string(s.pair.a_path), json_string(s.pair.b_path),
-        fmt::join(s.shape, ", "), json_number(s.ssim), json_number(s.psnr_db), s.psnr_capped ? "true" : "false",
-        s.resized ? "true" : "false");
-  }
-  out += "\n  ],\n";
-  out += fmt::format("  \"summary\": {{\"n\": {}, \"ssim\": {}, \"psnr_db\": {}, \"psnr_capped\": {}, \"ci_level\": 0.95, "
-                     "\"ci_method\": \"student-t\"}}\n}}\n",
-                     scores.size(), json_summary(ssim), json_summary(psnr), capped);
-  return out;
-}
-
-std::string to_text(const std::vector<PairScore>& scores, const metrics::MeanCi& ssim, const metrics::MeanCi& psnr,
-                    int64_t capped) {
-  size_t width = 10;
-  for (const auto& s : scores) width = std::max(width, s.pair.name.size());
-  std::string out = fmt::format("{:<{}}  {:>8}  {:>8}\n", "pair", width, "ssim", "psnr_db");
-  for (const auto& s : scores)
-    out += fmt::format("{:<{}}  {:>8.4f}  {:>8.2f}{}\n", s.pair.name, width, s.ssim, s.psnr_db,
-                       s.psnr_capped ? "*" : (s.resized ? "r" : " "));
-  if (scores.size() > 1) {
-    out += fmt::format("{:<{}}  {:>8.4f}  {:>8.2f}\n", fmt::format("mean (n={})", scores.size()), width, ssim.mean, psnr.mean);
-    out += fmt::format("{:<{}}  [{:.4f}, {:.4f}]  [{:.2f}, {:.2f}]\n", "95% CI (t)", width, ssim.low, ssim.high, psnr.low,
-                       psnr.high);
-  }
-  if (capped > 0)
-    out += fmt::format("* PSNR capped at {:.0f} dB: identical images ({} of {})\n", metrics::kPsnrCapDb, capped, scores.size());
-  bool any_resized = false;
-  for (const auto& s : scores) any_resized = any_resized || s.resized;
-  if (any_resized) out += "r the second image was resized to the first (--resize)\n";
-  return out;
-}
-
 int run_metrics(const MetricsOptions& o, Io& io) {
   const auto pairs = pair_inputs(o);
   log::info("scoring {} image pair{}", pairs.size(), pairs.size() == 1 ? "" : "s");
-  std::vector<PairScore> scores;
+  std::vector<report::PairScore> scores;
   std::vector<double> ssim_values, psnr_values;
   int64_t capped = 0;
   for (size_t i = 0; i < pairs.size(); ++i) {
@@ -218,7 +138,8 @@ int run_metrics(const MetricsOptions& o, Io& io) {
   }
   const auto ssim = metrics::mean_ci(ssim_values);
   const auto psnr = metrics::mean_ci(psnr_values);
-  io.out << (o.json ? to_json(o, scores, ssim, psnr, capped) : to_text(scores, ssim, psnr, capped));
+  const report::MetricsSummary summary{o.a, o.b, scores, ssim, psnr, capped};
+  io.out << (o.json ? report::metrics_json(summary) : report::metrics_text(summary));
   return 0;
 }
 

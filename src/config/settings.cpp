@@ -1,4 +1,5 @@
 // Settings tree on nlohmann/json; presets are configs/*.json embedded at build time.
+#include "partplan/common/strings.hpp"
 #include "partplan/config/settings.hpp"
 
 #include <fmt/format.h>
@@ -29,17 +30,7 @@ Settings& Settings::operator=(const Settings& o) {
 
 namespace {
 
-std::vector<std::string> split_key(const std::string& key) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (;;) {
-    auto dot = key.find('.', start);
-    parts.push_back(key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  return parts;
-}
+std::vector<std::string> split_key(const std::string& key) { return common::split(key, '.'); }
 
 const json* find(const json& root, const std::string& key) {
   const json* cur = &root;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "partplan/common/error.hpp"
+#include "partplan/common/strings.hpp"
 #include "partplan/model/model.hpp"
 
 namespace partplan::model {
@@ -49,16 +50,11 @@ std::vector<CutPoint> select_cuts(const ModelSummary& s, const std::string& spec
       if (c.is_block) out.push_back(c);
     return out;
   }
-  size_t start = 0;
-  for (;;) {
-    auto comma = spec.find(',', start);
-    std::string tok = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  for (const auto& tok : common::split(spec, ',')) {
     if (tok.empty())
       throw UsageError("cut list '" + spec + "' has an empty entry: write ids or names separated by commas");
     const CutPoint& c = find_cut(s, tok);
     if (std::none_of(out.begin(), out.end(), [&](const CutPoint& o) { return o.id == c.id; })) out.push_back(c);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   std::sort(out.begin(), out.end(), [](const CutPoint& a, const CutPoint& b) { return a.id < b.id; });
   return out;

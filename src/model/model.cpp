@@ -19,6 +19,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "partplan/common/strings.hpp"
 #include "partplan/common/error.hpp"
 #include "partplan/common/hash.hpp"
 #include "partplan/common/log.hpp"
@@ -92,18 +93,7 @@ std::string scope_of(const Node* n) {
   return out;
 }
 
-std::vector<std::string> split_dots(const std::string& s) {
-  std::vector<std::string> out;
-  if (s.empty()) return out;
-  size_t start = 0;
-  for (;;) {
-    auto dot = s.find('.', start);
-    out.push_back(s.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  return out;
-}
+std::vector<std::string> split_dots(const std::string& s) { return common::split(s, '.', /*skip_empty_input=*/true); }
 
 bool is_tensor(const Value* v) { return v->type()->kind() == c10::TypeKind::TensorType; }
 

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "partplan/cli/cli.hpp"
+#include "cli/run_cli.hpp"
 #include "tiny_models.hpp"
 
 namespace fs = std::filesystem;
@@ -13,16 +13,9 @@ using partplan::testing::temp_dir;
 
 namespace {
 
-struct Result {
-  int rc;
-  std::string out, err;
-};
-
-Result run(std::vector<std::string> args) {
-  std::ostringstream out, err;
+partplan::testing::CliResult run(std::vector<std::string> args) {
   args.insert(args.begin(), {"-q", "--threads", "1"});
-  int rc = partplan::cli::run(args, out, err);
-  return {rc, out.str(), err.str()};
+  return partplan::testing::run_cli(args);
 }
 
 std::string slurp(const std::string& p) {

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "partplan/cli/cli.hpp"
+#include "cli/run_cli.hpp"
 #include "partplan/common/error.hpp"
 #include "tiny_models.hpp"
 
@@ -13,16 +13,8 @@ using partplan::testing::temp_dir;
 
 namespace {
 
-struct Result {
-  int rc;
-  std::string out, err;
-};
-
-Result run(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  int rc = partplan::cli::run(args, out, err);
-  return {rc, out.str(), err.str()};
-}
+using partplan::testing::CliResult;
+CliResult run(const std::vector<std::string>& args) { return partplan::testing::run_cli(args); }
 
 // One `error: ...` line on stderr.
 bool one_error_line(const std::string& err) {
