@@ -32,7 +32,9 @@ struct AssessCmdOptions {
   std::string config;
   std::optional<std::string> data, cuts, attack, device, input_shape;
   std::optional<int64_t> seed, steps;
-  std::optional<double> threshold, fail_above;
+  std::optional<double> threshold, fail_above, enclave_memory_mib, tee_slowdown;
+  std::optional<std::string> back_cut;
+  bool ternary = false, profile = false;
   std::vector<std::string> sets;
   std::string out = "plan.json";
   std::string export_dir, report_dir, run_dir;
@@ -73,6 +75,11 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   if (o.steps) settings.set("budget.steps", *o.steps);
   if (o.threshold) settings.set("threshold", *o.threshold);
   if (o.fail_above) settings.set("fail_above", *o.fail_above);
+  if (o.ternary) settings.set("ternary", true);
+  if (o.back_cut) settings.set("back_cut", *o.back_cut);
+  if (o.profile) settings.set("cost.profile", true);
+  if (o.enclave_memory_mib) settings.set("cost.enclave_memory_mib", *o.enclave_memory_mib);
+  if (o.tee_slowdown) settings.set("cost.tee_slowdown", *o.tee_slowdown);
   for (const auto& a : o.sets) settings.merge(setting_from_assignment(a), "--set " + a);
 
   auto options = pipeline::options_from_settings(settings);
@@ -81,6 +88,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   plan::Policy policy;
   policy.threshold = settings.number("threshold", 0, 1);
   if (settings.has("fail_above")) policy.fail_above = settings.number("fail_above", 0, 1);
+  policy.enclave_memory_bytes = settings.number("cost.enclave_memory_mib", 0) * 1048576.0;
 
   // Fail fast on outputs before hours of training.
   const bool json_stdout = o.out == "-";
@@ -104,6 +112,10 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
       line.update("loading data " + options.data_source, true);
     } else if (p.phase == "features") {
       line.update(fmt::format("extracting features (one forward for all cuts) {}/{}", p.step, p.steps));
+    } else if (p.phase == "oracle" || p.phase == "probe") {
+      line.update(fmt::format("{} {}/{} {}", p.phase, p.cut_index + 1, p.cut_count, p.cut_name));
+    } else if (p.phase == "cost") {
+      line.update("timing the model for the cost model", true);
     } else if (p.phase == "train") {
       line.update(fmt::format("cut {}/{} {}: step {}/{} {:.1f} steps/s, val SSIM {}, ETA {}", p.cut_index + 1,
                               p.cut_count, p.cut_name, p.step, p.steps, p.steps_per_second,
@@ -131,20 +143,43 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
 
   std::vector<plan::CutLeak> leaks;
   for (const auto& c : result.cuts)
-    leaks.push_back({c.cut.id, c.cut.name, c.leak_ssim, c.worst_attack, c.leak_ci.low, c.leak_ci.high});
+    leaks.push_back({c.cut.id, c.cut.name, c.leak_ssim, c.worst_attack, c.leak_ci.low, c.leak_ci.high,
+                     c.cost.enclave_bytes, c.cost.enclave_seconds, c.cost.untrusted_seconds, c.cost.transfer_seconds});
+  policy.all_enclave_seconds = result.all_enclave_seconds;
   std::string floor_note;
-  if (result.label_floor_ssim)
+  if (result.label_floor_ssim && !result.ternary)
     floor_note = fmt::format(
         "A host that sees the prediction can answer with the average image of the predicted class, which "
         "scores SSIM {:.3f} on this data: no two-way split of this model can score below that.",
         *result.label_floor_ssim);
-  const auto decided = plan::decide(leaks, policy, floor_note);
+  plan::PlanResult decided;
+  if (result.trained) {
+    decided = plan::decide(leaks, policy, floor_note);
+    if (result.ternary && decided.decision.cut_id) decided.decision.kind = "ternary";
+  } else {
+    // An oracle-only pre-screen measures no reconstruction: it ranks cuts, it decides nothing.
+    for (const auto& l : leaks)
+      decided.verdicts.push_back({l.id, -1, l.id, false,
+                                  !policy.enclave_memory_bytes || l.enclave_bytes <= *policy.enclave_memory_bytes,
+                                  l.enclave_seconds + l.transfer_seconds + l.untrusted_seconds});
+    decided.decision.kind = "prescreen";
+    decided.decision.threshold = policy.threshold;
+    decided.decision.leakage = -1;
+    decided.decision.reason =
+        "oracle pre-screen only: no attacker was trained, so no cut is called safe; run a trained attacker "
+        "(--attack cgan) on the cuts whose oracle KL is closest to zero";
+    if (policy.fail_above) {
+      decided.decision.gate_failed = true;
+      decided.decision.gate_reason = "a pre-screen cannot pass a leakage gate";
+    }
+  }
 
   report::PlanContext ctx;
   ctx.model = &model.summary();
   ctx.result = &result;
   ctx.plan = &decided;
   ctx.fail_above = policy.fail_above;
+  ctx.plan_policy_memory_bytes = policy.enclave_memory_bytes.value_or(0);
   ctx.effective_config_json = settings.dump();
   ctx.seed = options.seed;
   ctx.data_source = options.data_source;
@@ -153,7 +188,9 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   if (!o.export_dir.empty()) {
     if (decided.decision.cut_id) {
       common::StagedDir staged(o.export_dir);
-      auto manifest = partition::export_parts(model, {*decided.decision.cut_id}, staged);
+      std::vector<int> ids{*decided.decision.cut_id};
+      if (result.back_cut && result.back_cut->id != ids[0]) ids.push_back(result.back_cut->id);
+      auto manifest = partition::export_parts(model, ids, staged);
       common::write_file_atomic(staged.add("partition.json"), report::partition_to_json(manifest));
       staged.commit();
       ctx.exported = manifest;
@@ -199,7 +236,8 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--config", opt->config,
                   "preset (quick, thorough) or JSON file layered over the quick defaults; see docs/config.md");
   sub->add_option("--cuts", opt->cuts, "candidate cuts: blocks (default), all, or a comma list of ids/names");
-  sub->add_option("--attack", opt->attack, "attackers, comma list: cgan (default), inverse");
+  sub->add_option("--attack", opt->attack,
+                  "attackers, comma list: cgan (default), inverse; 'oracle' alone is a pre-screen without training");
   sub->add_option("--device", opt->device, "auto (default), cpu, cuda or cuda:N");
   sub->add_option("--seed", opt->seed, "seed of the data splits and the attackers (default 0)");
   sub->add_option("--steps", opt->steps, "attacker training steps per cut (budget.steps)");
@@ -209,6 +247,17 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
                   "CI gate: exit 3 when no cut is safe or the chosen cut's leakage SSIM exceeds this")
       ->check(CLI::Range(0.0, 1.0));
   sub->add_option("--input-shape", opt->input_shape, kInputShapeHelp);
+  sub->add_flag("--ternary", opt->ternary,
+                "three-way split: enclave | untrusted | enclave; the output layers stay in the enclave too");
+  sub->add_option("--back-cut", opt->back_cut,
+                  "ternary: the cut where the enclave takes over again (default: the input of the final weight layer)");
+  sub->add_flag("--profile", opt->profile, "time every candidate split's parts instead of scaling FLOPs");
+  sub->add_option("--enclave-memory-mib", opt->enclave_memory_mib,
+                  "enclave memory budget for weights + activations (default 93, SGX1's usable EPC)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--tee-slowdown", opt->tee_slowdown,
+                  "enclave time / native CPU time (default 4; an assumption: calibrate it on your TEE)")
+      ->check(CLI::PositiveNumber);
   sub->add_option("--set", opt->sets, "override any setting, KEY=VALUE (repeatable), e.g. --set budget.batch_size=64");
   sub->add_option("-o,--out", opt->out, "plan file; '-' prints the plan JSON on stdout")->capture_default_str();
   sub->add_option("--export", opt->export_dir, "write the chosen split's parts and partition.json here");

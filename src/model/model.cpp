@@ -336,6 +336,16 @@ void analyse(Model::Impl& impl) {
     s.cuts.push_back(c);
     impl.cut_values.push_back(live);
   }
+  // The classifier head: the last node with weights counted exactly (conv, linear, matmul).
+  int last_weight_node = -1;
+  for (int i = 0; i < n_nodes; ++i) {
+    const std::string kind = impl.nodes[i]->kind().toQualString();
+    if (kind == "aten::linear" || kind == "aten::addmm" || kind == "aten::matmul" || kind == "aten::conv2d" ||
+        kind == "aten::_convolution" || kind == "aten::mm")
+      last_weight_node = i;
+  }
+  for (const auto& c : s.cuts)
+    if (c.position < last_weight_node) s.classifier_input_cut = c.id;
   s.total_flops = cum_flops;
   s.total_flops_approx = cum_approx;
   s.total_param_bytes = cum_params;

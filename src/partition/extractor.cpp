@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "partplan/common/error.hpp"
 #include "partplan/model/jit_graph.hpp"
@@ -55,6 +56,66 @@ std::vector<at::Tensor> FeatureExtractor::operator()(const at::Tensor& x) const 
     for (const auto& v : out.toTuple()->elements()) result.push_back(v.toTensor());
   }
   return result;
+}
+
+struct ModelRunner::Impl {
+  torch::jit::Module module;
+};
+
+ModelRunner::ModelRunner(const model::Model& model) : impl_(std::make_shared<Impl>()) {
+  const auto& mi = model.impl();
+  impl_->module = model::build_submodule(mi, 0, mi.nodes.size(), mi.graph->inputs()[1], {mi.graph->outputs()[0]},
+                                         "Runner");
+}
+
+at::Tensor ModelRunner::operator()(const at::Tensor& x) const {
+  torch::NoGradGuard no_grad;
+  try {
+    return impl_->module.forward({x}).toTensor();
+  } catch (const std::exception& e) {
+    throw ModelError("model forward failed: " + first_line(e.what()));
+  }
+}
+
+std::vector<double> time_parts(const model::Model& model, const std::vector<int>& cut_ids, const std::string& device,
+                               int repeats) {
+  const auto& mi = model.impl();
+  std::vector<int> ids = cut_ids;
+  std::sort(ids.begin(), ids.end());
+  if (ids.size() > 2) throw UsageError("time_parts takes at most two cuts");
+  torch::NoGradGuard no_grad;
+  const torch::Device dev(device);
+  std::vector<double> out;
+  torch::jit::Value* input = mi.graph->inputs()[1];
+  size_t begin = 0;
+  common::Shape shape = mi.summary.input_shape;
+  shape[0] = 1;
+  at::Tensor x = torch::rand(shape).to(dev);
+  for (size_t k = 0; k <= ids.size(); ++k) {
+    const bool last = k == ids.size();
+    const auto* cut = last ? nullptr : &mi.summary.cuts.at(static_cast<size_t>(ids[k]));
+    torch::jit::Value* output = last ? mi.graph->outputs()[0] : mi.cut_values.at(static_cast<size_t>(cut->id));
+    const size_t end = last ? mi.nodes.size() : static_cast<size_t>(cut->position) + 1;
+    auto part = model::build_submodule(mi, begin, end, input, {output}, "Timed");
+    auto run = [&]() {
+      auto y = part.forward({x}).toTensor();
+      if (dev.is_cuda()) y.cpu();  // waits for the device
+      return y;
+    };
+    at::Tensor y = run();
+    std::vector<double> t;
+    for (int r = 0; r < std::max(1, repeats); ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      run();
+      t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(t.begin(), t.end());
+    out.push_back(t[t.size() / 2]);
+    x = y;
+    input = output;
+    begin = end;
+  }
+  return out;
 }
 
 }  // namespace partplan::partition

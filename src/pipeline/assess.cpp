@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -20,6 +21,7 @@
 #include "partplan/metrics/psnr.hpp"
 #include "partplan/metrics/ssim.hpp"
 #include "partplan/partition/extractor.hpp"
+#include "src/pipeline/exposure.hpp"
 
 namespace partplan::pipeline {
 namespace {
@@ -88,7 +90,8 @@ AssessOptions options_from_settings(const config::Settings& s) {
   o.std = s.numbers("data.std");
   o.cuts_spec = s.string("cuts");
   o.attacks = s.strings("attacks");
-  if (o.attacks.empty()) throw UsageError("setting 'attacks' is empty: name at least one attacker, e.g. [\"cgan\"]");
+  if (o.attacks.empty())
+    throw UsageError("setting 'attacks' is empty: name at least one attacker, e.g. [\"cgan\"], or \"oracle\"");
   o.seed = static_cast<uint64_t>(s.integer("seed", 0));
   auto& c = o.cgan;
   c.width = s.integer("cgan.width", 1, 4096);
@@ -117,6 +120,14 @@ AssessOptions options_from_settings(const config::Settings& s) {
   o.baselines = s.boolean("baselines");
   o.grid_images = s.integer("report.grid_images", 0, 64);
   o.feature_memory_mib = s.integer("limits.feature_memory_mib", 1);
+  o.ternary = s.boolean("ternary");
+  o.back_cut = s.string("back_cut");
+  o.oracle_images = s.integer("oracle.images", 1, 4096);
+  o.oracle_max_channels = s.integer("oracle.max_channels", 1, 65536);
+  o.profile = s.boolean("cost.profile");
+  o.tee_slowdown = s.number("cost.tee_slowdown", 1e-3, 1e6);
+  o.gpu_speedup = s.number("cost.gpu_speedup", 1e-3, 1e6);
+  o.link_mib_per_s = s.number("cost.link_mib_per_s", 1e-6, 1e9);
   return o;
 }
 
@@ -138,6 +149,31 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
 
   auto cuts = model::select_cuts(summary, o.cuts_spec);
   if (cuts.empty()) throw UsageError("--cuts '" + o.cuts_spec + "' selects no cut of '" + summary.path + "'; try --cuts all");
+  r.ternary = o.ternary;
+  if (o.ternary) {
+    // The host of a ternary split sees the middle part only: cuts up to the back cut.
+    model::CutPoint back;
+    if (!o.back_cut.empty()) {
+      back = model::find_cut(summary, o.back_cut);
+    } else if (summary.classifier_input_cut) {
+      back = summary.cuts.at(static_cast<size_t>(*summary.classifier_input_cut));
+    } else {
+      throw UsageError("'" + summary.path + "' has no cut before its final weight layer: name the back cut with --back-cut");
+    }
+    r.back_cut = back;
+    const auto before = cuts.size();
+    cuts.erase(std::remove_if(cuts.begin(), cuts.end(), [&](const model::CutPoint& c) { return c.id > back.id; }),
+               cuts.end());
+    if (cuts.size() < before)
+      log::warn("ternary split: {} selected cut(s) after the back cut '{}' dropped (they run in the enclave)",
+                before - cuts.size(), back.name);
+    if (std::none_of(cuts.begin(), cuts.end(), [&](const model::CutPoint& c) { return c.id == back.id; }))
+      cuts.push_back(back);  // the host sees the middle part's output: it is measured too
+  }
+  std::vector<std::string> trained_attacks;
+  for (const auto& a : o.attacks)
+    if (a != "oracle") trained_attacks.push_back(a);
+  r.trained = !trained_attacks.empty();
 
   // Data, split deterministically.
   if (progress) progress({"data", 0, static_cast<int>(cuts.size()), "", 0, 0, 0, -1, -1});
@@ -216,8 +252,23 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
     }
   }
 
+  // The model as an oracle: exposure per cut, and the meaning of reconstructions.
+  partition::ModelRunner runner(model);
+  const ModelFn model_fn = [&](const at::Tensor& x) { return runner(x); };
+  const int64_t n_oracle = std::min<int64_t>(o.oracle_images, r.n_eval);
+  if (classifier) {
+    const auto uniform = torch::zeros_like(eval.logits);
+    r.oracle_reference_kl = kl_per_image(eval.logits, uniform).mean().item<double>();
+  }
+  std::vector<OracleScore> oracle(cuts.size());
+  for (size_t i = 0; i < cuts.size(); ++i) {
+    if (progress) progress({"oracle", static_cast<int>(i), static_cast<int>(cuts.size()), cuts[i].name, 0, 0, 0, -1, -1});
+    oracle[i] = oracle_exposure(eval.features[i].narrow(0, 0, n_oracle), eval.images.narrow(0, 0, n_oracle),
+                                eval.logits.narrow(0, 0, n_oracle), model_fn, pre, model_sample, o.oracle_max_channels);
+  }
+
   // Attackers, cut by cut.
-  const int64_t total_steps = static_cast<int64_t>(cuts.size() * o.attacks.size()) * o.budget.steps;
+  const int64_t total_steps = static_cast<int64_t>(cuts.size() * trained_attacks.size()) * o.budget.steps;
   int64_t steps_done = 0;
   double train_seconds = 0;
   for (size_t ci_idx = 0; ci_idx < cuts.size(); ++ci_idx) {
@@ -227,23 +278,26 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
         log::info("cut {}/{} {:<16} resumed: SSIM {:.3f} ({})", ci_idx + 1, cuts.size(), cut.name, done->leak_ssim,
                   done->worst_attack);
         done->resumed = true;
-        steps_done += static_cast<int64_t>(o.attacks.size()) * o.budget.steps;
+        steps_done += static_cast<int64_t>(trained_attacks.size()) * o.budget.steps;
+        done->oracle = oracle[ci_idx];
         r.cuts.push_back(std::move(*done));
         continue;
       }
     }
     CutAssessment ca;
     ca.cut = cut;
+    ca.oracle = oracle[ci_idx];
+    ca.leak_ssim = -1;
     const common::Shape feature_shape(cut.shape.begin() + 1, cut.shape.end());
     at::Tensor worst_rec;
-    for (size_t ai = 0; ai < o.attacks.size(); ++ai) {
+    for (size_t ai = 0; ai < trained_attacks.size(); ++ai) {
       attacks::AttackerSpec spec;
       spec.feature_shape = feature_shape;
       spec.image_shape = image_shape;
       spec.device = o.device;
       spec.seed = o.seed * 1000003ULL + static_cast<uint64_t>(cut.id) * 101ULL + ai;
       spec.cgan = o.cgan;
-      auto attacker = attacks::create_attacker(o.attacks[ai], spec);
+      auto attacker = attacks::create_attacker(trained_attacks[ai], spec);
       const auto t0 = Clock::now();
       const int64_t base_done = steps_done;
       auto on_step = [&](const attacks::TrainProgress& p) {
@@ -251,7 +305,7 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
         const double elapsed = train_seconds + std::chrono::duration<double>(Clock::now() - t0).count();
         const int64_t now_done = base_done + p.step;
         const double eta = now_done > 0 ? elapsed / static_cast<double>(now_done) * static_cast<double>(total_steps - now_done) : -1;
-        progress({"train", static_cast<int>(ci_idx), static_cast<int>(cuts.size()), cut.name + " " + o.attacks[ai],
+        progress({"train", static_cast<int>(ci_idx), static_cast<int>(cuts.size()), cut.name + " " + trained_attacks[ai],
                   p.step, p.total_steps, p.steps_per_second, p.val_ssim, eta});
       };
       AttackScore sc;
@@ -270,6 +324,11 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
       sc.ssim = ci(ssim);
       sc.psnr_db = ci(psnr.psnr_db);
       sc.psnr_capped = psnr.capped.sum().item<int64_t>();
+      if (classifier) {
+        const auto rec_logits = runner(data::to_model_input(rec, pre, model_sample));
+        sc.top1_agreement = (rec_logits.argmax(1) == eval.logits.argmax(1)).to(torch::kFloat).mean().item<double>();
+        sc.kl = kl_per_image(eval.logits, rec_logits).mean().item<double>();
+      }
       if (ca.scores.empty() || sc.ssim.mean > ca.leak_ssim) {
         ca.leak_ssim = sc.ssim.mean;
         ca.leak_ci = sc.ssim;
@@ -282,16 +341,67 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
                 sc.train.seconds);
       ca.scores.push_back(std::move(sc));
     }
-    ca.reconstructions = to_image8(worst_rec.narrow(0, 0, k));
+    if (worst_rec.defined()) ca.reconstructions = to_image8(worst_rec.narrow(0, 0, k));
     // In a two-way split the host sees the prediction, so the label-only guess is an attack
-    // it always has: no cut leaks less than it.
-    if (r.label_floor_ssim && *r.label_floor_ssim > ca.leak_ssim) {
+    // it always has: no cut leaks less than it. A ternary split keeps the prediction inside.
+    if (r.trained && !o.ternary && r.label_floor_ssim && *r.label_floor_ssim > ca.leak_ssim) {
       ca.leak_ssim = *r.label_floor_ssim;
       ca.leak_ci = r.baselines.back().ssim;
       ca.worst_attack = r.baselines.back().name;
     }
     if (store.save) store.save(ca);
     r.cuts.push_back(std::move(ca));
+  }
+  // Ternary: what the back cut says about the output, next to the front candidates.
+  if (o.ternary && classifier) {
+    const int64_t classes = eval.logits.size(1);
+    const auto train_labels = train.logits.argmax(1), eval_labels = eval.logits.argmax(1);
+    r.probe_chance = (torch::bincount(eval_labels, {}, classes).max().to(torch::kDouble) /
+                      static_cast<double>(eval_labels.size(0))).item<double>();
+    for (size_t i = 0; i < cuts.size(); ++i) {
+      if (progress) progress({"probe", static_cast<int>(i), static_cast<int>(cuts.size()), cuts[i].name, 0, 0, 0, -1, -1});
+      r.cuts[i].probe_accuracy = linear_probe_accuracy(train.features[i], train_labels, eval.features[i], eval_labels,
+                                                       classes, o.seed + static_cast<uint64_t>(cuts[i].id));
+      if (r.back_cut && cuts[i].id == r.back_cut->id) r.back_probe_accuracy = r.cuts[i].probe_accuracy;
+    }
+  }
+
+  // Cost model: the enclave's share of FLOPs and memory, scaled by measured native time.
+  if (progress) progress({"cost", 0, static_cast<int>(cuts.size()), "", 0, 0, 0, -1, -1});
+  r.timed_on = o.device;
+  r.cpu_seconds_whole_model = partition::time_parts(model, {}, o.device).at(0);
+  r.all_enclave_seconds = o.tee_slowdown * r.cpu_seconds_whole_model;
+  const double native_rate = summary.total_flops / std::max(r.cpu_seconds_whole_model, 1e-12);
+  const double link = o.link_mib_per_s * 1048576.0;
+  const int64_t out_bytes = summary.output_shape.empty() ? 0 : common::numel(summary.output_shape) * 4 /
+                                                                   std::max<int64_t>(1, summary.output_shape[0]);
+  for (auto& ca : r.cuts) {
+    auto& c = ca.cost;
+    const auto& cut = ca.cut;
+    const bool tern = r.back_cut && r.back_cut->id != cut.id;
+    const double back_flops = tern ? summary.total_flops - r.back_cut->front_flops : 0;
+    const double back_params =
+        tern ? static_cast<double>(summary.total_param_bytes - r.back_cut->front_param_bytes) : 0;
+    const double back_peak = tern ? static_cast<double>(std::max(r.back_cut->activation_bytes, out_bytes)) : 0;
+    c.enclave_flops = cut.front_flops + back_flops;
+    c.enclave_param_bytes = static_cast<double>(cut.front_param_bytes) + back_params;
+    c.enclave_peak_activation_bytes = std::max(static_cast<double>(cut.front_peak_activation_bytes), back_peak);
+    c.enclave_bytes = c.enclave_param_bytes + c.enclave_peak_activation_bytes;
+    c.boundary_bytes = static_cast<double>(cut.activation_bytes) + (tern ? r.back_cut->activation_bytes : 0);
+    c.transfer_seconds = c.boundary_bytes / link;
+    if (o.profile) {
+      std::vector<int> ids{cut.id};
+      if (tern) ids.push_back(r.back_cut->id);
+      const auto t = partition::time_parts(model, ids, o.device);
+      const double enclave_native = t.front() + (tern ? t.back() : 0);
+      const double middle = tern ? t[1] : t.back();
+      c.enclave_seconds = o.tee_slowdown * enclave_native;
+      c.untrusted_seconds = middle / o.gpu_speedup;
+      c.profiled = true;
+    } else {
+      c.enclave_seconds = o.tee_slowdown * c.enclave_flops / native_rate;
+      c.untrusted_seconds = (summary.total_flops - c.enclave_flops) / native_rate / o.gpu_speedup;
+    }
   }
   r.seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
   return r;

@@ -136,6 +136,37 @@ cv::Mat leakage_curve(const PlanContext& ctx) {
   return m;
 }
 
+// Envelope SSIM against estimated enclave time, one point per cut.
+cv::Mat pareto(const PlanContext& ctx) {
+  const auto& cuts = ctx.result->cuts;
+  const int W = 780, H = 460, x0 = 70, x1 = W - 30, y0 = 50, y1 = H - 60;
+  cv::Mat m(H, W, CV_8UC3, cv::Scalar(255, 255, 255));
+  double tmax = 1e-9;
+  for (const auto& c : cuts) tmax = std::max(tmax, c.cost.enclave_seconds * 1e3);
+  auto xs = [&](double ms) { return x0 + static_cast<int>(ms / (tmax * 1.05) * (x1 - x0)); };
+  auto ys = [&](double v) { return static_cast<int>(y1 - std::clamp(v, 0.0, 1.0) * (y1 - y0)); };
+  cv::rectangle(m, {x0, y0}, {x1, y1}, cv::Scalar(120, 120, 120));
+  for (int t = 0; t <= 10; t += 2) put(m, fmt::format("{:.1f}", t / 10.0), {28, ys(t / 10.0) + 4}, 0.4);
+  for (int t = 0; t <= 4; ++t)
+    put(m, fmt::format("{:.2g}", tmax * 1.05 * t / 4), {x0 + t * (x1 - x0) / 4 - 10, y1 + 18}, 0.4);
+  put(m, "estimated enclave time per inference (ms)", {x0 + 180, H - 16}, 0.45);
+  put(m, "envelope SSIM against enclave cost: green = chosen, blue = safe and fits the budget,", {x0, 18}, 0.42);
+  put(m, "orange = safe but over the memory budget, gray = unsafe", {x0, 35}, 0.42);
+  const auto thr = ys(ctx.plan->decision.threshold);
+  for (int x = x0; x < x1; x += 12) cv::line(m, {x, thr}, {std::min(x + 6, x1), thr}, cv::Scalar(90, 90, 90), 2);
+  const auto& d = ctx.plan->decision;
+  for (const auto& c : cuts) {
+    const auto& v = verdict_of(ctx, c.cut.id);
+    const bool chosen = d.cut_id && *d.cut_id == c.cut.id;
+    cv::Scalar color = !v.safe ? cv::Scalar(150, 150, 150) : (v.fits ? cv::Scalar(200, 120, 40) : cv::Scalar(30, 140, 240));
+    if (chosen) color = cv::Scalar(40, 170, 40);
+    const cv::Point pt{xs(c.cost.enclave_seconds * 1e3), ys(v.envelope)};
+    cv::circle(m, pt, chosen ? 7 : 4, color, cv::FILLED, cv::LINE_AA);
+    put(m, std::to_string(c.cut.id), {pt.x + 6, pt.y - 4}, 0.35, cv::Scalar(60, 60, 60));
+  }
+  return m;
+}
+
 void write_png(const std::string& path, const cv::Mat& m) {
   if (!cv::imwrite(path, m)) throw IoError("cannot write '" + path + "'");
 }
@@ -180,6 +211,8 @@ std::string plan_json(const PlanContext& ctx) {
                          {"ssim", ci_json(s.ssim)},
                          {"psnr_db", ci_json(s.psnr_db)},
                          {"psnr_capped", s.psnr_capped},
+                         {"top1_agreement", s.top1_agreement < 0 ? json(nullptr) : json(s.top1_agreement)},
+                         {"kl", s.kl < 0 ? json(nullptr) : json(s.kl)},
                          {"train",
                           {{"steps_run", s.train.steps_run},
                            {"early_stopped", s.train.early_stopped},
@@ -199,6 +232,25 @@ std::string plan_json(const PlanContext& ctx) {
                          {"front_param_bytes", c.cut.front_param_bytes},
                          {"front_peak_activation_bytes", c.cut.front_peak_activation_bytes},
                          {"attacks", attacks},
+                         {"oracle",
+                          {{"available", c.oracle.available},
+                           {"kl_min", c.oracle.available ? json(c.oracle.kl_min) : json(nullptr)},
+                           {"channel", c.oracle.available ? json(c.oracle.channel) : json(nullptr)},
+                           {"channels_tested", c.oracle.channels_tested},
+                           {"note", c.oracle.note}}},
+                         {"cost",
+                          {{"enclave_flops", c.cost.enclave_flops},
+                           {"enclave_param_bytes", c.cost.enclave_param_bytes},
+                           {"enclave_peak_activation_bytes", c.cost.enclave_peak_activation_bytes},
+                           {"enclave_bytes", c.cost.enclave_bytes},
+                           {"boundary_bytes", c.cost.boundary_bytes},
+                           {"enclave_seconds", c.cost.enclave_seconds},
+                           {"untrusted_seconds", c.cost.untrusted_seconds},
+                           {"transfer_seconds", c.cost.transfer_seconds},
+                           {"latency_seconds", v.latency_seconds},
+                           {"fits_budget", v.fits},
+                           {"profiled", c.cost.profiled}}},
+                         {"probe_accuracy", c.probe_accuracy < 0 ? json(nullptr) : json(c.probe_accuracy)},
                          {"measured_ssim", c.leak_ssim},
                          {"worst_attack", c.worst_attack},
                          {"envelope_ssim", v.envelope},
@@ -206,8 +258,31 @@ std::string plan_json(const PlanContext& ctx) {
                          {"verdict", v.safe ? "safe" : "unsafe"}});
   }
   const auto& d = ctx.plan->decision;
+  json cut_ids = json::array();
+  if (d.cut_id) {
+    cut_ids.push_back(*d.cut_id);
+    if (r.back_cut && r.back_cut->id != *d.cut_id) cut_ids.push_back(r.back_cut->id);
+  }
+  j["oracle_reference_kl"] = r.oracle_reference_kl < 0 ? json(nullptr) : json(r.oracle_reference_kl);
+  j["cost_model"] = {{"timed_on", r.timed_on},
+                     {"whole_model_seconds", r.cpu_seconds_whole_model},
+                     {"all_enclave_seconds", r.all_enclave_seconds},
+                     {"enclave_memory_bytes", ctx.plan_policy_memory_bytes}};
+  if (r.ternary && r.back_cut) {
+    double front_probe = -1;
+    for (const auto& c : r.cuts)
+      if (d.cut_id && c.cut.id == *d.cut_id) front_probe = c.probe_accuracy;
+    j["ternary"] = {{"back_cut", {{"id", r.back_cut->id}, {"name", r.back_cut->name}}},
+                    {"back_probe_accuracy", r.back_probe_accuracy < 0 ? json(nullptr) : json(r.back_probe_accuracy)},
+                    {"front_probe_accuracy", front_probe < 0 ? json(nullptr) : json(front_probe)},
+                    {"probe_chance", r.probe_chance < 0 ? json(nullptr) : json(r.probe_chance)}};
+  } else {
+    j["ternary"] = nullptr;
+  }
   j["decision"] = {{"kind", d.kind},
-                   {"cut_ids", d.cut_id ? json::array({*d.cut_id}) : json::array()},
+                   {"cut_ids", cut_ids},
+                   {"latency_seconds", d.latency_seconds},
+                   {"speedup_vs_enclave", d.speedup_vs_enclave},
                    {"cut_name", d.cut_id ? json(d.cut_name) : json(nullptr)},
                    {"threshold", d.threshold},
                    {"leakage_ssim", d.leakage},
@@ -248,6 +323,7 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir) {
                    fmt::format("cut {} '{}': {} SSIM {:.3f}", c.cut.id, c.cut.name, c.worst_attack, c.leak_ssim)));
   }
   write_png(staged.add("leakage.png"), leakage_curve(ctx));
+  write_png(staged.add("pareto.png"), pareto(ctx));
 
   const auto& d = ctx.plan->decision;
   std::string md = "# partplan assessment\n\n";
@@ -267,6 +343,32 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir) {
     md += fmt::format("| {} | [{}](cut-{:03d}.png) | {} | {} | {} | {:.1f} | {:.3f} | {} |\n", c.cut.id, c.cut.name,
                       c.cut.id, common::format_shape(c.cut.shape), c.worst_attack, md_ci(c.leak_ci), psnr,
                       v.envelope, v.safe ? "safe" : "unsafe");
+  }
+  md += "\n## Leakage against cost\n\n![pareto](pareto.png)\n\n";
+  md += fmt::format("Times: the whole model takes {:.2f} ms natively on {}; enclave times are scaled by the TEE "
+                    "slowdown, {:.2f} ms for the whole model in the enclave. ",
+                    r.cpu_seconds_whole_model * 1e3, r.timed_on, r.all_enclave_seconds * 1e3);
+  if (d.speedup_vs_enclave > 0)
+    md += fmt::format("The chosen split is estimated at {:.2f} ms, {:.1f}x faster.", d.latency_seconds * 1e3,
+                      d.speedup_vs_enclave);
+  md += "\n\n| id | cut | envelope | safe | enclave MiB | fits | enclave ms | transfer ms | untrusted ms | total ms | "
+        "oracle KL |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& c : r.cuts) {
+    const auto& v = verdict_of(ctx, c.cut.id);
+    md += fmt::format("| {} | {} | {:.3f} | {} | {:.1f} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {} |\n", c.cut.id,
+                      c.cut.name, v.envelope, v.safe ? "yes" : "no", c.cost.enclave_bytes / 1048576.0,
+                      v.fits ? "yes" : "no", c.cost.enclave_seconds * 1e3, c.cost.transfer_seconds * 1e3,
+                      c.cost.untrusted_seconds * 1e3, v.latency_seconds * 1e3,
+                      c.oracle.available ? fmt::format("{:.3f}", c.oracle.kl_min) : std::string("-"));
+  }
+  if (r.oracle_reference_kl >= 0)
+    md += fmt::format("\nOracle KL: the lowest, over channels, of KL(model(x) || model(channel as image)); a channel "
+                      "with no information scores about {:.3f} (KL to a uniform prediction). Lower is more input-like.\n",
+                      r.oracle_reference_kl);
+  if (r.ternary && r.back_cut) {
+    md += fmt::format("\nTernary split: the back cut '{}' (id {}) returns to the enclave. A linear probe on its "
+                      "features predicts the model's own label with top-1 {:.3f} (chance {:.3f}).\n",
+                      r.back_cut->name, r.back_cut->id, r.back_probe_accuracy, r.probe_chance);
   }
   if (!r.baselines.empty()) {
     md += "\nBaselines (no feature used):\n\n| guess | SSIM | PSNR dB | |\n|---|---|---|---|\n";
@@ -292,6 +394,20 @@ std::string assess_text(const PlanContext& ctx) {
   }
   for (const auto& b : r.baselines)
     out += fmt::format("      baseline {:<16} SSIM {}\n", b.name, md_ci(b.ssim));
+  out += "\n  id  cut                  oracle KL  enclave MiB  fits  est. ms";
+  out += r.ternary ? "  probe top-1\n" : "\n";
+  for (const auto& c : r.cuts) {
+    const auto& v = verdict_of(ctx, c.cut.id);
+    out += fmt::format("{:>4}  {:<20} {:>9}  {:>11.1f}  {:>4}  {:>7.3f}", c.cut.id, c.cut.name.substr(0, 20),
+                       c.oracle.available ? fmt::format("{:.3f}", c.oracle.kl_min) : std::string("-"),
+                       c.cost.enclave_bytes / 1048576.0, v.fits ? "yes" : "no", v.latency_seconds * 1e3);
+    out += r.ternary ? fmt::format("  {:>11.3f}\n", c.probe_accuracy) : "\n";
+  }
+  if (r.oracle_reference_kl >= 0)
+    out += fmt::format("      oracle reference (KL to a uniform prediction) {:.3f}\n", r.oracle_reference_kl);
+  if (r.ternary && r.back_cut)
+    out += fmt::format("ternary: back cut '{}' (id {}) in the enclave; linear probe top-1 there {:.3f}, chance {:.3f}\n",
+                       r.back_cut->name, r.back_cut->id, r.back_probe_accuracy, r.probe_chance);
   out += "\n" + ctx.plan->decision.reason + "\n";
   if (ctx.plan->decision.gate_failed) out += "GATE FAILED: " + ctx.plan->decision.gate_reason + "\n";
   return out;

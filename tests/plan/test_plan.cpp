@@ -8,7 +8,7 @@ namespace {
 std::vector<CutLeak> table(const std::vector<double>& measured) {
   std::vector<CutLeak> out;
   for (size_t i = 0; i < measured.size(); ++i)
-    out.push_back({static_cast<int>(i), "c" + std::to_string(i), measured[i], "cgan", 0, 0});
+    out.push_back({static_cast<int>(i), "c" + std::to_string(i), measured[i], "cgan", 0, 0, 0, 0, 0, 0});
   return out;
 }
 }  // namespace
@@ -58,4 +58,39 @@ TEST_CASE("bad input is refused", "[plan]") {
   auto t = table({0.5, 0.4});
   std::swap(t[0], t[1]);
   CHECK_THROWS(decide(t, {}));
+}
+
+TEST_CASE("the memory budget and the latency estimate change the decision", "[plan]") {
+  // Envelope: c1..c3 safe. Enclave bytes grow with depth; c2 moves a small tensor.
+  auto t = table({0.9, 0.25, 0.2, 0.1});
+  const double mib = 1048576.0;
+  const double bytes[] = {10 * mib, 50 * mib, 80 * mib, 120 * mib};
+  const double enclave[] = {0.002, 0.010, 0.012, 0.030};
+  const double transfer[] = {0.010, 0.008, 0.001, 0.001};
+  const double untrusted[] = {0.004, 0.003, 0.002, 0.001};
+  for (size_t i = 0; i < t.size(); ++i) {
+    t[i].enclave_bytes = bytes[i];
+    t[i].enclave_seconds = enclave[i];
+    t[i].transfer_seconds = transfer[i];
+    t[i].untrusted_seconds = untrusted[i];
+  }
+  Policy p;
+  p.all_enclave_seconds = 0.060;
+  auto free_budget = decide(t, p);
+  CHECK(free_budget.decision.cut_id == 2);  // 15 ms beats c1's 21 ms and c3's 32 ms
+  CHECK(free_budget.decision.latency_seconds == Approx(0.015));
+  CHECK(free_budget.decision.speedup_vs_enclave == Approx(4.0));
+  CHECK(free_budget.decision.reason.find("fastest") != std::string::npos);
+
+  p.enclave_memory_bytes = 64 * mib;  // c2 (80 MiB) no longer fits
+  auto tight = decide(t, p);
+  CHECK(tight.decision.cut_id == 1);
+  CHECK_FALSE(tight.verdicts[2].fits);
+
+  p.enclave_memory_bytes = 5 * mib;  // nothing fits
+  p.fail_above = 0.5;
+  auto none = decide(t, p);
+  CHECK_FALSE(none.decision.cut_id.has_value());
+  CHECK(none.decision.reason.find("budget") != std::string::npos);
+  CHECK(none.decision.gate_failed);
 }

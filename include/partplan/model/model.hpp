@@ -51,6 +51,9 @@ struct ModelSummary {
   double total_flops_approx = 0;
   int64_t total_param_bytes = 0;
   std::vector<CutPoint> cuts;      ///< every cut, deduplicated by tensor, in depth order
+  /// The last cut before the final weight layer (conv/linear/matmul): the input of the
+  /// classifier head, the default back cut of a ternary split. Unset when no cut precedes it.
+  std::optional<int> classifier_input_cut;
 };
 
 /// A loaded, frozen, analysed model. Cheap to copy (shared state).

@@ -35,4 +35,22 @@ class FeatureExtractor {
   std::vector<int> ids_;
 };
 
+/// The whole frozen model as one callable (same device as the model).
+class ModelRunner {
+ public:
+  explicit ModelRunner(const model::Model& model);
+  /// x: model input [N, ...] on the model's device -> the model's output, no autograd.
+  at::Tensor operator()(const at::Tensor& x) const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+/// Measured wall time of each part of a split, median of `repeats` runs at batch 1 after one
+/// warm-up, on `device`. `cut_ids`: 0 cuts (the whole model), 1 (front, back) or 2
+/// (front, middle, back). Throws UsageError on a bad cut list.
+std::vector<double> time_parts(const model::Model& model, const std::vector<int>& cut_ids, const std::string& device,
+                               int repeats = 5);
+
 }  // namespace partplan::partition

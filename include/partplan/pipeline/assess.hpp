@@ -32,6 +32,17 @@ struct AssessOptions {
   bool baselines = true;
   int64_t grid_images = 8;
   int64_t feature_memory_mib = 4096;
+  // Ternary split (enclave | untrusted | enclave).
+  bool ternary = false;
+  std::string back_cut;              ///< id or name; "" = the classifier input (ModelSummary::classifier_input_cut)
+  // Oracle exposure (model-as-oracle pre-screen).
+  int64_t oracle_images = 8;         ///< eval images per cut
+  int64_t oracle_max_channels = 16;  ///< channels tried per cut, evenly spaced
+  // Cost model (docs/cost-model.md).
+  bool profile = false;              ///< time each candidate split's parts instead of scaling FLOPs
+  double tee_slowdown = 4.0;         ///< enclave time / native CPU time: an assumption to calibrate
+  double gpu_speedup = 20.0;         ///< this CPU's time / the untrusted accelerator's: an assumption
+  double link_mib_per_s = 1000.0;    ///< enclave boundary bandwidth for the cut tensor
 };
 
 /// Read AssessOptions from settings (docs/config.md). Throws UsageError naming the key.
@@ -44,6 +55,34 @@ struct AttackScore {
   metrics::MeanCi psnr_db;
   int64_t psnr_capped = 0;           ///< eval pairs whose PSNR hit the cap
   attacks::TrainStats train;
+  /// Semantic leakage (classifiers only, else -1): how often model(reconstruction) has the
+  /// same top-1 class as model(original), and the mean KL(p_original || p_reconstruction).
+  double top1_agreement = -1;
+  double kl = -1;
+};
+
+/// The model-as-oracle exposure of a cut (Gu et al.'s Model Assessment Framework): each
+/// channel, resized to the input and scaled to [0,1], is fed to the model; the KL between
+/// that prediction and the one on the real input is low for input-like channels.
+struct OracleScore {
+  bool available = false;            ///< false for flat cuts and non-classifiers (see note)
+  double kl_min = 0;                 ///< min over the channels tried of the mean KL over images
+  int64_t channel = -1;              ///< the most input-like channel
+  int64_t channels_tested = 0;
+  std::string note;
+};
+
+/// What a split at this cut costs, per inference at batch 1 (docs/cost-model.md).
+struct CutCost {
+  double enclave_flops = 0;          ///< front (+ back for a ternary split)
+  double enclave_param_bytes = 0;
+  double enclave_peak_activation_bytes = 0;
+  double enclave_bytes = 0;          ///< weights + peak activations: the enclave's working set
+  double boundary_bytes = 0;         ///< tensors crossing the boundary per inference
+  double enclave_seconds = 0;        ///< x tee_slowdown
+  double untrusted_seconds = 0;
+  double transfer_seconds = 0;
+  bool profiled = false;             ///< times measured per part (--profile), else scaled from FLOPs
 };
 
 struct CutAssessment {
@@ -53,6 +92,9 @@ struct CutAssessment {
   double leak_ssim = 0;              ///< max over attackers and the label-prototype guess of mean eval SSIM
   metrics::MeanCi leak_ci;
   common::Image8 reconstructions;    ///< first grid_images eval reconstructions of the strongest trained attacker
+  OracleScore oracle;
+  CutCost cost;
+  double probe_accuracy = -1;        ///< ternary: linear-probe top-1 on the model's own labels, else -1
   bool resumed = false;              ///< taken from an earlier run's --run-dir
 };
 
@@ -74,6 +116,15 @@ struct AssessResult {
   std::optional<double> label_floor_ssim;  ///< the label-prototype SSIM, when the model is a classifier
   common::Image8 eval_originals;     ///< the first grid_images eval images
   double seconds = 0;
+  double oracle_reference_kl = -1;   ///< mean KL(p || uniform): what a channel with no information scores
+  double cpu_seconds_whole_model = 0;  ///< measured native time of the whole model, batch 1
+  std::string timed_on;              ///< device the times were measured on
+  double all_enclave_seconds = 0;    ///< tee_slowdown x the whole model's native time
+  bool ternary = false;
+  std::optional<model::CutPoint> back_cut;
+  double back_probe_accuracy = -1;   ///< linear probe at the back cut
+  double probe_chance = -1;          ///< frequency of the most common predicted class on eval
+  bool trained = true;               ///< false for an oracle-only pre-screen (--attack oracle)
 };
 
 /// Progress of the whole run, for the CLI's progress line.

@@ -16,12 +16,19 @@ struct CutLeak {
   double measured = 0;        ///< max over attackers of mean eval SSIM
   std::string worst_attack;   ///< the attacker that reached it
   double ci_low = 0, ci_high = 0;  ///< 95% CI of that attacker's mean
+  // Cost of splitting here (per inference, batch 1).
+  double enclave_bytes = 0;        ///< weights + peak activations the enclave holds
+  double enclave_seconds = 0;      ///< estimated enclave time (native CPU time x TEE slowdown)
+  double untrusted_seconds = 0;    ///< estimated time of the untrusted part
+  double transfer_seconds = 0;     ///< moving the cut tensor across the boundary
 };
 
 /// Decision policy.
 struct Policy {
   double threshold = 0.3;               ///< a cut is safe when its envelope SSIM <= threshold
   std::optional<double> fail_above;     ///< CI gate: fail when the plan's leakage exceeds this or no cut is safe
+  std::optional<double> enclave_memory_bytes;  ///< budget; a cut whose enclave_bytes exceed it is infeasible
+  double all_enclave_seconds = 0;       ///< the whole model in the enclave, for the speed-up; 0 = unknown
 };
 
 /// The envelope and verdict of one cut.
@@ -30,6 +37,8 @@ struct CutVerdict {
   double envelope = 0;      ///< max of measured over this cut and every deeper one
   int envelope_from = 0;    ///< the cut id where that max was measured
   bool safe = false;        ///< envelope <= threshold
+  bool fits = true;         ///< enclave_bytes within the memory budget (true without a budget)
+  double latency_seconds = 0;  ///< enclave + transfer + untrusted
 };
 
 struct Decision {
@@ -41,6 +50,8 @@ struct Decision {
   std::string reason;            ///< one or two sentences for people
   bool gate_failed = false;      ///< only with policy.fail_above
   std::string gate_reason;
+  double latency_seconds = 0;    ///< estimated end-to-end latency of the chosen split
+  double speedup_vs_enclave = 0; ///< all_enclave_seconds / latency_seconds; 0 when unknown
 };
 
 struct PlanResult {
@@ -48,10 +59,13 @@ struct PlanResult {
   Decision decision;
 };
 
-/// Apply the envelope and the threshold. `cuts` must be in depth order (ascending id);
+/// Apply the envelope, the threshold and the budget. `cuts` must be in depth order (ascending
+/// id) and end where the host's view ends (the last cut, or a ternary split's back cut);
 /// leak(k) = max over k' >= k of measured(k'): whoever sees cut k can compute every later cut,
 /// so a dip in the measured curve means a weak attacker there, not a safe cut. The decision
-/// is the shallowest safe cut (it keeps the least of the model in the enclave).
+/// is, among the safe cuts that fit the enclave memory budget, the one with the lowest
+/// estimated latency (ties: the shallowest). Without cost estimates (all zero) that is the
+/// shallowest safe cut.
 /// `floor_note`, when non-empty, is added to the reason when no cut is safe (e.g. the
 /// label-only baseline). Throws std::invalid_argument on empty or unordered input.
 PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy, const std::string& floor_note = "");

@@ -20,6 +20,7 @@ struct PlanContext {
   const pipeline::AssessResult* result = nullptr;
   const plan::PlanResult* plan = nullptr;
   std::optional<double> fail_above;
+  double plan_policy_memory_bytes = 0;  ///< the enclave memory budget the decision used
   std::string effective_config_json;   ///< the merged settings, as JSON text
   uint64_t seed = 0;
   std::string data_source;
