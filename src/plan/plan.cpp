@@ -34,7 +34,7 @@ PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy, const 
   for (size_t k = 0; k < cuts.size(); ++k) {
     const auto& v = r.verdicts[k];
     any_safe = any_safe || v.safe;
-    if (!v.safe || !v.fits) continue;
+    if (!v.safe || !v.fits || !cuts[k].eligible) continue;
     if (chosen == cuts.size() || v.latency_seconds < r.verdicts[chosen].latency_seconds) chosen = k;
   }
   if (chosen < cuts.size()) {

@@ -139,3 +139,43 @@ TEST_CASE("a run directory keeps finished cuts and resume reuses them", "[cli][a
   CHECK(r.rc == 2);
   CHECK(r.err.find("other settings") != std::string::npos);
 }
+
+TEST_CASE("ternary assess exports three verified parts and reports the output-side probe", "[cli][assess]") {
+  const auto dir = temp_dir("assess-ternary");
+  const std::string model = dir + "/tiny.pt";
+  partplan::testing::save_tiny_mnist_net(model);
+  auto args = quick(model, dir);
+  args.insert(args.end(), {"--ternary", "--threshold", "0.99", "--export", dir + "/parts", "--report", dir + "/rep"});
+  auto r = run(args);
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const auto plan = slurp(dir + "/plan.json");
+  CHECK(plan.find("\"kind\": \"ternary\"") != std::string::npos);
+  CHECK(plan.find("\"back_probe_accuracy\"") != std::string::npos);
+  CHECK(plan.find("\"label_floor_ssim\"") != std::string::npos);
+  const auto sidecar = slurp(dir + "/parts/partition.json");
+  CHECK(sidecar.find("\"split\": \"ternary\"") != std::string::npos);
+  CHECK(fs::exists(dir + "/parts/middle.pt"));
+  CHECK(run({"verify", dir + "/parts"}).rc == 0);
+  CHECK(fs::exists(dir + "/rep/pareto.png"));
+  // The back cut is the input of the final linear layer: the flatten output (cut 3).
+  CHECK(plan.find("\"back_cut\": {\n      \"id\": 3") != std::string::npos);
+}
+
+TEST_CASE("oracle pre-screen: no training, no decision, exposure per cut", "[cli][assess]") {
+  const auto dir = temp_dir("assess-oracle");
+  const std::string model = dir + "/tiny.pt";
+  partplan::testing::save_tiny_mnist_net(model);
+  auto args = quick(model, dir);
+  args.insert(args.end(), {"--attack", "oracle"});
+  auto r = run(args);
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const auto plan = slurp(dir + "/plan.json");
+  CHECK(plan.find("\"kind\": \"prescreen\"") != std::string::npos);
+  CHECK(plan.find("\"kl_min\": 0.") != std::string::npos);             // conv cuts have a score
+  CHECK(plan.find("flat cut") != std::string::npos);                   // flatten has none
+  auto gated = args;
+  gated.insert(gated.end(), {"--fail-above", "0.5"});
+  CHECK(run(gated).rc == 3);  // a pre-screen never passes a gate
+}

@@ -8,7 +8,7 @@ namespace {
 std::vector<CutLeak> table(const std::vector<double>& measured) {
   std::vector<CutLeak> out;
   for (size_t i = 0; i < measured.size(); ++i)
-    out.push_back({static_cast<int>(i), "c" + std::to_string(i), measured[i], "cgan", 0, 0, 0, 0, 0, 0});
+    out.push_back({static_cast<int>(i), "c" + std::to_string(i), measured[i], "cgan", 0, 0, 0, 0, 0, 0, true});
   return out;
 }
 }  // namespace
@@ -93,4 +93,16 @@ TEST_CASE("the memory budget and the latency estimate change the decision", "[pl
   CHECK_FALSE(none.decision.cut_id.has_value());
   CHECK(none.decision.reason.find("budget") != std::string::npos);
   CHECK(none.decision.gate_failed);
+}
+
+TEST_CASE("an ineligible cut (a ternary back cut) shapes the envelope but is never chosen", "[plan]") {
+  auto t = table({0.9, 0.8, 0.2});
+  t[2].eligible = false;
+  auto r = decide(t, {0.3, std::nullopt});
+  CHECK_FALSE(r.decision.cut_id.has_value());
+  t = table({0.9, 0.25, 0.2});
+  t[2].eligible = false;
+  CHECK(decide(t, {0.3, std::nullopt}).decision.cut_id == 1);
+  t[2].measured = 0.5;  // the back cut leaks: the envelope makes c1 unsafe too
+  CHECK_FALSE(decide(t, {0.3, std::nullopt}).decision.cut_id.has_value());
 }

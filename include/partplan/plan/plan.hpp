@@ -21,6 +21,7 @@ struct CutLeak {
   double enclave_seconds = 0;      ///< estimated enclave time (native CPU time x TEE slowdown)
   double untrusted_seconds = 0;    ///< estimated time of the untrusted part
   double transfer_seconds = 0;     ///< moving the cut tensor across the boundary
+  bool eligible = true;            ///< may be chosen (a ternary split's back cut counts in the envelope only)
 };
 
 /// Decision policy.
