@@ -46,6 +46,15 @@ if [[ -z ${PARTPLAN_SKIP_MODELS:-} ]]; then
   echo "setup: exporting example models into models/ (kept if present)" >&2
   # Debian's python3 has torch 1.13; a pyenv python3 earlier on PATH does not.
   /usr/bin/python3 scripts/export_models.py --out models
+  # A few real photographs (bundled with Debian's python3-skimage) as an image-folder data
+  # source for the 224x224 example models.
+  photos=/usr/lib/python3/dist-packages/skimage/data
+  mkdir -p models/photos
+  for f in astronaut.png camera.png chelsea.png coffee.png coins.png hubble_deep_field.jpg ihc.png moon.png \
+           motorcycle_left.png motorcycle_right.png page.png rocket.jpg grass.png gravel.png brick.png \
+           retina.jpg horse.png text.png logo.png color.png; do
+    [[ -f $photos/$f && ! -f models/photos/$f ]] && cp "$photos/$f" models/photos/
+  done
   # The examples test registers only when the models exist: reconfigure to pick it up.
   cmake -S . -B "$BUILD_DIR" >/dev/null
 fi
