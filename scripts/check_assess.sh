@@ -50,4 +50,19 @@ set -e
 "$bin" -q assess "$model" --cuts pool2,fc1 --steps 60 --threshold 0.95 -o "$out/export.json" --export "$out/parts" > /dev/null
 "$bin" -q verify "$out/parts" | grep -q '^PASS$'
 $py "$root/scripts/validate_json.py" "$root/docs/schemas/partition.schema.json" "$out/parts/partition.json"
+# 5. Ternary: three parts (enclave | untrusted | enclave) that verify, with the output-side
+#    probe reported. Threshold 0.8: at 0.3 no cut of this small CNN is safe.
+"$bin" -q assess "$model" --ternary --cuts conv1,pool2,conv3 --steps 60 --threshold 0.8 -o "$out/ternary.json" \
+  --export "$out/ternary" > /dev/null
+$py "$root/scripts/validate_json.py" "$root/docs/schemas/plan.schema.json" "$out/ternary.json"
+$py - "$out/ternary.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+t = p["ternary"]
+print(f"ternary: {p['decision']['cut_ids']}, back probe {t['back_probe_accuracy']:.3f}, chance {t['probe_chance']:.3f}")
+assert p["decision"]["kind"] == "ternary" and len(p["decision"]["cut_ids"]) == 2
+assert [x["role"] for x in p["partitions"]] == ["enclave", "untrusted", "enclave"]
+assert t["back_probe_accuracy"] > t["probe_chance"]
+PY
+"$bin" -q verify "$out/ternary" | grep -q '^PASS$'
 echo "assess checks passed"
