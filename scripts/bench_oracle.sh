@@ -8,7 +8,7 @@ bin=${1:-build/partplan} models=${2:-models}
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
 echo "| model | data | cuts | most input-like cut (oracle KL) | reference KL | wall s |"
 echo "|---|---|---|---|---|---|"
-for m in fmnist_cnn vgg16_script vgg16_trace resnet50_script resnet50_trace efficientnet_b0_script efficientnet_b0_trace; do
+for m in ${MODELS:-fmnist_cnn vgg16_script vgg16_trace resnet50_script resnet50_trace efficientnet_b0_script efficientnet_b0_trace}; do
   f=$models/$m.pt
   [[ -f $f ]] || continue
   if [[ $m == fmnist_cnn ]]; then

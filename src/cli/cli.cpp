@@ -35,6 +35,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       "4 integrity (SHA-256) mismatch, 5 composed parts differ from the original.\n"
       "Run 'partplan COMMAND --help' for a command's options. Docs: docs/cli.md");
 
+  // Global flags (-q, -v, --log, --threads) also work after the command name.
+  app.fallthrough();
   Dispatch dispatch;
   setup_assess(app, dispatch);
   setup_inspect(app, dispatch);

@@ -63,6 +63,9 @@ TEST_CASE("inspect prints a table, or JSON", "[cli]") {
   CHECK(t.rc == 0);
   CHECK(t.out.find("head:flatten") != std::string::npos);
   CHECK(t.err.empty());
+  auto late = run({"inspect", m.tiny, "--cuts", "all", "-q"});  // global flags after the command
+  CHECK(late.rc == 0);
+  CHECK(late.err.empty());
   auto j = run({"-q", "inspect", m.tiny, "--json"});
   CHECK(j.rc == 0);
   CHECK(j.out.find("\"schema_version\": 1") != std::string::npos);
