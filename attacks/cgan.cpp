@@ -67,20 +67,20 @@ class GanInverter final : public Attacker {
       cursor += batch;
       const auto f = standardise(tr.features.index_select(0, idx));
       const auto real = tr.images.index_select(0, idx);
-      auto fake = gen_->forward(f);
+      auto rebuilt = gen_->forward(f);  // the generator's reconstruction (pix2pix's "fake")
 
       if (adversarial_) {
         disc_->train();
         opt_d->zero_grad();
         auto d_real = disc_->forward(real, f);
-        auto d_fake = disc_->forward(fake.detach(), f);
-        auto loss_d = 0.5 * (adv_loss(d_real, true) + adv_loss(d_fake, false));
+        auto d_rebuilt = disc_->forward(rebuilt.detach(), f);
+        auto loss_d = 0.5 * (adv_loss(d_real, true) + adv_loss(d_rebuilt, false));
         loss_d.backward();
         opt_d->step();
       }
       opt_g.zero_grad();
-      auto l1 = torch::l1_loss(fake, real);
-      auto loss_g = adversarial_ ? adv_loss(disc_->forward(fake, f), true) + o.lambda_l1 * l1 : l1;
+      auto l1 = torch::l1_loss(rebuilt, real);
+      auto loss_g = adversarial_ ? adv_loss(disc_->forward(rebuilt, f), true) + o.lambda_l1 * l1 : l1;
       loss_g.backward();
       opt_g.step();
 
@@ -95,19 +95,15 @@ class GanInverter final : public Attacker {
       if (check_now) {
         val_ssim = evaluate(val);
         st.val_curve.emplace_back(step, val_ssim);
-        if (val_ssim > st.best_val_ssim + b.min_delta || st.best_val_ssim < 0) {
-          st.best_val_ssim = std::max(st.best_val_ssim, val_ssim);
+        // Keep the best weights on any gain; only a gain of min_delta resets the patience.
+        const bool first = st.val_curve.size() == 1;
+        const double previous_best = st.best_val_ssim;
+        if (first || val_ssim > previous_best) {
+          st.best_val_ssim = val_ssim;
           st.best_step = step;
           best_state = snapshot();
-          since_best = 0;
-        } else {
-          if (val_ssim > st.best_val_ssim) {  // a gain below min_delta: keep the weights, not the patience
-            st.best_val_ssim = val_ssim;
-            st.best_step = step;
-            best_state = snapshot();
-          }
-          ++since_best;
         }
+        since_best = (first || val_ssim > previous_best + b.min_delta) ? 0 : since_best + 1;
       }
       const auto now = Clock::now();
       const double secs = std::chrono::duration<double>(now - t0).count();
@@ -140,10 +136,8 @@ class GanInverter final : public Attacker {
   }
 
  private:
-  static double mean(const std::deque<double>& v) {
-    return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-  }
-  static double mean(const std::vector<double>& v) {
+  template <typename Container>
+  static double mean(const Container& v) {
     return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
   }
 
