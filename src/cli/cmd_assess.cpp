@@ -147,33 +147,11 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
                      c.cost.enclave_bytes, c.cost.enclave_seconds, c.cost.untrusted_seconds, c.cost.transfer_seconds,
                      /*eligible=*/!(result.back_cut && result.back_cut->id == c.cut.id)});
   policy.all_enclave_seconds = result.all_enclave_seconds;
-  std::string floor_note;
-  if (result.label_floor_ssim && !result.ternary)
-    floor_note = fmt::format(
-        "A host that sees the prediction can answer with the average image of the predicted class, which "
-        "scores SSIM {:.3f} on this data: no two-way split of this model can score below that.",
-        *result.label_floor_ssim);
-  plan::PlanResult decided;
-  if (result.trained) {
-    decided = plan::decide(leaks, policy, floor_note);
-    if (result.ternary && decided.decision.cut_id) decided.decision.kind = "ternary";
-  } else {
-    // An oracle-only pre-screen measures no reconstruction: it ranks cuts, it decides nothing.
-    for (const auto& l : leaks)
-      decided.verdicts.push_back({l.id, -1, l.id, false,
-                                  !policy.enclave_memory_bytes || l.enclave_bytes <= *policy.enclave_memory_bytes,
-                                  l.enclave_seconds + l.transfer_seconds + l.untrusted_seconds});
-    decided.decision.kind = "prescreen";
-    decided.decision.threshold = policy.threshold;
-    decided.decision.leakage = -1;
-    decided.decision.reason =
-        "oracle pre-screen only: no attacker was trained, so no cut is called safe; run a trained attacker "
-        "(--attack cgan) on the cuts whose oracle KL is closest to zero";
-    if (policy.fail_above) {
-      decided.decision.gate_failed = true;
-      decided.decision.gate_reason = "a pre-screen cannot pass a leakage gate";
-    }
-  }
+  // A two-way split's host sees the prediction: the label-only guess is an attack it always
+  // has. A ternary split keeps the prediction inside the enclave.
+  if (!result.ternary) policy.floor_ssim = result.label_floor_ssim;
+  plan::PlanResult decided = result.trained ? plan::decide(leaks, policy) : plan::prescreen(leaks, policy);
+  if (result.ternary && decided.decision.cut_id) decided.decision.kind = "ternary";
 
   report::PlanContext ctx;
   ctx.model = &model.summary();

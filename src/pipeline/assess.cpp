@@ -342,13 +342,6 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
       ca.scores.push_back(std::move(sc));
     }
     if (worst_rec.defined()) ca.reconstructions = to_image8(worst_rec.narrow(0, 0, k));
-    // In a two-way split the host sees the prediction, so the label-only guess is an attack
-    // it always has: no cut leaks less than it. A ternary split keeps the prediction inside.
-    if (r.trained && !o.ternary && r.label_floor_ssim && *r.label_floor_ssim > ca.leak_ssim) {
-      ca.leak_ssim = *r.label_floor_ssim;
-      ca.leak_ci = r.baselines.back().ssim;
-      ca.worst_attack = r.baselines.back().name;
-    }
     if (store.save) store.save(ca);
     r.cuts.push_back(std::move(ca));
   }
@@ -369,9 +362,9 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
   // Cost model: the enclave's share of FLOPs and memory, scaled by measured native time.
   if (progress) progress({"cost", 0, static_cast<int>(cuts.size()), "", 0, 0, 0, -1, -1});
   r.timed_on = o.device;
-  r.cpu_seconds_whole_model = partition::time_parts(model, {}, o.device).at(0);
-  r.all_enclave_seconds = o.tee_slowdown * r.cpu_seconds_whole_model;
-  const double native_rate = summary.total_flops / std::max(r.cpu_seconds_whole_model, 1e-12);
+  r.whole_model_seconds = partition::time_parts(model, {}, o.device).at(0);
+  r.all_enclave_seconds = o.tee_slowdown * r.whole_model_seconds;
+  const double native_rate = summary.total_flops / std::max(r.whole_model_seconds, 1e-12);
   const double link = o.link_mib_per_s * 1048576.0;
   const int64_t out_bytes = summary.output_shape.empty() ? 0 : common::numel(summary.output_shape) * 4 /
                                                                    std::max<int64_t>(1, summary.output_shape[0]);

@@ -7,24 +7,71 @@
 
 namespace partplan::plan {
 
-PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy, const std::string& floor_note) {
-  if (cuts.empty()) throw std::invalid_argument("plan::decide: no cuts measured");
-  for (size_t i = 1; i < cuts.size(); ++i)
-    if (cuts[i].id <= cuts[i - 1].id) throw std::invalid_argument("plan::decide: cuts not in depth order");
+namespace {
 
+void check_order(const std::vector<CutLeak>& cuts) {
+  if (cuts.empty()) throw std::invalid_argument("plan: no cuts measured");
+  for (size_t i = 1; i < cuts.size(); ++i)
+    if (cuts[i].id <= cuts[i - 1].id) throw std::invalid_argument("plan: cuts not in depth order");
+}
+
+// Measurement, budget fit and latency of one cut; the envelope is filled in by the caller.
+CutVerdict base_verdict(const CutLeak& c, const Policy& policy) {
+  CutVerdict v;
+  v.id = c.id;
+  v.measured = c.measured;
+  v.measured_by = c.worst_attack;
+  if (policy.floor_ssim && *policy.floor_ssim > v.measured) {
+    v.measured = *policy.floor_ssim;
+    v.measured_by = policy.floor_name;
+  }
+  v.fits = !policy.enclave_memory_bytes || c.enclave_bytes <= *policy.enclave_memory_bytes;
+  v.latency_seconds = c.enclave_seconds + c.transfer_seconds + c.untrusted_seconds;
+  return v;
+}
+
+}  // namespace
+
+PlanResult prescreen(const std::vector<CutLeak>& cuts, const Policy& policy) {
+  check_order(cuts);
+  PlanResult r;
+  for (const auto& c : cuts) {
+    auto v = base_verdict(c, policy);
+    v.measured = v.envelope = -1;
+    v.measured_by.clear();
+    v.envelope_from = c.id;
+    r.verdicts.push_back(v);
+  }
+  auto& d = r.decision;
+  d.kind = "prescreen";
+  d.threshold = policy.threshold;
+  d.leakage = -1;
+  d.reason =
+      "oracle pre-screen only: no attacker was trained, so no cut is called safe; run a trained attacker "
+      "(--attack cgan) on the cuts whose oracle KL is closest to zero";
+  if (policy.fail_above) {
+    d.gate_failed = true;
+    d.gate_reason = "a pre-screen cannot pass a leakage gate";
+  }
+  return r;
+}
+
+PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
+  check_order(cuts);
   PlanResult r;
   r.verdicts.resize(cuts.size());
   double running = -1e300;
   int from = cuts.back().id;
   for (size_t k = cuts.size(); k-- > 0;) {
-    if (cuts[k].measured >= running) {
-      running = cuts[k].measured;
+    auto v = base_verdict(cuts[k], policy);
+    if (v.measured >= running) {
+      running = v.measured;
       from = cuts[k].id;
     }
-    const auto& c = cuts[k];
-    const bool fits = !policy.enclave_memory_bytes || c.enclave_bytes <= *policy.enclave_memory_bytes;
-    r.verdicts[k] = {c.id, running, from, running <= policy.threshold, fits,
-                     c.enclave_seconds + c.transfer_seconds + c.untrusted_seconds};
+    v.envelope = running;
+    v.envelope_from = from;
+    v.safe = running <= policy.threshold;
+    r.verdicts[k] = v;
   }
 
   auto& d = r.decision;
@@ -76,7 +123,10 @@ PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy, const 
     } else {
       d.reason = fmt::format("no cut is safe at threshold {:.2f}: the lowest envelope SSIM is {:.3f}, at '{}' (id {}).",
                              policy.threshold, r.verdicts[best].envelope, cuts[best].name, cuts[best].id);
-      if (!floor_note.empty()) d.reason += " " + floor_note;
+      if (policy.floor_ssim)
+        d.reason += fmt::format(" The {} guess, which the host always has, scores SSIM {:.3f}: no cut of this "
+                                "split can score below it.",
+                                policy.floor_name, *policy.floor_ssim);
     }
   }
 

@@ -114,12 +114,13 @@ cv::Mat leakage_curve(const PlanContext& ctx) {
       put(m, "chosen", {xs(i) + 4, y0 + 14}, 0.45, cv::Scalar(40, 130, 40));
     }
     if (i > 0) {
-      cv::line(m, {xs(i - 1), ys(cuts[i - 1].leak_ssim)}, {xs(i), ys(cuts[i].leak_ssim)}, cv::Scalar(200, 120, 40), 2,
+      cv::line(m, {xs(i - 1), ys(verdict_of(ctx, cuts[i - 1].cut.id).measured)}, {xs(i), ys(v.measured)},
+               cv::Scalar(200, 120, 40), 2,
                cv::LINE_AA);
       cv::line(m, {xs(i - 1), ys(verdict_of(ctx, cuts[i - 1].cut.id).envelope)}, {xs(i), ys(v.envelope)},
                cv::Scalar(40, 40, 220), 2, cv::LINE_AA);
     }
-    cv::circle(m, {xs(i), ys(cuts[i].leak_ssim)}, 4, cv::Scalar(200, 120, 40), cv::FILLED, cv::LINE_AA);
+    cv::circle(m, {xs(i), ys(v.measured)}, 4, cv::Scalar(200, 120, 40), cv::FILLED, cv::LINE_AA);
     // Cut names, written vertically under the axis.
     const std::string label = fmt::format("{} {}", cuts[i].cut.id, cuts[i].cut.name).substr(0, 22);
     cv::Mat text(16, 170, CV_8UC3, cv::Scalar(255, 255, 255));
@@ -251,8 +252,8 @@ std::string plan_json(const PlanContext& ctx) {
                            {"fits_budget", v.fits},
                            {"profiled", c.cost.profiled}}},
                          {"probe_accuracy", c.probe_accuracy < 0 ? json(nullptr) : json(c.probe_accuracy)},
-                         {"measured_ssim", c.leak_ssim},
-                         {"worst_attack", c.worst_attack},
+                         {"measured_ssim", v.measured},
+                         {"worst_attack", v.measured_by},
                          {"envelope_ssim", v.envelope},
                          {"envelope_from", v.envelope_from},
                          {"verdict", v.safe ? "safe" : "unsafe"}});
@@ -265,7 +266,7 @@ std::string plan_json(const PlanContext& ctx) {
   }
   j["oracle_reference_kl"] = r.oracle_reference_kl < 0 ? json(nullptr) : json(r.oracle_reference_kl);
   j["cost_model"] = {{"timed_on", r.timed_on},
-                     {"whole_model_seconds", r.cpu_seconds_whole_model},
+                     {"whole_model_seconds", r.whole_model_seconds},
                      {"all_enclave_seconds", r.all_enclave_seconds},
                      {"enclave_memory_bytes", ctx.plan_policy_memory_bytes}};
   if (r.ternary && r.back_cut) {
@@ -337,17 +338,20 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir) {
   md += "|---|---|---|---|---|---|---|---|\n";
   for (const auto& c : r.cuts) {
     const auto& v = verdict_of(ctx, c.cut.id);
-    double psnr = 0;
+    // The strongest attack is a trained attacker or the floor guess (a baseline).
+    metrics::MeanCi ssim = c.leak_ci, psnr;
     for (const auto& s : c.scores)
-      if (s.attack == c.worst_attack) psnr = s.psnr_db.mean;
+      if (s.attack == v.measured_by) psnr = s.psnr_db;
+    for (const auto& b : r.baselines)
+      if (b.name == v.measured_by) ssim = b.ssim, psnr = b.psnr_db;
     md += fmt::format("| {} | [{}](cut-{:03d}.png) | {} | {} | {} | {:.1f} | {:.3f} | {} |\n", c.cut.id, c.cut.name,
-                      c.cut.id, common::format_shape(c.cut.shape), c.worst_attack, md_ci(c.leak_ci), psnr,
+                      c.cut.id, common::format_shape(c.cut.shape), v.measured_by, md_ci(ssim), psnr.mean,
                       v.envelope, v.safe ? "safe" : "unsafe");
   }
   md += "\n## Leakage against cost\n\n![pareto](pareto.png)\n\n";
   md += fmt::format("Times: the whole model takes {:.2f} ms natively on {}; enclave times are scaled by the TEE "
                     "slowdown, {:.2f} ms for the whole model in the enclave. ",
-                    r.cpu_seconds_whole_model * 1e3, r.timed_on, r.all_enclave_seconds * 1e3);
+                    r.whole_model_seconds * 1e3, r.timed_on, r.all_enclave_seconds * 1e3);
   if (d.speedup_vs_enclave > 0)
     md += fmt::format("The chosen split is estimated at {:.2f} ms, {:.1f}x faster.", d.latency_seconds * 1e3,
                       d.speedup_vs_enclave);

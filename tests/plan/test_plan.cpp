@@ -36,13 +36,40 @@ TEST_CASE("the shallowest safe cut is chosen", "[plan]") {
 }
 
 TEST_CASE("no safe cut says so, and the gate fails", "[plan]") {
-  auto r = decide(table({0.9, 0.6, 0.4}), {0.3, 0.5}, "label-only floor 0.36");
+  auto r = decide(table({0.9, 0.6, 0.4}), {0.3, 0.5});
   CHECK_FALSE(r.decision.cut_id.has_value());
   CHECK(r.decision.kind == "none");
   CHECK(r.decision.leakage == 0.4);
   CHECK(r.decision.reason.find("no cut is safe") != std::string::npos);
-  CHECK(r.decision.reason.find("label-only floor 0.36") != std::string::npos);
   CHECK(r.decision.gate_failed);
+}
+
+TEST_CASE("the floor guess raises every cut's measured leakage to at least its score", "[plan]") {
+  Policy p;
+  p.floor_ssim = 0.36;
+  auto r = decide(table({0.9, 0.6, 0.2}), p);
+  CHECK(r.verdicts[2].measured == 0.36);
+  CHECK(r.verdicts[2].measured_by == "label-prototype");
+  CHECK(r.verdicts[1].measured_by == "cgan");
+  CHECK_FALSE(r.decision.cut_id.has_value());  // 0.2 alone would have been safe
+  CHECK(r.decision.reason.find("label-prototype guess") != std::string::npos);
+  CHECK(r.decision.reason.find("0.360") != std::string::npos);
+}
+
+TEST_CASE("a pre-screen calls no cut safe and fails any gate", "[plan]") {
+  auto t = table({0.1, 0.05});
+  t[1].enclave_bytes = 200.0 * 1048576;
+  Policy p;
+  p.enclave_memory_bytes = 93.0 * 1048576;
+  auto r = prescreen(t, p);
+  CHECK(r.decision.kind == "prescreen");
+  CHECK_FALSE(r.decision.cut_id.has_value());
+  CHECK_FALSE(r.verdicts[0].safe);
+  CHECK(r.verdicts[0].fits);
+  CHECK_FALSE(r.verdicts[1].fits);
+  CHECK_FALSE(r.decision.gate_failed);
+  p.fail_above = 0.5;
+  CHECK(prescreen(t, p).decision.gate_failed);
 }
 
 TEST_CASE("gate fails when the chosen cut leaks more than --fail-above", "[plan]") {

@@ -88,8 +88,8 @@ struct CutCost {
 struct CutAssessment {
   model::CutPoint cut;
   std::vector<AttackScore> scores;
-  std::string worst_attack;          ///< highest mean SSIM: an attacker, or "label-prototype" (see leak_ssim)
-  double leak_ssim = 0;              ///< max over attackers and the label-prototype guess of mean eval SSIM
+  std::string worst_attack;          ///< the trained attacker with the highest mean SSIM ("" when none ran)
+  double leak_ssim = 0;              ///< its mean eval SSIM; -1 when no attacker ran (pre-screen)
   metrics::MeanCi leak_ci;
   common::Image8 reconstructions;    ///< first grid_images eval reconstructions of the strongest trained attacker
   OracleScore oracle;
@@ -117,7 +117,7 @@ struct AssessResult {
   common::Image8 eval_originals;     ///< the first grid_images eval images
   double seconds = 0;
   double oracle_reference_kl = -1;   ///< mean KL(p || uniform): what a channel with no information scores
-  double cpu_seconds_whole_model = 0;  ///< measured native time of the whole model, batch 1
+  double whole_model_seconds = 0;    ///< measured native time of the whole model, batch 1, on timed_on
   std::string timed_on;              ///< device the times were measured on
   double all_enclave_seconds = 0;    ///< tee_slowdown x the whole model's native time
   bool ternary = false;
@@ -129,7 +129,7 @@ struct AssessResult {
 
 /// Progress of the whole run, for the CLI's progress line.
 struct Progress {
-  std::string phase;                 ///< "data", "features", "train", "eval", "baselines"
+  std::string phase;                 ///< "data", "features", "oracle", "train", "probe", "cost"
   int cut_index = 0, cut_count = 0;
   std::string cut_name;
   int64_t step = 0, steps = 0;

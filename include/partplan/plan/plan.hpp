@@ -30,11 +30,17 @@ struct Policy {
   std::optional<double> fail_above;     ///< CI gate: fail when the plan's leakage exceeds this or no cut is safe
   std::optional<double> enclave_memory_bytes;  ///< budget; a cut whose enclave_bytes exceed it is infeasible
   double all_enclave_seconds = 0;       ///< the whole model in the enclave, for the speed-up; 0 = unknown
+  /// A guess the host always has without any feature (in a two-way split: the average image
+  /// of the predicted class). No cut leaks less than it; unset where it does not apply.
+  std::optional<double> floor_ssim;
+  std::string floor_name = "label-prototype";
 };
 
 /// The envelope and verdict of one cut.
 struct CutVerdict {
   int id = 0;
+  double measured = 0;      ///< max of the cut's measured SSIM and the policy's floor
+  std::string measured_by;  ///< the attacker that reached it, or the floor's name
   double envelope = 0;      ///< max of measured over this cut and every deeper one
   int envelope_from = 0;    ///< the cut id where that max was measured
   bool safe = false;        ///< envelope <= threshold
@@ -67,8 +73,12 @@ struct PlanResult {
 /// is, among the safe cuts that fit the enclave memory budget, the one with the lowest
 /// estimated latency (ties: the shallowest). Without cost estimates (all zero) that is the
 /// shallowest safe cut.
-/// `floor_note`, when non-empty, is added to the reason when no cut is safe (e.g. the
-/// label-only baseline). Throws std::invalid_argument on empty or unordered input.
-PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy, const std::string& floor_note = "");
+/// Throws std::invalid_argument on empty or unordered input.
+PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy);
+
+/// For a pre-screen that trained no attacker (`measured` unknown): every cut gets its cost,
+/// budget fit and latency, none is called safe, and the decision is "prescreen". The gate,
+/// when set, fails: a pre-screen cannot vouch for a cut.
+PlanResult prescreen(const std::vector<CutLeak>& cuts, const Policy& policy);
 
 }  // namespace partplan::plan
