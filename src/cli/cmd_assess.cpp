@@ -173,7 +173,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
       common::write_file_atomic(staged.add("partition.json"), report::partition_to_json(manifest));
       staged.commit();
       ctx.exported = manifest;
-      ctx.export_dir = o.export_dir;
+      ctx.export_dir = fs::absolute(o.export_dir).lexically_normal().string();  // valid from any directory
       ctx.verification = partition::verify_partition(manifest, o.export_dir, {});
       log::info("exported the chosen split to {} (verify: max rel error {:.2e})", o.export_dir,
                 ctx.verification->max_rel_error);
@@ -249,7 +249,7 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
   sub->callback([opt, &dispatch, sub]() {
     opt->argv = {"partplan", "assess"};
     for (const auto* o : sub->get_options())
-      for (const auto& r : o->results()) opt->argv.push_back((o->get_name().empty() ? "" : o->get_name() + "=") + r);
+      for (const auto& r : o->results()) opt->argv.push_back(o->nonpositional() ? o->get_name() + "=" + r : r);
     dispatch = [opt](Io& io) { return run_assess(*opt, io); };
   });
 }

@@ -26,7 +26,12 @@ int run_verify(const VerifyCmdOptions& o, Io& io) {
   if (fs::is_directory(sidecar, ec)) sidecar = (fs::path(sidecar) / "partition.json").string();
   if (!fs::exists(sidecar, ec))
     throw IoError("'" + sidecar + "' not found: pass the partition.json written by partplan split (or its directory)");
-  const auto manifest = report::partition_from_json(common::read_file(sidecar), sidecar);
+  std::string text = common::read_file(sidecar);
+  if (auto from_plan = report::plan_sidecar_path(text, sidecar)) {  // a plan.json: its exported split
+    sidecar = *from_plan;
+    text = common::read_file(sidecar);
+  }
+  const auto manifest = report::partition_from_json(text, sidecar);
   const std::string base = fs::path(sidecar).parent_path().string();
   log::info("verifying {} parts of {}", manifest.parts.size(), manifest.model_path);
   const auto result = partition::verify_partition(manifest, base.empty() ? "." : base, o.verify);
@@ -45,7 +50,9 @@ void setup_verify(CLI::App& app, Dispatch& dispatch) {
   auto opt = std::make_shared<VerifyCmdOptions>();
   auto* sub = app.add_subcommand("verify", "Check a split: re-hash every file (exit 4 on a mismatch), then run "
                                            "the composed parts against the original model (exit 5 above tolerance).");
-  sub->add_option("PARTITION", opt->path, "partition.json written by split, or its directory")->required();
+  sub->add_option("PARTITION", opt->path,
+                  "partition.json written by split (or its directory), or a plan.json from assess --export")
+      ->required();
   sub->add_option("--samples", opt->verify.samples, "random inputs (batch size) to compare on")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();

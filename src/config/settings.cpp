@@ -128,7 +128,9 @@ double Settings::number(const std::string& key, double lo, double hi) const {
   const json* j = find(impl_->tree, key);
   if (!j || !j->is_number()) bad(key, "must be a number");
   const double v = j->get<double>();
-  if (!std::isfinite(v) || v < lo || v > hi) bad(key, fmt::format("= {} is outside [{}, {}]", v, lo, hi));
+  if (!std::isfinite(v) || v < lo || v > hi)
+    bad(key, hi >= 1e300 ? fmt::format("= {} must be at least {}", v, lo)
+                         : fmt::format("= {} is outside [{}, {}]", v, lo, hi));
   return v;
 }
 
@@ -138,7 +140,9 @@ int64_t Settings::integer(const std::string& key, int64_t lo, int64_t hi) const 
   const double d = j->get<double>();
   if (d != std::floor(d)) bad(key, fmt::format("= {} must be an integer", d));
   const auto v = static_cast<int64_t>(d);
-  if (v < lo || v > hi) bad(key, fmt::format("= {} is outside [{}, {}]", v, lo, hi));
+  if (v < lo || v > hi)
+    bad(key, hi == INT64_MAX ? fmt::format("= {} must be at least {}", v, lo)
+                             : fmt::format("= {} is outside [{}, {}]", v, lo, hi));
   return v;
 }
 

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sstream>
 #include <thread>
 #include <unordered_set>
 
@@ -36,18 +37,17 @@ using torch::jit::Value;
 
 namespace compat {
 std::string error_text(const std::exception& e) {
-  if (auto* ce = dynamic_cast<const c10::Error*>(&e)) {
-    // The interpreter wraps the real cause after a traceback; keep the most specific line.
-    std::string msg = ce->what_without_backtrace();
-    std::string best = first_line(msg);
-    std::istringstream lines(msg);
-    for (std::string line; std::getline(lines, line);) {
-      if (line.find("Error:") != std::string::npos || line.find("RuntimeError") != std::string::npos)
-        best = first_line(line);
-    }
-    return best;
+  // The TorchScript interpreter puts the real cause ("RuntimeError: Given groups=1, ...") on
+  // the last line after a traceback; keep that line, without its exception-type prefix.
+  const auto* ce = dynamic_cast<const c10::Error*>(&e);
+  const std::string msg = ce ? ce->what_without_backtrace() : e.what();
+  std::string best = first_line(msg);
+  std::istringstream lines(msg);
+  for (std::string line; std::getline(lines, line);) {
+    const auto at = line.find("Error: ");
+    if (at != std::string::npos && line.find(' ') > at) best = first_line(line.substr(at + 7));
   }
-  return first_line(e.what());
+  return best;
 }
 }  // namespace compat
 
@@ -212,7 +212,7 @@ void analyse(Model::Impl& impl) {
   if (impl.options.input_shape) {
     s.input_shape = *impl.options.input_shape;
     s.input_shape_source = "flag";
-  } else if (auto from_archive = impl.summary.input_shape; !from_archive.empty()) {
+  } else if (!s.input_shape.empty()) {  // read from the archive's partplan.json in load()
     s.input_shape_source = "archive";
   } else {
     s.input_shape = infer_input_shape(impl);
@@ -412,9 +412,6 @@ std::string resolve_device(const std::string& requested) {
 }
 
 void set_threads(int threads) {
-  // Denormal floats (tiny Adam moments and activations) run ~100x slower on x86; flushing
-  // them to zero changes no result that matters here and keeps training speed predictable.
-  at::globalContext().setFlushDenormal(true);
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(threads);
 }

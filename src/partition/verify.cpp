@@ -8,7 +8,6 @@
 
 #include "partplan/common/error.hpp"
 #include "partplan/common/hash.hpp"
-#include "partplan/common/log.hpp"
 #include "partplan/partition/partition.hpp"
 
 namespace fs = std::filesystem;

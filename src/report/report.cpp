@@ -180,6 +180,19 @@ partition::PartitionManifest partition_from_json(const std::string& text, const 
   return m;
 }
 
+std::optional<std::string> plan_sidecar_path(const std::string& text, const std::string& source) {
+  const json j = json::parse(text, /*cb=*/nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || j.value("kind", std::string()) != "partplan.plan") return std::nullopt;
+  const auto parts = j.value("partitions", json::array());
+  if (!parts.is_array() || parts.empty() || !parts[0].contains("file"))
+    throw UsageError(fmt::format("plan '{}' has no exported partitions: run partplan assess with --export DIR, "
+                                 "then verify that plan or DIR",
+                                 source));
+  const std::string first = parts[0]["file"].get<std::string>();
+  const auto slash = first.find_last_of('/');
+  return (slash == std::string::npos ? std::string(".") : first.substr(0, slash)) + "/partition.json";
+}
+
 std::string split_summary(const partition::PartitionManifest& m, const std::string& dir) {
   std::string out = fmt::format("{} split of {} at", m.parts.size() == 3 ? "ternary" : "binary", m.model_path);
   for (const auto& c : m.cuts) out += fmt::format(" [{}] {}", c.id, c.name);

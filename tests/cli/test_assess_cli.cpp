@@ -56,6 +56,7 @@ TEST_CASE("assess writes a plan, a report and the chosen parts", "[cli][assess]"
   CHECK(fs::exists(dir + "/parts/partition.json"));
   CHECK(plan.find("\"passed\": true") != std::string::npos);
   CHECK(r.out.find("plan: ") != std::string::npos);
+  CHECK(run({"verify", dir + "/plan.json"}).rc == 0);  // verify follows a plan to its exported split
 }
 
 TEST_CASE("assess -o - prints the plan JSON on stdout, and the gate exits 3", "[cli][assess]") {
@@ -68,6 +69,10 @@ TEST_CASE("assess -o - prints the plan JSON on stdout, and the gate exits 3", "[
   auto r = run(args);
   CHECK(r.rc == 3);
   CHECK(r.out.rfind("{", 0) == 0);
+  std::ofstream(dir + "/gate.json") << r.out;
+  auto v = run({"verify", dir + "/gate.json"});  // nothing was exported: a clear usage error
+  CHECK(v.rc == 2);
+  CHECK(v.err.find("no exported partitions") != std::string::npos);
   CHECK(r.out.find("\"gate_failed\": true") != std::string::npos);
   CHECK(r.err.find("gate failed") != std::string::npos);
 }

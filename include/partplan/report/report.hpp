@@ -2,6 +2,7 @@
 // Human tables and stable JSON for inspect, split and verify. The only JSON writer for
 // these outputs; torch-free.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,11 @@ std::string partition_to_json(const partition::PartitionManifest& manifest);
 /// Parse partition.json. Throws UsageError naming `source` when the text is not a partition
 /// sidecar of a supported schema version, with the field at fault.
 partition::PartitionManifest partition_from_json(const std::string& text, const std::string& source);
+
+/// When `text` is a plan.json (from assess --export), the path of the partition.json next to
+/// its exported parts; nullopt when `text` is not a plan. Throws UsageError naming `source`
+/// for a plan whose split was not exported.
+std::optional<std::string> plan_sidecar_path(const std::string& text, const std::string& source);
 
 /// One-paragraph summary of a split, for people.
 std::string split_summary(const partition::PartitionManifest& manifest, const std::string& dir);
