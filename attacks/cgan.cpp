@@ -1,22 +1,17 @@
 // The c-GAN attacker (pix2pix-style, design.md) and the plain inverse network, which is the
 // same generator trained on the L1 loss alone. Features are standardised per channel with
-// attacker-train statistics: the host knows its own data, and this keeps one recipe working
-// across layers whose activations differ by orders of magnitude.
+// attacker-train statistics (AttackerSpec::feature_stats). The attacker is stepped one batch
+// at a time by its caller; it owns its networks, optimisers and best-weights copy.
 #include <torch/torch.h>
 
-#include <chrono>
-#include <deque>
-#include <numeric>
+#include <fmt/format.h>
 
 #include "attacks/networks.hpp"
 #include "partplan/attacks/attacker.hpp"
 #include "partplan/common/error.hpp"
-#include "partplan/metrics/ssim.hpp"
 
 namespace partplan::attacks {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 class GanInverter final : public Attacker {
  public:
@@ -25,102 +20,44 @@ class GanInverter final : public Attacker {
     torch::manual_seed(spec.seed);
     gen_ = Generator(spec.feature_shape, spec.image_shape, spec.cgan);
     gen_->to(device_);
+    const auto& o = spec.cgan;
+    opt_g_ = std::make_unique<torch::optim::Adam>(gen_->parameters(),
+                                                  torch::optim::AdamOptions(o.lr).betas({o.beta1, o.beta2}));
     if (adversarial_) {
       disc_ = Discriminator(spec.feature_shape, spec.image_shape, spec.cgan);
       disc_->to(device_);
+      opt_d_ = std::make_unique<torch::optim::Adam>(disc_->parameters(),
+                                                    torch::optim::AdamOptions(o.lr).betas({o.beta1, o.beta2}));
     }
+    set_standardiser(spec.feature_stats);
   }
 
   std::string name() const override { return adversarial_ ? "cgan" : "inverse"; }
 
-  TrainStats train(const PairSet& tr, const PairSet& val, const TrainBudget& b,
-                   const TrainProgressFn& progress) override {
-    check(tr, "attacker-train");
-    check(val, "attacker-val");
-    torch::manual_seed(spec_.seed + 1);
-    fit_standardiser(tr.features);
-    const auto& o = spec_.cgan;
-    torch::optim::Adam opt_g(gen_->parameters(), torch::optim::AdamOptions(o.lr).betas({o.beta1, o.beta2}));
-    std::unique_ptr<torch::optim::Adam> opt_d;
-    if (adversarial_)
-      opt_d = std::make_unique<torch::optim::Adam>(disc_->parameters(),
-                                                   torch::optim::AdamOptions(o.lr).betas({o.beta1, o.beta2}));
-    const int64_t n = tr.features.size(0);
-    const int64_t batch = std::min(b.batch_size, n);
-    TrainStats st;
-    std::deque<double> recent_l1;
-    std::vector<double> first_l1;
-    std::vector<std::pair<std::string, torch::Tensor>> best_state;
-    int64_t since_best = 0;
-    const auto t0 = Clock::now();
-    auto last_report = t0;
-    torch::Tensor perm = torch::randperm(n, torch::TensorOptions().dtype(torch::kLong).device(device_));
-    int64_t cursor = 0;
-
-    for (int64_t step = 1; step <= b.steps; ++step) {
-      gen_->train();
-      if (cursor + batch > n) {
-        perm = torch::randperm(n, torch::TensorOptions().dtype(torch::kLong).device(device_));
-        cursor = 0;
-      }
-      const auto idx = perm.narrow(0, cursor, batch);
-      cursor += batch;
-      const auto f = standardise(tr.features.index_select(0, idx));
-      const auto real = tr.images.index_select(0, idx);
-      auto rebuilt = gen_->forward(f);  // the generator's reconstruction (pix2pix's "fake")
-
-      if (adversarial_) {
-        disc_->train();
-        opt_d->zero_grad();
-        auto d_real = disc_->forward(real, f);
-        auto d_rebuilt = disc_->forward(rebuilt.detach(), f);
-        auto loss_d = 0.5 * (adv_loss(d_real, true) + adv_loss(d_rebuilt, false));
-        loss_d.backward();
-        opt_d->step();
-      }
-      opt_g.zero_grad();
-      auto l1 = torch::l1_loss(rebuilt, real);
-      auto loss_g = adversarial_ ? adv_loss(disc_->forward(rebuilt, f), true) + o.lambda_l1 * l1 : l1;
-      loss_g.backward();
-      opt_g.step();
-
-      const double l1v = l1.item<double>();
-      if (first_l1.size() < 10) first_l1.push_back(l1v);
-      recent_l1.push_back(l1v);
-      if (recent_l1.size() > 10) recent_l1.pop_front();
-      st.steps_run = step;
-
-      const bool check_now = step % b.eval_every == 0 || step == b.steps;
-      double val_ssim = st.val_curve.empty() ? -1 : st.val_curve.back().second;
-      if (check_now) {
-        val_ssim = evaluate(val);
-        st.val_curve.emplace_back(step, val_ssim);
-        // Keep the best weights on any gain; only a gain of min_delta resets the patience.
-        const bool first = st.val_curve.size() == 1;
-        const double previous_best = st.best_val_ssim;
-        if (first || val_ssim > previous_best) {
-          st.best_val_ssim = val_ssim;
-          st.best_step = step;
-          best_state = snapshot();
-        }
-        since_best = (first || val_ssim > previous_best + b.min_delta) ? 0 : since_best + 1;
-      }
-      const auto now = Clock::now();
-      const double secs = std::chrono::duration<double>(now - t0).count();
-      if (progress && (check_now || std::chrono::duration<double>(now - last_report).count() > 2.0)) {
-        last_report = now;
-        progress({step, b.steps, step / std::max(secs, 1e-9), val_ssim, mean(recent_l1)});
-      }
-      if (check_now && b.patience > 0 && since_best >= b.patience) {
-        st.early_stopped = step < b.steps;
-        break;
-      }
+  double step(const at::Tensor& features, const at::Tensor& images) override {
+    if (features.size(0) != images.size(0) || features.size(0) == 0)
+      throw DataError(fmt::format("attacker {}: a batch of {} feature rows and {} images", name(), features.size(0),
+                                  images.size(0)));
+    torch::AutoGradMode grad(true);
+    gen_->train();
+    const auto f = standardise(features);
+    const auto& real = images;
+    auto rebuilt = gen_->forward(f);  // the generator's reconstruction (pix2pix's "fake")
+    if (adversarial_) {
+      disc_->train();
+      opt_d_->zero_grad();
+      auto d_real = disc_->forward(real, f);
+      auto d_rebuilt = disc_->forward(rebuilt.detach(), f);
+      auto loss_d = 0.5 * (adv_loss(d_real, true) + adv_loss(d_rebuilt, false));
+      loss_d.backward();
+      opt_d_->step();
     }
-    if (!best_state.empty()) restore(best_state);
-    st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    st.first_l1 = mean(first_l1);
-    st.last_l1 = mean(recent_l1);
-    return st;
+    opt_g_->zero_grad();
+    auto l1 = torch::l1_loss(rebuilt, real);
+    auto loss_g = adversarial_ ? adv_loss(disc_->forward(rebuilt, f), true) + spec_.cgan.lambda_l1 * l1 : l1;
+    loss_g.backward();
+    opt_g_->step();
+    return l1.item<double>();
   }
 
   at::Tensor reconstruct(const at::Tensor& features) override {
@@ -132,60 +69,50 @@ class GanInverter final : public Attacker {
       const auto f = features.narrow(0, i, std::min<int64_t>(256, n - i)).to(device_, torch::kFloat);
       out.push_back(gen_->forward(standardise(f)));
     }
-    return torch::cat(out, 0);
+    return out.size() == 1 ? out[0] : torch::cat(out, 0);
   }
 
- private:
-  template <typename Container>
-  static double mean(const Container& v) {
-    return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-  }
-
-  void check(const PairSet& p, const char* what) const {
-    if (!p.features.defined() || !p.images.defined() || p.features.size(0) == 0 ||
-        p.features.size(0) != p.images.size(0))
-      throw DataError(std::string("attacker ") + name() + ": the " + what +
-                      " set is empty or its features and images differ in count");
-  }
-
-  torch::Tensor adv_loss(const torch::Tensor& logits, bool real) const {
-    const auto target = real ? torch::ones_like(logits) : torch::zeros_like(logits);
-    if (spec_.cgan.adversarial_loss == "lsgan") return torch::mse_loss(logits, target);
-    return torch::binary_cross_entropy_with_logits(logits, target);
-  }
-
-  void fit_standardiser(const torch::Tensor& f) {
+  void keep_best() override {
     torch::NoGradGuard ng;
-    // Per channel for maps ([N,C,h,w] -> stats over N,h,w), per feature for flat inputs.
-    std::vector<int64_t> dims{0};
-    for (int64_t d = 2; d < f.dim(); ++d) dims.push_back(d);
-    auto ff = f.to(torch::kFloat);
-    mean_ = ff.mean(dims, /*keepdim=*/true);
-    std_ = ff.std(dims, /*unbiased=*/false, /*keepdim=*/true).clamp_min(1e-6);
+    best_.clear();
+    for (const auto& p : gen_->named_parameters()) best_.emplace_back(p.key(), p.value().detach().clone());
+    for (const auto& p : gen_->named_buffers()) best_.emplace_back(p.key(), p.value().detach().clone());
   }
 
-  torch::Tensor standardise(const torch::Tensor& f) const { return (f.to(torch::kFloat) - mean_) / std_; }
-
-  double evaluate(const PairSet& val) {
-    auto rec = reconstruct(val.features);
-    return metrics::ssim(rec, val.images).mean().item<double>();
-  }
-
-  std::vector<std::pair<std::string, torch::Tensor>> snapshot() const {
-    std::vector<std::pair<std::string, torch::Tensor>> s;
-    for (const auto& p : gen_->named_parameters()) s.emplace_back(p.key(), p.value().detach().clone());
-    for (const auto& p : gen_->named_buffers()) s.emplace_back(p.key(), p.value().detach().clone());
-    return s;
-  }
-
-  void restore(const std::vector<std::pair<std::string, torch::Tensor>>& s) {
+  void restore_best() override {
     torch::NoGradGuard ng;
     auto params = gen_->named_parameters();
     auto buffers = gen_->named_buffers();
-    for (const auto& [k, v] : s) {
+    for (const auto& [k, v] : best_) {
       if (auto* p = params.find(k)) p->copy_(v);
       else if (auto* q = buffers.find(k)) q->copy_(v);
     }
+  }
+
+ private:
+  torch::Tensor adv_loss(const torch::Tensor& logits, bool real) const {
+    const auto target = real ? torch::ones_like(logits) : torch::zeros_like(logits);
+    if (spec_.cgan.adversarial_loss == AdversarialLoss::kLeastSquares) return torch::mse_loss(logits, target);
+    return torch::binary_cross_entropy_with_logits(logits, target);
+  }
+
+  void set_standardiser(const FeatureStats& s) {
+    if (s.mean.empty()) return;
+    const auto& fs = spec_.feature_shape;
+    if (fs.empty() || s.mean.size() != static_cast<size_t>(fs[0]) || s.stddev.size() != s.mean.size())
+      throw DataError(fmt::format("attacker {}: feature statistics of {} entries for features of first dimension {}",
+                                  name(), s.mean.size(), fs.empty() ? 0 : fs[0]));
+    // [1, D1, 1, ...]: broadcast over the batch and every dimension after the first.
+    std::vector<int64_t> view{1, fs[0]};
+    for (size_t d = 1; d < fs.size(); ++d) view.push_back(1);
+    auto opts = torch::TensorOptions().dtype(torch::kDouble);
+    mean_ = torch::tensor(s.mean, opts).to(torch::kFloat).view(view).to(device_);
+    std_ = torch::tensor(s.stddev, opts).clamp_min(1e-6).to(torch::kFloat).view(view).to(device_);
+  }
+
+  torch::Tensor standardise(const torch::Tensor& f) const {
+    auto x = f.to(device_, torch::kFloat);
+    return mean_.defined() ? (x - mean_) / std_ : x;
   }
 
   AttackerSpec spec_;
@@ -193,7 +120,9 @@ class GanInverter final : public Attacker {
   torch::Device device_;
   Generator gen_{nullptr};
   Discriminator disc_{nullptr};
+  std::unique_ptr<torch::optim::Adam> opt_g_, opt_d_;
   torch::Tensor mean_, std_;
+  std::vector<std::pair<std::string, torch::Tensor>> best_;
 };
 
 }  // namespace

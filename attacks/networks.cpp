@@ -9,9 +9,9 @@ namespace {
 
 namespace F = torch::nn::functional;
 
-torch::nn::AnyModule make_norm(const std::string& norm, int64_t ch) {
-  if (norm == "batch") return torch::nn::AnyModule(torch::nn::BatchNorm2d(ch));
-  if (norm == "instance")
+torch::nn::AnyModule make_norm(Norm norm, int64_t ch) {
+  if (norm == Norm::kBatch) return torch::nn::AnyModule(torch::nn::BatchNorm2d(ch));
+  if (norm == Norm::kInstance)
     return torch::nn::AnyModule(torch::nn::InstanceNorm2d(torch::nn::InstanceNorm2dOptions(ch).affine(true)));
   return torch::nn::AnyModule(torch::nn::Identity());
 }
@@ -41,20 +41,26 @@ void add_flat_projection(torch::nn::Sequential& s, int64_t in, int64_t out) {
   }
 }
 
+// Channels a layer of this side may have (CganOptions::channel_budget).
+int64_t capped(int64_t channels, int64_t side, const CganOptions& o) {
+  return std::min(channels, std::max<int64_t>(8, o.channel_budget / std::max<int64_t>(side, 1)));
+}
+
 }  // namespace
 
 GeneratorImpl::GeneratorImpl(const std::vector<int64_t>& fs, const std::vector<int64_t>& is, const CganOptions& o)
     : flat_(is_flat(fs)), out_h_(is.at(1)), out_w_(is.at(2)), upsample_(o.upsample) {
   const int64_t channels = is.at(0);
-  width0_ = o.width;
   head_ = torch::nn::Sequential();
   if (flat_) {
     h0_ = start_side(out_h_);
     w0_ = start_side(out_w_);
+    width0_ = capped(o.width, std::max(h0_, w0_), o);
     add_flat_projection(head_, numel(fs), width0_ * h0_ * w0_);
   } else {
     h0_ = fs[1];
     w0_ = fs[2];
+    width0_ = capped(o.width, std::max(h0_, w0_), o);
     head_->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(fs[0], width0_, 1)));
     head_->push_back(make_norm(o.norm, width0_));
     head_->push_back(torch::nn::ReLU());
@@ -63,7 +69,7 @@ GeneratorImpl::GeneratorImpl(const std::vector<int64_t>& fs, const std::vector<i
   blocks_ = torch::nn::ModuleList();
   int64_t ch = width0_, h = h0_, w = w0_;
   while (h < out_h_ || w < out_w_) {
-    const int64_t next = std::max(o.min_width, ch / 2);
+    const int64_t next = capped(std::max(o.min_width, ch / 2), 2 * std::max(h, w), o);
     torch::nn::Sequential b;
     b->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(ch, next, 3).padding(1)));
     b->push_back(make_norm(o.norm, next));
@@ -87,7 +93,7 @@ torch::Tensor GeneratorImpl::forward(torch::Tensor f) {
   }
   for (const auto& b : *blocks_) {
     auto opts = F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0});
-    if (upsample_ == "bilinear") {
+    if (upsample_ == Upsample::kBilinear) {
       opts.mode(torch::kBilinear).align_corners(false);
     } else {
       opts.mode(torch::kNearest);

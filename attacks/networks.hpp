@@ -11,7 +11,7 @@ namespace partplan::attacks {
 /// through a 1x1 projection; flat ones (or maps of side <= 2) through a linear layer that
 /// reshapes them to width x h0 x w0. Then [upsample x2, 3x3 conv, norm, ReLU] blocks up to
 /// the image size (a final resize covers sizes that are not powers of two), a 3x3 conv to C
-/// and a sigmoid. Upsample + conv, not ConvTranspose2d: LibTorch's CPU transposed conv is ~5x slower.
+/// and a sigmoid. Layer widths respect CganOptions::channel_budget. Upsample + conv, not ConvTranspose2d: LibTorch's CPU transposed conv is ~5x slower.
 class GeneratorImpl : public torch::nn::Module {
  public:
   GeneratorImpl(const std::vector<int64_t>& feature_shape, const std::vector<int64_t>& image_shape,
@@ -21,7 +21,7 @@ class GeneratorImpl : public torch::nn::Module {
  private:
   bool flat_ = false;
   int64_t h0_ = 0, w0_ = 0, width0_ = 0, out_h_ = 0, out_w_ = 0;
-  std::string upsample_;
+  Upsample upsample_ = Upsample::kNearest;
   torch::nn::Sequential head_{nullptr};
   torch::nn::ModuleList blocks_{nullptr};
   torch::nn::Conv2d out_{nullptr};

@@ -42,30 +42,18 @@ struct AssessCmdOptions {
   std::vector<std::string> argv;
 };
 
-// --set a.b=VALUE: VALUE is JSON when it parses as JSON, else a string.
-config::Settings setting_from_assignment(const std::string& assignment) {
+// --set a.b=VALUE: VALUE is one JSON value, or a string when it is not JSON; the key must
+// exist and keep its kind (Settings::assign).
+void apply_assignment(config::Settings& settings, const std::string& assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
     throw UsageError("--set '" + assignment + "' must be KEY=VALUE, e.g. --set budget.steps=100");
-  const std::string key = assignment.substr(0, eq), raw = assignment.substr(eq + 1);
-  std::string value = raw;
-  try {
-    config::Settings::parse("{\"v\": " + raw + "}", "--set");
-  } catch (const Error&) {
-    std::string quoted = "\"";
-    for (char c : raw) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-    value = quoted + "\"";
-  }
-  std::string text = value;
-  const auto parts = common::split(key, '.');
-  for (auto it = parts.rbegin(); it != parts.rend(); ++it) text = "{\"" + *it + "\": " + text + "}";
-  return config::Settings::parse(text, "--set " + assignment);
+  settings.assign(assignment.substr(0, eq), assignment.substr(eq + 1), "--set " + assignment);
 }
-
 
 int run_assess(const AssessCmdOptions& o, Io& io) {
   // Settings: defaults (the quick preset) < --config < flags.
-  auto settings = config::Settings::load("quick");
+  auto settings = pipeline::default_settings();
   if (!o.config.empty()) settings.merge(config::Settings::load(o.config), "--config " + o.config);
   if (o.data) settings.set("data.source", *o.data);
   if (o.cuts) settings.set("cuts", *o.cuts);
@@ -80,15 +68,15 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   if (o.profile) settings.set("cost.profile", true);
   if (o.enclave_memory_mib) settings.set("cost.enclave_memory_mib", *o.enclave_memory_mib);
   if (o.tee_slowdown) settings.set("cost.tee_slowdown", *o.tee_slowdown);
-  for (const auto& a : o.sets) settings.merge(setting_from_assignment(a), "--set " + a);
+  for (const auto& a : o.sets) apply_assignment(settings, a);
 
   auto options = pipeline::options_from_settings(settings);
-  options.device = model::resolve_device(settings.string("device"));
+  options.device = model::resolve_device(options.device);
   settings.set("device", options.device);
   plan::Policy policy;
-  policy.threshold = settings.number("threshold", 0, 1);
-  if (settings.has("fail_above")) policy.fail_above = settings.number("fail_above", 0, 1);
-  policy.enclave_memory_bytes = settings.number("cost.enclave_memory_mib", 0) * 1048576.0;
+  policy.threshold = options.threshold;
+  policy.fail_above = options.fail_above;
+  policy.enclave_memory_bytes = options.cost.enclave_memory_mib * 1048576.0;
 
   // Fail fast on outputs before hours of training.
   const bool json_stdout = o.out == "-";
@@ -109,16 +97,20 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   ProgressLine line;
   auto on_progress = [&](const pipeline::Progress& p) {
     if (p.phase == "data") {
-      line.update("loading data " + options.data_source, true);
-    } else if (p.phase == "features") {
-      line.update(fmt::format("extracting features (one forward for all cuts) {}/{}", p.step, p.steps));
+      line.update("loading data " + options.data.source, true);
+    } else if (p.phase == "stats") {
+      line.update(fmt::format("feature statistics and baselines (one forward for all cuts) {}/{}", p.step, p.steps));
+    } else if (p.phase == "score") {
+      line.update(fmt::format("scoring {} finished cut(s) from {} on eval {}/{}", p.cut_count, p.cut_name, p.step,
+                              p.steps));
     } else if (p.phase == "oracle" || p.phase == "probe") {
       line.update(fmt::format("{} {}/{} {}", p.phase, p.cut_index + 1, p.cut_count, p.cut_name));
     } else if (p.phase == "cost") {
       line.update("timing the model for the cost model", true);
     } else if (p.phase == "train") {
-      line.update(fmt::format("cut {}/{} {}: step {}/{} {:.1f} steps/s, val SSIM {}, ETA {}", p.cut_index + 1,
-                              p.cut_count, p.cut_name, p.step, p.steps, p.steps_per_second,
+      line.update(fmt::format("training {} of {} cuts in lockstep: step {}/{} {:.2f} steps/s, best val SSIM {}, "
+                              "ETA {}",
+                              p.cut_index, p.cut_count, p.step, p.steps, p.steps_per_second,
                               p.val_ssim < 0 ? std::string("-") : fmt::format("{:.3f}", p.val_ssim),
                               format_duration(p.eta_seconds)));
     }
@@ -161,7 +153,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   ctx.plan_policy_memory_bytes = policy.enclave_memory_bytes.value_or(0);
   ctx.effective_config_json = settings.dump();
   ctx.seed = options.seed;
-  ctx.data_source = options.data_source;
+  ctx.data_source = options.data.source;
   for (const auto& a : o.argv) ctx.command_line += (ctx.command_line.empty() ? "" : " ") + a;
 
   if (!o.export_dir.empty()) {
@@ -214,7 +206,9 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
                   "config's data.source, builtin:fashion-mnist)");
   sub->add_option("--config", opt->config,
                   "preset (quick, thorough) or JSON file layered over the quick defaults; see docs/config.md");
-  sub->add_option("--cuts", opt->cuts, "candidate cuts: blocks (default), all, or a comma list of ids/names");
+  sub->add_option("--cuts", opt->cuts,
+                  "candidate cuts: stages (default: the first cut, each resolution stage's output and the classifier "
+                  "input, at most 12), blocks, all, or a comma list of ids/names");
   sub->add_option("--attack", opt->attack,
                   "attackers, comma list: cgan (default), inverse; 'oracle' alone is a pre-screen without training");
   sub->add_option("--device", opt->device, "auto (default), cpu, cuda or cuda:N");
@@ -237,7 +231,9 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--tee-slowdown", opt->tee_slowdown,
                   "enclave time / native CPU time (default 4; an assumption: calibrate it on your TEE)")
       ->check(CLI::PositiveNumber);
-  sub->add_option("--set", opt->sets, "override any setting, KEY=VALUE (repeatable), e.g. --set budget.batch_size=64");
+  sub->add_option("--set", opt->sets,
+                  "override any setting, KEY=VALUE (repeatable; VALUE is one JSON value or a plain string), e.g. "
+                  "--set budget.batch_size=64; keys in docs/config.md");
   sub->add_option("-o,--out", opt->out, "plan file; '-' prints the plan JSON on stdout")->capture_default_str();
   sub->add_option("--export", opt->export_dir, "write the chosen split's parts and partition.json here");
   sub->add_option("--report", opt->report_dir, "write summary.md, leakage.png and per-cut grids here");

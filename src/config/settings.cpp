@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <climits>
+#include <functional>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -118,6 +119,38 @@ void Settings::set(const std::string& key, int64_t v) { slot(impl_->tree, key) =
 void Settings::set(const std::string& key, const std::string& v) { slot(impl_->tree, key) = v; }
 void Settings::set(const std::string& key, bool v) { slot(impl_->tree, key) = v; }
 void Settings::set(const std::string& key, const std::vector<std::string>& v) { slot(impl_->tree, key) = v; }
+void Settings::set(const std::string& key, const std::vector<double>& v) { slot(impl_->tree, key) = v; }
+void Settings::set_null(const std::string& key) { slot(impl_->tree, key) = nullptr; }
+
+void Settings::assign(const std::string& key, const std::string& text, const std::string& source) {
+  if (key.empty() || key.front() == '.' || key.back() == '.' || key.find("..") != std::string::npos)
+    throw UsageError(fmt::format("{}: '{}' is not a setting key: write dotted names, e.g. budget.steps", source, key));
+  json value;
+  try {
+    value = json::parse(text);  // exactly one JSON value, or it throws
+  } catch (const json::parse_error&) {
+    value = text;  // not JSON: a plain string
+  }
+  json over = value;
+  const auto parts = split_key(key);
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) over = json{{*it, over}};
+  merge_into(impl_->tree, over, "", source);
+}
+
+bool Settings::equals(const Settings& other) const { return impl_->tree == other.impl_->tree; }
+
+std::vector<std::pair<std::string, std::string>> Settings::leaves() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::function<void(const json&, const std::string&)> walk = [&](const json& j, const std::string& prefix) {
+    if (j.is_object() && !j.empty()) {
+      for (auto it = j.begin(); it != j.end(); ++it) walk(*it, prefix.empty() ? it.key() : prefix + "." + it.key());
+    } else {
+      out.emplace_back(prefix, j.dump());
+    }
+  };
+  walk(impl_->tree, "");
+  return out;
+}
 
 bool Settings::has(const std::string& key) const {
   const json* j = find(impl_->tree, key);

@@ -58,11 +58,14 @@ Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
     files.swap(kept);
   }
 
+  if (o.crops_per_image < 1 || o.crops_per_image > 4096)
+    throw UsageError(fmt::format("data.crops_per_image = {} must lie in [1, 4096]", o.crops_per_image));
+  const int64_t crops = o.crops_per_image;
   SampleShape shape;
   int64_t per_sample = 0;
   at::Tensor samples;  // allocated for every file once the shape is known; trimmed if some are bad
   int64_t good = 0;
-  std::vector<int64_t> labels;
+  std::vector<int64_t> labels, groups;
   auto bad = [&](const std::string& rel, const std::string& why) {
     ++d.report.files_bad;
     if (d.report.bad_examples.size() < kBadExamples) d.report.bad_examples.push_back(rel + ": " + why);
@@ -87,14 +90,30 @@ Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
     if (shape.empty()) {
       shape = resolve_image_shape(o.sample_shape, SampleShape{img.channels(), img.rows, img.cols}, "image folder '" + dir + "'");
       per_sample = common::numel(shape);
-      check_memory_bound(per_sample * total + 8 * total, o, fmt::format("{} images of {}", total, common::format_shape(shape)));
-      samples = at::empty({total, shape[0], shape[1], shape[2]}, at::kByte);
+      check_memory_bound((per_sample + 16) * total * crops, o,
+                         fmt::format("{} crops of {}", total * crops, common::format_shape(shape)));
+      samples = at::empty({total * crops, shape[0], shape[1], shape[2]}, at::kByte);
     }
-    const cv::Mat fitted =
-        fit_cover_crop(img, static_cast<int>(shape[0]), static_cast<int>(shape[1]), static_cast<int>(shape[2]));
-    copy_planar(fitted, samples.data_ptr<uint8_t>() + good * per_sample);
-    ++good;
-    if (class_folders) labels.push_back(class_index.at(first_component(rel)));
+    const int c = static_cast<int>(shape[0]), h = static_cast<int>(shape[1]), w = static_cast<int>(shape[2]);
+    SplitMix64 rng(subset_seed(o) ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(k + 1)));
+    auto uniform = [&rng]() { return static_cast<double>(rng.next() >> 11) * 0x1.0p-53; };
+    for (int64_t j = 0; j < crops; ++j) {
+      cv::Mat region = img;
+      if (j > 0) {
+        // The largest region of the target's aspect, scaled by 35-100%, at a random place.
+        const double full_h = std::min<double>(img.rows, img.cols * static_cast<double>(h) / w);
+        const double scale = 0.35 + 0.65 * uniform();
+        const int rh = std::max(1, static_cast<int>(full_h * scale));
+        const int rw = std::max(1, std::min(img.cols, static_cast<int>(rh * static_cast<double>(w) / h)));
+        const int y = static_cast<int>(uniform() * (img.rows - rh + 1)) % std::max(1, img.rows - rh + 1);
+        const int x = static_cast<int>(uniform() * (img.cols - rw + 1)) % std::max(1, img.cols - rw + 1);
+        region = img(cv::Rect(x, y, rw, rh));
+      }
+      copy_planar(fit_cover_crop(region, c, h, w), samples.data_ptr<uint8_t>() + good * per_sample);
+      ++good;
+      if (class_folders) labels.push_back(class_index.at(first_component(rel)));
+      groups.push_back(k);
+    }
     if (o.progress && (k % 256 == 255 || k == total - 1)) o.progress(k + 1, total);
   }
 
@@ -106,6 +125,7 @@ Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
     d.report.notes.push_back(note);
     log::warn("{}", note);
   }
+  const int64_t good_files = good / crops;
   if (good == 0)
     throw DataError(fmt::format("no usable image in '{}': all {} files failed ({})", dir, total, examples));
   if (static_cast<double>(bad_count) > o.max_bad_fraction * static_cast<double>(total))
@@ -113,12 +133,15 @@ Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
                                 "fix or remove them (first: {})",
                                 bad_count, total, dir, o.max_bad_fraction, examples));
 
-  d.samples = good == total ? samples : samples.narrow(0, 0, good).clone();
+  d.samples = good == total * crops ? samples : samples.narrow(0, 0, good).clone();
+  d.is_image_folder = true;
+  if (crops > 1) d.groups = at::tensor(groups, at::TensorOptions().dtype(at::kLong));
   if (class_folders) {
     d.labels = at::tensor(labels, at::TensorOptions().dtype(at::kLong));
     for (const auto& kv : class_index) d.class_names.push_back(kv.first);
   }
-  d.description = fmt::format("image folder '{}' ({} images, {}{})", dir, good, common::format_shape(shape),
+  d.description = fmt::format("image folder '{}' ({} images{}, {}{})", dir, good_files,
+                              crops > 1 ? fmt::format(" x {} crops", crops) : std::string(), common::format_shape(shape),
                               class_folders ? fmt::format(", {} classes", class_index.size()) : std::string(", unlabelled"));
   return d;
 }

@@ -1,5 +1,6 @@
 // Pixel space <-> model input space (preprocess.hpp).
 #include "partplan/data/preprocess.hpp"
+#include "partplan/data/splits.hpp"
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
@@ -88,6 +89,30 @@ at::Tensor gather_unit(const Dataset& d, const std::vector<int64_t>& indices) {
     if (i < 0 || i >= n) throw std::out_of_range(fmt::format("gather_unit: index {} outside [0, {})", i, n));
   const auto idx = at::tensor(indices, at::TensorOptions().dtype(at::kLong));
   return to_unit(d.samples.index_select(0, idx));
+}
+
+at::Tensor augment_crops_flips(const at::Tensor& images, uint64_t seed) {
+  if (images.dim() != 4) throw std::invalid_argument("augment_crops_flips: images must be [N,C,H,W]");
+  const int64_t n = images.size(0);
+  SplitMix64 rng(seed);
+  auto uniform = [&rng]() { return static_cast<double>(rng.next() >> 11) * 0x1.0p-53; };
+  std::vector<float> theta(static_cast<size_t>(n) * 6);
+  for (int64_t i = 0; i < n; ++i) {
+    const double area = 0.35 + 0.65 * uniform();
+    const double aspect = std::exp(std::log(0.75) + (std::log(4.0 / 3.0) - std::log(0.75)) * uniform());
+    const double cw = std::min(1.0, std::sqrt(area * aspect)), ch = std::min(1.0, std::sqrt(area / aspect));
+    const double tx = (1 - cw) * (2 * uniform() - 1), ty = (1 - ch) * (2 * uniform() - 1);
+    const double flip = uniform() < 0.5 ? -1.0 : 1.0;
+    // Output coordinates in [-1,1] map to input x = flip*cw*x' + tx, y = ch*y' + ty.
+    float* t = theta.data() + i * 6;
+    t[0] = static_cast<float>(flip * cw), t[1] = 0, t[2] = static_cast<float>(tx);
+    t[3] = 0, t[4] = static_cast<float>(ch), t[5] = static_cast<float>(ty);
+  }
+  auto th = at::from_blob(theta.data(), {n, 2, 3}, at::kFloat).clone().to(images.device());
+  auto grid = at::affine_grid_generator(th, images.sizes(), /*align_corners=*/false);
+  return at::grid_sampler(images.to(at::kFloat), grid, /*interpolation_mode=*/0, /*padding_mode=*/1,
+                          /*align_corners=*/false)
+      .clamp(0, 1);
 }
 
 }  // namespace partplan::data

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <stdexcept>
 
@@ -70,6 +71,61 @@ Splits make_splits(int64_t n, const SplitSizes& s, uint64_t seed) {
   out.eval = slice(0, s.eval);
   out.attacker_val = slice(s.eval, s.attacker_val);
   out.attacker_train = slice(fixed, train);
+  return out;
+}
+
+int64_t SplitPolicy::samples_to_load() const {
+  if (attacker_train_cap <= 0 || attacker_val_cap <= 0 || eval_cap <= 0) return 0;
+  return attacker_train_cap + attacker_val_cap + eval_cap;
+}
+
+SplitSizes fit_split_sizes(int64_t n, const SplitPolicy& p) {
+  if (!(p.eval_fraction > 0 && p.attacker_val_fraction >= 0 && p.eval_fraction + p.attacker_val_fraction < 1))
+    throw UsageError(fmt::format("split fractions eval {} + attacker-val {} must be positive and below 1",
+                                 p.eval_fraction, p.attacker_val_fraction));
+  if (n < kMinSamples)
+    throw UsageError(fmt::format("the data set has {} samples; an assessment needs at least {} (2 to score, 1 to "
+                                 "stop early, 7 to train on): add samples, or for a folder of a few large photos "
+                                 "take several crops of each (--set data.crops_per_image=16)",
+                                 n, kMinSamples));
+  auto frac = [&](double f, int64_t floor_at) {
+    return std::max(floor_at, static_cast<int64_t>(std::floor(static_cast<double>(n) * f)));
+  };
+  SplitSizes s;
+  s.eval = p.eval_cap > 0 ? std::min(p.eval_cap, frac(p.eval_fraction, 2)) : frac(p.eval_fraction, 2);
+  s.attacker_val = std::min(p.attacker_val_cap > 0 ? p.attacker_val_cap : n, frac(p.attacker_val_fraction, 1));
+  const int64_t rest = n - s.eval - s.attacker_val;
+  s.attacker_train = p.attacker_train_cap > 0 ? std::min(p.attacker_train_cap, rest) : rest;
+  return s;
+}
+
+Splits make_group_splits(const std::vector<int64_t>& groups, const SplitSizes& s, uint64_t seed) {
+  const auto n = static_cast<int64_t>(groups.size());
+  int64_t n_groups = 0;
+  for (auto g : groups) {
+    if (g < 0) throw std::invalid_argument("make_group_splits: negative group id");
+    n_groups = std::max(n_groups, g + 1);
+  }
+  std::vector<std::vector<int64_t>> members(static_cast<size_t>(n_groups));
+  for (int64_t i = 0; i < n; ++i) members[static_cast<size_t>(groups[static_cast<size_t>(i)])].push_back(i);
+  Splits out;
+  const int64_t train_want = s.attacker_train == 0 ? n : s.attacker_train;
+  for (auto g : seeded_permutation(n_groups, seed)) {
+    const auto& m = members[static_cast<size_t>(g)];
+    if (m.empty()) continue;
+    std::vector<int64_t>* dst = nullptr;
+    if (static_cast<int64_t>(out.eval.size()) < s.eval) dst = &out.eval;
+    else if (static_cast<int64_t>(out.attacker_val.size()) < s.attacker_val) dst = &out.attacker_val;
+    else if (static_cast<int64_t>(out.attacker_train.size()) < train_want) dst = &out.attacker_train;
+    else break;
+    for (auto i : m)
+      if (dst != &out.attacker_train || static_cast<int64_t>(dst->size()) < train_want) dst->push_back(i);
+  }
+  if (out.eval.empty() || out.attacker_train.empty() || (s.attacker_val > 0 && out.attacker_val.empty()))
+    throw UsageError(fmt::format("the {} samples come from {} source files, too few to keep eval, attacker-val and "
+                                 "attacker-train apart by file: add files, or lower data.crops_per_image",
+                                 n, n_groups));
+  for (auto* v : {&out.eval, &out.attacker_val, &out.attacker_train}) std::sort(v->begin(), v->end());
   return out;
 }
 

@@ -1,7 +1,8 @@
-// Cut selection by spec ("blocks", "all", or a list of ids/names). Torch-free.
+// Cut selection by spec ("stages", "blocks", "all", or a list of ids/names). Torch-free.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "partplan/common/error.hpp"
 #include "partplan/common/strings.hpp"
@@ -17,6 +18,42 @@ std::string valid_names(const ModelSummary& s) {
   std::string out = fmt::format("{}", fmt::join(names.begin(), names.begin() + std::min(kShow, names.size()), ", "));
   if (names.size() > kShow) out += fmt::format(", ... ({} in all; see partplan inspect)", names.size());
   return out;
+}
+
+// Spatial size of a cut tensor [N,C,h,w] with h*w > 4, else 0 (flat, tokens, tiny maps).
+int64_t spatial(const CutPoint& c) {
+  if (c.shape.size() != 4 || c.shape[2] * c.shape[3] <= 4) return 0;
+  return c.shape[2] * c.shape[3];
+}
+
+std::vector<CutPoint> stage_cuts(const ModelSummary& s) {
+  std::vector<CutPoint> pool;
+  for (const auto& c : s.cuts)
+    if (c.is_block) pool.push_back(c);
+  if (pool.empty()) pool = s.cuts;
+  if (pool.empty()) return pool;
+  std::vector<CutPoint> out{pool.front()};
+  auto add = [&](const CutPoint& c) {
+    if (std::none_of(out.begin(), out.end(), [&](const CutPoint& o) { return o.id == c.id; })) out.push_back(c);
+  };
+  for (size_t i = 0; i < pool.size(); ++i)
+    if (i + 1 == pool.size() || spatial(pool[i + 1]) != spatial(pool[i])) add(pool[i]);
+  if (s.classifier_input_cut) add(s.cuts.at(static_cast<size_t>(*s.classifier_input_cut)));
+  std::sort(out.begin(), out.end(), [](const CutPoint& a, const CutPoint& b) { return a.id < b.id; });
+  if (out.size() <= kMaxStageCuts) return out;
+  // Too many stages: keep the first and last, and the ones nearest to even steps of front FLOPs.
+  std::vector<CutPoint> thin{out.front()};
+  const double lo = out.front().front_flops, hi = out.back().front_flops;
+  for (size_t k = 1; k + 1 < kMaxStageCuts; ++k) {
+    const double target = lo + (hi - lo) * static_cast<double>(k) / static_cast<double>(kMaxStageCuts - 1);
+    const auto best = std::min_element(out.begin(), out.end(), [&](const CutPoint& a, const CutPoint& b) {
+      return std::abs(a.front_flops - target) < std::abs(b.front_flops - target);
+    });
+    if (std::none_of(thin.begin(), thin.end(), [&](const CutPoint& o) { return o.id == best->id; })) thin.push_back(*best);
+  }
+  if (thin.back().id != out.back().id) thin.push_back(out.back());
+  std::sort(thin.begin(), thin.end(), [](const CutPoint& a, const CutPoint& b) { return a.id < b.id; });
+  return thin;
 }
 
 }  // namespace
@@ -45,6 +82,7 @@ const CutPoint& find_cut(const ModelSummary& s, const std::string& token) {
 std::vector<CutPoint> select_cuts(const ModelSummary& s, const std::string& spec) {
   std::vector<CutPoint> out;
   if (spec == "all") return s.cuts;
+  if (spec == "stages") return stage_cuts(s);
   if (spec == "blocks") {
     for (const auto& c : s.cuts)
       if (c.is_block) out.push_back(c);

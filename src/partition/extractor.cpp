@@ -102,7 +102,10 @@ std::vector<double> time_parts(const model::Model& model, const std::vector<int>
       if (dev.is_cuda()) y.cpu();  // waits for the device
       return y;
     };
+    // Warm up: TorchScript's profiling executor optimises a graph only after its first runs,
+    // and thread pools start lazily; without this one run measured 50x the next.
     at::Tensor y = run();
+    for (int w = 0; w < 3; ++w) run();
     std::vector<double> t;
     for (int r = 0; r < std::max(1, repeats); ++r) {
       const auto t0 = std::chrono::steady_clock::now();

@@ -1,7 +1,10 @@
-// The assessment pipeline. Data is loaded once and split; one shared extractor forward per
-// batch computes every selected cut's features (and the model's prediction) for all three
-// splits; then each cut's attackers train and are scored. To add an attacker, register it
-// in attacks/ and name it in the config's "attacks" list.
+// The streaming assessment, as named phases: data (load and split), stats (one pass over
+// attacker-train: feature statistics per cut, the mean image, class prototypes), reference
+// (one pass over eval: the model's predictions and the baselines), oracle, train (lockstep:
+// one forward per batch feeds every active cut's attackers), score (eval, batch by batch,
+// as soon as a cut's attackers stop), probe (ternary only) and cost. No phase keeps a feature
+// per sample, except the ternary probe, which is bounded by limits.feature_memory_mib.
+// To add an attacker, register it in attacks/ and name it in the config's "attacks" list.
 #include "partplan/pipeline/assess.hpp"
 
 #include <torch/torch.h>
@@ -11,10 +14,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numeric>
 
 #include "partplan/attacks/attacker.hpp"
+#include "partplan/attacks/trainer.hpp"
 #include "partplan/common/error.hpp"
 #include "partplan/common/log.hpp"
+#include "partplan/config/fields.hpp"
 #include "partplan/data/dataset.hpp"
 #include "partplan/data/preprocess.hpp"
 #include "partplan/data/splits.hpp"
@@ -27,6 +33,14 @@ namespace partplan::pipeline {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+/// Bytes of cut tensors one inference batch may hold (stats, reference and score passes).
+constexpr double kPassBytes = 512.0 * 1048576.0;
+/// An eval set below this many images gives a 95% CI wider than +-0.02 at an SSIM standard
+/// deviation of 0.1 (1.96 * 0.1 / sqrt(n) > 0.02).
+constexpr int64_t kEvalForNarrowCi = 97;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 std::vector<double> to_vector(const at::Tensor& t) {
   auto c = t.detach().to(torch::kCPU, torch::kDouble).contiguous();
@@ -45,90 +59,592 @@ common::Image8 to_image8(const at::Tensor& images) {
   return out;
 }
 
-struct Split {
-  at::Tensor images;                  ///< [n,C,H,W] float32 [0,1] on device
-  std::vector<at::Tensor> features;   ///< per cut
-  at::Tensor logits;                  ///< model output
+metrics::MeanCi ci(const std::vector<double>& v) { return metrics::mean_ci(v); }
+
+/// What the phases share.
+struct Run {
+  const model::Model& model;
+  const AssessOptions& o;
+  const ProgressFn& progress;
+  torch::Device dev;
+  common::Shape model_sample, image_shape;
+  data::Preprocess pre;
+  data::Dataset ds;
+  data::Splits splits;
+  std::vector<model::CutPoint> cuts;
+  std::vector<std::string> trained_attacks;
+  int64_t batch = 0;
+  bool augment = false;
+  bool classifier = false;
+  // From the stats pass over attacker-train.
+  std::vector<attacks::FeatureStats> feature_stats;  ///< per cut
+  at::Tensor mean_image;                             ///< [1,C,H,W]
+  at::Tensor prototypes;                             ///< [K,C,H,W] by predicted class
+  at::Tensor train_pred;                             ///< [n_train] the model's labels (ternary probe)
+  // From the reference pass over eval.
+  at::Tensor eval_logits;                            ///< [n_eval, K], device
+
+  void report(Progress p) const {
+    if (progress) progress(p);
+  }
+  /// Samples per inference batch when extracting `ids` (bounded by kPassBytes, at most 256).
+  int64_t pass_batch(const std::vector<int>& ids) const {
+    // The input, the cut tensors handed out, and about two of the forward's largest activations.
+    int64_t peak = 0;
+    for (const auto& c : model.summary().cuts) peak = std::max(peak, c.front_peak_activation_bytes);
+    double bytes = static_cast<double>(common::numel(model_sample)) * 4 + 2.0 * static_cast<double>(peak);
+    for (int id : ids) bytes += static_cast<double>(model.summary().cuts.at(static_cast<size_t>(id)).activation_bytes);
+    return std::clamp<int64_t>(static_cast<int64_t>(kPassBytes / std::max(bytes, 1.0)), 1, 256);
+  }
+  at::Tensor images(const std::vector<int64_t>& idx) const { return data::gather_unit(ds, idx).to(dev); }
+  at::Tensor input(const at::Tensor& unit) const { return data::to_model_input(unit, pre, model_sample); }
 };
 
-Split extract(const data::Dataset& ds, const std::vector<int64_t>& idx, const partition::FeatureExtractor& ex,
-              const data::Preprocess& pre, const common::Shape& model_sample, const torch::Device& dev,
-              const std::function<void(int64_t)>& tick) {
-  Split s;
-  std::vector<std::vector<at::Tensor>> parts(ex.cut_ids().size() + 1);
-  std::vector<at::Tensor> imgs;
-  const int64_t batch = 256;
-  for (size_t i = 0; i < idx.size(); i += batch) {
+/// Calls fn(first, indices) for consecutive batches of `idx`.
+template <class Fn>
+void for_batches(const std::vector<int64_t>& idx, int64_t batch, Fn&& fn) {
+  for (size_t i = 0; i < idx.size(); i += static_cast<size_t>(batch)) {
     std::vector<int64_t> b(idx.begin() + static_cast<long>(i),
-                           idx.begin() + static_cast<long>(std::min(idx.size(), i + batch)));
-    auto unit = data::gather_unit(ds, b).to(dev);
-    auto x = data::to_model_input(unit, pre, model_sample);
-    auto outs = ex(x);
-    for (size_t k = 0; k < outs.size(); ++k) parts[k].push_back(outs[k]);
-    imgs.push_back(unit);
-    tick(static_cast<int64_t>(b.size()));
+                           idx.begin() + static_cast<long>(std::min(idx.size(), i + static_cast<size_t>(batch))));
+    fn(static_cast<int64_t>(i), b);
   }
-  s.images = torch::cat(imgs, 0);
-  for (size_t k = 0; k + 1 < parts.size(); ++k) s.features.push_back(torch::cat(parts[k], 0));
-  s.logits = torch::cat(parts.back(), 0);
-  return s;
 }
 
-metrics::MeanCi ci(const at::Tensor& per_image) { return metrics::mean_ci(to_vector(per_image)); }
+std::vector<int> ids_of(const std::vector<model::CutPoint>& cuts) {
+  std::vector<int> ids;
+  for (const auto& c : cuts) ids.push_back(c.id);
+  return ids;
+}
+
+// ---- phase: cuts ---------------------------------------------------------------------------
+
+std::vector<model::CutPoint> resolve_cuts(const model::ModelSummary& summary, const AssessOptions& o,
+                                          AssessResult& r) {
+  auto cuts = model::select_cuts(summary, o.cuts_spec);
+  if (cuts.empty()) throw UsageError("--cuts '" + o.cuts_spec + "' selects no cut of '" + summary.path + "'; try --cuts all");
+  r.ternary = o.ternary;
+  if (!o.ternary) return cuts;
+  // The host of a ternary split sees the middle part only: cuts up to the back cut.
+  model::CutPoint back;
+  if (!o.back_cut.empty()) {
+    back = model::find_cut(summary, o.back_cut);
+  } else if (summary.classifier_input_cut) {
+    back = summary.cuts.at(static_cast<size_t>(*summary.classifier_input_cut));
+  } else {
+    throw UsageError("'" + summary.path + "' has no cut before its final weight layer: name the back cut with --back-cut");
+  }
+  r.back_cut = back;
+  const auto before = cuts.size();
+  cuts.erase(std::remove_if(cuts.begin(), cuts.end(), [&](const model::CutPoint& c) { return c.id > back.id; }),
+             cuts.end());
+  if (cuts.size() < before)
+    log::warn("ternary split: {} selected cut(s) after the back cut '{}' dropped (they run in the enclave)",
+              before - cuts.size(), back.name);
+  if (std::none_of(cuts.begin(), cuts.end(), [&](const model::CutPoint& c) { return c.id == back.id; }))
+    cuts.push_back(back);  // the host sees the middle part's output: it is measured too
+  return cuts;
+}
+
+// ---- phase: data ---------------------------------------------------------------------------
+
+void load_data(Run& run, AssessResult& r) {
+  const auto& o = run.o;
+  run.report({"data", 0, static_cast<int>(run.cuts.size()), "", 0, 0, 0, -1, -1});
+  const bool prescreen = run.trained_attacks.empty();
+  const auto policy = o.data.split_policy();
+  data::LoadOptions lo;
+  lo.sample_shape = run.image_shape;
+  lo.seed = o.seed;
+  lo.crops_per_image = o.data.crops_per_image;
+  // A pre-screen scores oracle.images eval images and loads only those.
+  lo.max_samples = prescreen ? o.oracle.images : policy.samples_to_load();
+  run.ds = data::load(o.data.source, lo);
+  r.data_description = run.ds.description;
+  r.data_size = run.ds.size();
+  if (prescreen) {
+    if (run.ds.size() < o.oracle.images)
+      throw UsageError(fmt::format("the oracle pre-screen scores oracle.images = {} images, but '{}' has {}: add "
+                                   "images or lower oracle.images",
+                                   o.oracle.images, o.data.source, run.ds.size()));
+    run.splits.eval.resize(static_cast<size_t>(run.ds.size()));
+    std::iota(run.splits.eval.begin(), run.splits.eval.end(), int64_t{0});
+  } else {
+    const auto sizes = data::fit_split_sizes(run.ds.size(), policy);
+    if (run.ds.groups.defined()) {
+      const auto g = run.ds.groups.contiguous();
+      run.splits = data::make_group_splits(std::vector<int64_t>(g.data_ptr<int64_t>(), g.data_ptr<int64_t>() + g.numel()),
+                                           sizes, o.seed);
+    } else {
+      run.splits = data::make_splits(run.ds.size(), sizes, o.seed);
+    }
+  }
+  r.n_train = static_cast<int64_t>(run.splits.attacker_train.size());
+  r.n_val = static_cast<int64_t>(run.splits.attacker_val.size());
+  r.n_eval = static_cast<int64_t>(run.splits.eval.size());
+  if (!prescreen && r.n_eval < kEvalForNarrowCi)
+    log::warn("only {} eval images: at a typical SSIM spread (0.1) the 95% CI is wider than +-0.02; use a larger "
+              "data set (or data.crops_per_image for a few large photos) for tighter scores",
+              r.n_eval);
+  run.batch = std::min(effective_batch_size(o.budget, run.image_shape), std::max<int64_t>(r.n_train, 1));
+  run.augment = o.data.augment && run.ds.is_image_folder;
+  r.batch_size = run.batch;
+  r.augmented = run.augment && !prescreen;
+}
+
+// ---- phase: stats --------------------------------------------------------------------------
+
+/// One pass over attacker-train with every cut and the output: each cut's feature statistics
+/// (the attackers' standardiser), the mean image and the prototype of each predicted class.
+void stats_pass(Run& run) {
+  const auto& idx = run.splits.attacker_train;
+  partition::FeatureExtractor ex(run.model, ids_of(run.cuts), /*include_output=*/true);
+  std::vector<attacks::FeatureStatsAccumulator> acc(run.cuts.size());
+  at::Tensor sum_image, class_sum, class_count;
+  std::vector<at::Tensor> preds;
+  int64_t done = 0;
+  for_batches(idx, run.pass_batch(ex.cut_ids()), [&](int64_t, const std::vector<int64_t>& b) {
+    const auto unit = run.images(b);
+    const auto outs = ex(run.input(unit));
+    for (size_t k = 0; k < run.cuts.size(); ++k) acc[k].add(outs[k]);
+    const auto s = unit.sum(0, /*keepdim=*/true);
+    sum_image = sum_image.defined() ? sum_image + s : s;
+    const auto& logits = outs.back();
+    if (run.classifier) {
+      const auto pred = logits.argmax(1);
+      preds.push_back(pred.cpu());
+      if (!class_sum.defined()) {
+        class_sum = torch::zeros({logits.size(1), unit.size(1), unit.size(2), unit.size(3)}, unit.options());
+        class_count = torch::zeros({logits.size(1)}, unit.options());
+      }
+      class_sum.index_add_(0, pred, unit);
+      class_count.index_add_(0, pred, torch::ones({pred.size(0)}, unit.options()));
+    }
+    done += static_cast<int64_t>(b.size());
+    run.report({"stats", 0, static_cast<int>(run.cuts.size()), "", done, static_cast<int64_t>(idx.size()), 0, -1, -1});
+  });
+  for (auto& a : acc) run.feature_stats.push_back(a.result());
+  run.mean_image = sum_image / static_cast<double>(idx.size());
+  if (run.classifier) {
+    const int64_t k = class_sum.size(0);
+    const auto c = class_count.view({k, 1, 1, 1});
+    run.prototypes = torch::where(c > 0, class_sum / c.clamp_min(1), run.mean_image.expand_as(class_sum));
+    run.train_pred = torch::cat(preds, 0);
+  }
+}
+
+// ---- phase: reference ----------------------------------------------------------------------
+
+/// One pass over eval: the model's predictions, the originals for the grids and the baselines.
+void reference_pass(Run& run, AssessResult& r) {
+  partition::ModelRunner runner(run.model);
+  const int64_t k = std::min<int64_t>(run.o.grid_images, r.n_eval);
+  std::vector<at::Tensor> logits;
+  struct Guess {
+    std::string name, note;
+    std::vector<double> ssim, psnr;
+  };
+  std::vector<Guess> guesses;
+  const bool baselines = run.o.baselines;
+  if (baselines) {
+    guesses.push_back({"blank", "all-zero image", {}, {}});
+    if (run.mean_image.defined())
+      guesses.push_back({"mean-image", "mean attacker-train image: knows only the data distribution", {}, {}});
+    if (run.prototypes.defined())
+      guesses.push_back({"label-prototype",
+                         "average attacker-train image of the class the model predicts: available to the host of "
+                         "any two-way split",
+                         {},
+                         {}});
+  }
+  for_batches(run.splits.eval, run.pass_batch({}), [&](int64_t first, const std::vector<int64_t>& b) {
+    const auto unit = run.images(b);
+    const auto out = runner(run.input(unit));
+    logits.push_back(out);
+    if (first < k) {
+      const auto head = unit.narrow(0, 0, std::min<int64_t>(k - first, unit.size(0)));
+      auto prev = r.eval_originals;
+      auto add = to_image8(head);
+      if (prev.n == 0) r.eval_originals = add;
+      else {
+        r.eval_originals.n += add.n;
+        r.eval_originals.pixels.insert(r.eval_originals.pixels.end(), add.pixels.begin(), add.pixels.end());
+      }
+    }
+    for (auto& g : guesses) {
+      at::Tensor guess;
+      if (g.name == "blank") guess = torch::zeros_like(unit);
+      else if (g.name == "mean-image") guess = run.mean_image.expand_as(unit).contiguous();
+      else guess = run.prototypes.index_select(0, out.argmax(1));
+      const auto ssim = to_vector(metrics::ssim(guess, unit));
+      const auto psnr = to_vector(metrics::psnr(guess, unit).psnr_db);
+      g.ssim.insert(g.ssim.end(), ssim.begin(), ssim.end());
+      g.psnr.insert(g.psnr.end(), psnr.begin(), psnr.end());
+    }
+  });
+  run.eval_logits = torch::cat(logits, 0);
+  run.classifier = run.eval_logits.dim() == 2 && run.eval_logits.size(1) > 1;
+  for (auto& g : guesses) {
+    r.baselines.push_back({g.name, ci(g.ssim), ci(g.psnr), g.note});
+    // The host of a two-way split sees the prediction; it can always answer with the
+    // average auxiliary image of the predicted class.
+    if (g.name == "label-prototype") r.label_floor_ssim = r.baselines.back().ssim.mean;
+  }
+  if (run.classifier) {
+    const auto uniform = torch::zeros_like(run.eval_logits);
+    r.oracle_reference_kl = kl_per_image(run.eval_logits, uniform).mean().item<double>();
+  }
+}
+
+/// Whether the model's output is a classifier's [N, K>1] (one forward of one image).
+bool is_classifier(const Run& run) {
+  partition::ModelRunner runner(run.model);
+  const auto out = runner(run.input(run.images({run.splits.eval.front()})));
+  return out.dim() == 2 && out.size(1) > 1;
+}
+
+// ---- phase: oracle -------------------------------------------------------------------------
+
+std::vector<OracleScore> oracle_phase(const Run& run, int64_t n_eval) {
+  partition::ModelRunner runner(run.model);
+  const ModelFn model_fn = [&](const at::Tensor& x) { return runner(x); };
+  const int64_t n = std::min<int64_t>(run.o.oracle.images, n_eval);
+  const std::vector<int64_t> idx(run.splits.eval.begin(), run.splits.eval.begin() + n);
+  partition::FeatureExtractor ex(run.model, ids_of(run.cuts));
+  const auto unit = run.images(idx);
+  const auto feats = ex(run.input(unit));
+  const auto logits = run.eval_logits.narrow(0, 0, n);
+  std::vector<OracleScore> out(run.cuts.size());
+  for (size_t i = 0; i < run.cuts.size(); ++i) {
+    run.report({"oracle", static_cast<int>(i), static_cast<int>(run.cuts.size()), run.cuts[i].name, 0, 0, 0, -1, -1});
+    out[i] = oracle_exposure(feats[i], unit, logits, model_fn, run.pre, run.model_sample, run.o.oracle.max_channels);
+  }
+  return out;
+}
+
+// ---- phases: train and score ---------------------------------------------------------------
+
+/// One cut's attackers while they train.
+struct CutTraining {
+  size_t index = 0;                                      ///< into run.cuts
+  std::vector<std::unique_ptr<attacks::Attacker>> attackers;
+  std::vector<attacks::TrainTracker> trackers;
+  std::vector<double> seconds;
+  bool done() const {
+    return std::all_of(trackers.begin(), trackers.end(), [](const auto& t) { return t.done(); });
+  }
+};
+
+CutTraining start_cut(const Run& run, size_t index) {
+  CutTraining t;
+  t.index = index;
+  const auto& cut = run.cuts[index];
+  for (size_t ai = 0; ai < run.trained_attacks.size(); ++ai) {
+    attacks::AttackerSpec spec;
+    spec.feature_shape = common::Shape(cut.shape.begin() + 1, cut.shape.end());
+    spec.image_shape = run.image_shape;
+    spec.feature_stats = run.feature_stats[index];
+    spec.device = run.o.device;
+    spec.seed = run.o.seed * 1000003ULL + static_cast<uint64_t>(cut.id) * 101ULL + ai;
+    spec.cgan = run.o.cgan;
+    t.attackers.push_back(attacks::create_attacker(run.trained_attacks[ai], spec));
+    t.trackers.emplace_back(run.o.budget);
+    t.seconds.push_back(0);
+  }
+  return t;
+}
+
+/// Score finished cuts on eval, batch by batch: one forward for all of them.
+std::vector<CutAssessment> score_cuts(const Run& run, std::vector<CutTraining>& group,
+                                      const std::vector<OracleScore>& oracle, const AssessResult& r) {
+  std::vector<int> ids;
+  for (const auto& g : group) ids.push_back(run.cuts[g.index].id);
+  partition::FeatureExtractor ex(run.model, ids);
+  const std::vector<int>& sorted = ex.cut_ids();
+  auto slot = [&](int id) { return static_cast<size_t>(std::find(sorted.begin(), sorted.end(), id) - sorted.begin()); };
+  partition::ModelRunner runner(run.model);
+  const int64_t k = std::min<int64_t>(run.o.grid_images, r.n_eval);
+  struct Acc {
+    std::vector<double> ssim, psnr;
+    int64_t capped = 0, agree = 0;
+    double kl = 0;
+    std::vector<at::Tensor> grid;
+  };
+  std::vector<std::vector<Acc>> acc(group.size());
+  for (size_t g = 0; g < group.size(); ++g) acc[g].resize(group[g].attackers.size());
+  int64_t done = 0;
+  for_batches(run.splits.eval, run.pass_batch(ids), [&](int64_t first, const std::vector<int64_t>& b) {
+    const auto unit = run.images(b);
+    const auto feats = ex(run.input(unit));
+    const auto logits = run.eval_logits.narrow(0, first, static_cast<int64_t>(b.size()));
+    for (size_t g = 0; g < group.size(); ++g) {
+      const auto& f = feats[slot(run.cuts[group[g].index].id)];
+      for (size_t a = 0; a < group[g].attackers.size(); ++a) {
+        auto& s = acc[g][a];
+        const auto rec = group[g].attackers[a]->reconstruct(f);
+        const auto ssim = to_vector(metrics::ssim(rec, unit));
+        const auto psnr = metrics::psnr(rec, unit);
+        const auto p = to_vector(psnr.psnr_db);
+        s.ssim.insert(s.ssim.end(), ssim.begin(), ssim.end());
+        s.psnr.insert(s.psnr.end(), p.begin(), p.end());
+        s.capped += psnr.capped.sum().item<int64_t>();
+        if (first < k) s.grid.push_back(rec.narrow(0, 0, std::min<int64_t>(k - first, rec.size(0))).cpu());
+        if (run.classifier) {
+          const auto rec_logits = runner(run.input(rec));
+          s.agree += (rec_logits.argmax(1) == logits.argmax(1)).sum().item<int64_t>();
+          s.kl += kl_per_image(logits, rec_logits).sum().item<double>();
+        }
+      }
+    }
+    done += static_cast<int64_t>(b.size());
+    run.report({"score", 0, static_cast<int>(group.size()), run.cuts[group.front().index].name, done, r.n_eval, 0, -1, -1});
+  });
+  std::vector<CutAssessment> out;
+  for (size_t g = 0; g < group.size(); ++g) {
+    auto& t = group[g];
+    CutAssessment ca;
+    ca.cut = run.cuts[t.index];
+    ca.oracle = oracle[t.index];
+    ca.leak_ssim = -1;
+    at::Tensor worst_grid;
+    for (size_t a = 0; a < t.attackers.size(); ++a) {
+      auto& s = acc[g][a];
+      AttackScore sc;
+      sc.attack = t.attackers[a]->name();
+      sc.train = t.trackers[a].stats(t.seconds[a]);
+      sc.ssim = ci(s.ssim);
+      sc.psnr_db = ci(s.psnr);
+      sc.psnr_capped = s.capped;
+      if (run.classifier) {
+        sc.top1_agreement = static_cast<double>(s.agree) / static_cast<double>(r.n_eval);
+        sc.kl = s.kl / static_cast<double>(r.n_eval);
+      }
+      if (ca.scores.empty() || sc.ssim.mean > ca.leak_ssim) {
+        ca.leak_ssim = sc.ssim.mean;
+        ca.leak_ci = sc.ssim;
+        ca.worst_attack = sc.attack;
+        worst_grid = s.grid.empty() ? at::Tensor() : torch::cat(s.grid, 0);
+      }
+      log::info("cut {:<16} {:<8} SSIM {:.3f} [{:.3f}, {:.3f}]  PSNR {:.1f} dB  {} steps{} in {:.1f} s", ca.cut.name,
+                sc.attack, sc.ssim.mean, sc.ssim.low, sc.ssim.high, sc.psnr_db.mean, sc.train.steps_run,
+                sc.train.early_stopped ? " (early stop)" : "", sc.train.seconds);
+      ca.scores.push_back(std::move(sc));
+    }
+    if (worst_grid.defined()) ca.reconstructions = to_image8(worst_grid);
+    out.push_back(std::move(ca));
+  }
+  return out;
+}
+
+/// Lockstep training of every cut not taken from the store; each cut is scored and saved as
+/// soon as its attackers stop. Returns the computed cuts.
+std::vector<CutAssessment> train_phase(const Run& run, std::vector<size_t> todo, const std::vector<OracleScore>& oracle,
+                                       const AssessResult& r, const CutStore& store) {
+  std::vector<CutAssessment> finished;
+  if (todo.empty()) return finished;
+  std::vector<CutTraining> active;
+  for (auto i : todo) active.push_back(start_cut(run, i));
+  auto extractor_for = [&]() {
+    std::vector<int> ids;
+    for (const auto& t : active) ids.push_back(run.cuts[t.index].id);
+    return partition::FeatureExtractor(run.model, ids);
+  };
+  auto ex = extractor_for();
+  const auto& train_idx = run.splits.attacker_train;
+  const auto n_train = static_cast<int64_t>(train_idx.size());
+  const int64_t steps = run.o.budget.steps;
+  const auto t0 = Clock::now();
+  auto last_report = t0;
+  std::vector<int64_t> perm;
+  int64_t cursor = n_train, epoch = 0;
+  for (int64_t step = 1; !active.empty(); ++step) {
+    // One batch, drawn from a seeded permutation of attacker-train per epoch.
+    if (cursor + run.batch > n_train) {
+      perm = data::seeded_permutation(n_train, run.o.seed * 0x2545f4914f6cdd1dULL + static_cast<uint64_t>(++epoch));
+      cursor = 0;
+    }
+    std::vector<int64_t> b;
+    for (int64_t i = 0; i < run.batch; ++i) b.push_back(train_idx[static_cast<size_t>(perm[static_cast<size_t>(cursor + i)])]);
+    cursor += run.batch;
+    auto unit = run.images(b);
+    if (run.augment) unit = data::augment_crops_flips(unit, run.o.seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(step)));
+    const auto feats = ex(run.input(unit));
+    const auto& ids = ex.cut_ids();
+    auto slot = [&](const CutTraining& t) {
+      return static_cast<size_t>(std::find(ids.begin(), ids.end(), run.cuts[t.index].id) - ids.begin());
+    };
+    bool check = false;
+    for (auto& t : active)
+      for (size_t a = 0; a < t.attackers.size(); ++a) {
+        if (t.trackers[a].done()) continue;
+        const auto ts = Clock::now();
+        t.trackers[a].on_step(t.attackers[a]->step(feats[slot(t)], unit));
+        t.seconds[a] += seconds_since(ts);
+        check = check || t.trackers[a].check_due();
+      }
+    if (check) {
+      // attacker-val SSIM of every attacker still training, one forward per val batch.
+      std::vector<std::vector<double>> sums(active.size());
+      for (size_t i = 0; i < active.size(); ++i) sums[i].assign(active[i].attackers.size(), 0.0);
+      for_batches(run.splits.attacker_val, run.pass_batch(ids), [&](int64_t, const std::vector<int64_t>& vb) {
+        const auto vu = run.images(vb);
+        const auto vf = ex(run.input(vu));
+        for (size_t i = 0; i < active.size(); ++i)
+          for (size_t a = 0; a < active[i].attackers.size(); ++a)
+            if (active[i].trackers[a].check_due())
+              sums[i][a] += metrics::ssim(active[i].attackers[a]->reconstruct(vf[slot(active[i])]), vu).sum().item<double>();
+      });
+      for (size_t i = 0; i < active.size(); ++i)
+        for (size_t a = 0; a < active[i].attackers.size(); ++a)
+          if (active[i].trackers[a].check_due() &&
+              active[i].trackers[a].on_check(sums[i][a] / static_cast<double>(r.n_val)))
+            active[i].attackers[a]->keep_best();
+    }
+    // Cuts whose attackers all stopped leave the active set and are scored now.
+    std::vector<CutTraining> done_now;
+    for (auto it = active.begin(); it != active.end();) {
+      if (it->done()) {
+        for (auto& a : it->attackers) a->restore_best();
+        done_now.push_back(std::move(*it));
+        it = active.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (!done_now.empty()) {
+      for (auto& ca : score_cuts(run, done_now, oracle, r)) {
+        if (store.save) store.save(ca);
+        finished.push_back(std::move(ca));
+      }
+      if (!active.empty()) ex = extractor_for();  // the forward now stops at the deepest active cut
+    }
+    const auto now = Clock::now();
+    if (std::chrono::duration<double>(now - last_report).count() > 1.0 || active.empty()) {
+      last_report = now;
+      const double secs = seconds_since(t0);
+      double best = -1;
+      for (const auto& t : active)
+        for (const auto& tr : t.trackers) best = std::max(best, tr.latest_val_ssim());
+      const double rate = static_cast<double>(step) / std::max(secs, 1e-9);
+      run.report({"train", static_cast<int>(active.size()), static_cast<int>(run.cuts.size()), "", step, steps, rate,
+                  best, active.empty() ? 0 : static_cast<double>(steps - step) / std::max(rate, 1e-9)});
+    }
+  }
+  return finished;
+}
+
+// ---- phase: probe --------------------------------------------------------------------------
+
+/// Ternary: a linear probe on each cut's features. It holds attacker-train and eval features
+/// in memory, bounded by limits.feature_memory_mib.
+void probe_phase(const Run& run, AssessResult& r) {
+  double per_sample = 0;
+  for (const auto& c : run.cuts) per_sample += static_cast<double>(c.activation_bytes);
+  const double n = static_cast<double>(r.n_train + r.n_eval);
+  const double limit = static_cast<double>(run.o.feature_memory_mib) * 1048576.0;
+  if (per_sample * n > limit)
+    throw UsageError(fmt::format(
+        "the ternary split's linear probe holds the {} cuts' features for {} samples, {:.0f} MiB, above "
+        "limits.feature_memory_mib = {}: select fewer cuts (--cuts), lower data.attacker_train, or raise the limit",
+        run.cuts.size(), static_cast<int64_t>(n), per_sample * n / 1048576.0, run.o.feature_memory_mib));
+  partition::FeatureExtractor ex(run.model, ids_of(run.cuts));
+  auto collect = [&](const std::vector<int64_t>& idx) {
+    std::vector<std::vector<at::Tensor>> parts(run.cuts.size());
+    for_batches(idx, run.pass_batch(ex.cut_ids()), [&](int64_t, const std::vector<int64_t>& b) {
+      const auto outs = ex(run.input(run.images(b)));
+      for (size_t k = 0; k < outs.size(); ++k) parts[k].push_back(outs[k]);
+    });
+    std::vector<at::Tensor> out;
+    for (auto& p : parts) out.push_back(torch::cat(p, 0));
+    return out;
+  };
+  const auto train = collect(run.splits.attacker_train);
+  const auto eval = collect(run.splits.eval);
+  const int64_t classes = run.eval_logits.size(1);
+  const auto train_labels = run.train_pred.to(run.dev), eval_labels = run.eval_logits.argmax(1);
+  r.probe_chance = (torch::bincount(eval_labels, {}, classes).max().to(torch::kDouble) /
+                    static_cast<double>(eval_labels.size(0))).item<double>();
+  for (size_t i = 0; i < run.cuts.size(); ++i) {
+    run.report({"probe", static_cast<int>(i), static_cast<int>(run.cuts.size()), run.cuts[i].name, 0, 0, 0, -1, -1});
+    const double acc = linear_probe_accuracy(train[i], train_labels, eval[i], eval_labels, classes,
+                                             run.o.seed + static_cast<uint64_t>(run.cuts[i].id));
+    for (auto& ca : r.cuts)
+      if (ca.cut.id == run.cuts[i].id) ca.probe_accuracy = acc;
+    if (r.back_cut && run.cuts[i].id == r.back_cut->id) r.back_probe_accuracy = acc;
+  }
+}
+
+// ---- phase: cost ---------------------------------------------------------------------------
+
+void cost_phase(const Run& run, AssessResult& r) {
+  const auto& summary = run.model.summary();
+  const auto& o = run.o;
+  run.report({"cost", 0, static_cast<int>(run.cuts.size()), "", 0, 0, 0, -1, -1});
+  r.timed_on = o.device;
+  r.whole_model_seconds = partition::time_parts(run.model, {}, o.device).at(0);
+  r.all_enclave_seconds = o.cost.tee_slowdown * r.whole_model_seconds;
+  CostInputs in;
+  in.total_flops = summary.total_flops;
+  in.total_param_bytes = summary.total_param_bytes;
+  in.output_bytes = summary.output_shape.empty() ? 0
+                                                 : common::numel(summary.output_shape) * 4 /
+                                                       std::max<int64_t>(1, summary.output_shape[0]);
+  in.whole_model_seconds = r.whole_model_seconds;
+  in.back_cut = r.back_cut;
+  in.options = o.cost;
+  for (auto& ca : r.cuts) {
+    ca.cost = estimate_cost(ca.cut, in);
+    if (!o.cost.profile) continue;
+    const bool tern = r.back_cut && r.back_cut->id != ca.cut.id;
+    std::vector<int> ids{ca.cut.id};
+    if (tern) ids.push_back(r.back_cut->id);
+    const auto t = partition::time_parts(run.model, ids, o.device);
+    ca.cost.enclave_seconds = o.cost.tee_slowdown * (t.front() + (tern ? t.back() : 0));
+    ca.cost.untrusted_seconds = (tern ? t[1] : t.back()) / o.cost.gpu_speedup;
+    ca.cost.profiled = true;
+  }
+}
 
 }  // namespace
 
+config::Settings default_settings() { return config::to_settings(AssessOptions{}); }
+
 AssessOptions options_from_settings(const config::Settings& s) {
-  AssessOptions o;
-  o.data_source = s.string("data.source");
-  o.attacker_train = s.integer("data.attacker_train", 0);
-  o.attacker_val = s.integer("data.attacker_val", 1);
-  o.eval = s.integer("data.eval", 2);
-  o.pixel_min = s.number("data.pixel_min");
-  o.pixel_max = s.number("data.pixel_max");
-  o.mean = s.numbers("data.mean");
-  o.std = s.numbers("data.std");
-  o.cuts_spec = s.string("cuts");
-  o.attacks = s.strings("attacks");
+  auto o = config::from_settings<AssessOptions>(s);
   if (o.attacks.empty())
     throw UsageError("setting 'attacks' is empty: name at least one attacker, e.g. [\"cgan\"], or \"oracle\"");
-  o.seed = static_cast<uint64_t>(s.integer("seed", 0));
-  auto& c = o.cgan;
-  c.width = s.integer("cgan.width", 1, 4096);
-  c.min_width = s.integer("cgan.min_width", 1, 4096);
-  c.upsample = s.string("cgan.upsample");
-  if (c.upsample != "nearest" && c.upsample != "bilinear")
-    throw UsageError("setting 'cgan.upsample' = '" + c.upsample + "': use nearest or bilinear");
-  c.norm = s.string("cgan.norm");
-  if (c.norm != "batch" && c.norm != "instance" && c.norm != "none")
-    throw UsageError("setting 'cgan.norm' = '" + c.norm + "': use batch, instance or none");
-  c.disc_width = s.integer("cgan.disc_width", 1, 4096);
-  c.cond_channels = s.integer("cgan.cond_channels", 1, 1024);
-  c.adversarial_loss = s.string("cgan.adversarial_loss");
-  if (c.adversarial_loss != "bce" && c.adversarial_loss != "lsgan")
-    throw UsageError("setting 'cgan.adversarial_loss' = '" + c.adversarial_loss + "': use bce or lsgan");
-  c.lambda_l1 = s.number("cgan.lambda_l1", 0);
-  c.lr = s.number("cgan.lr", 1e-8, 1);
-  c.beta1 = s.number("cgan.beta1", 0, 0.999999);
-  c.beta2 = s.number("cgan.beta2", 0, 0.999999);
-  auto& b = o.budget;
-  b.steps = s.integer("budget.steps", 1);
-  b.batch_size = s.integer("budget.batch_size", 1, 65536);
-  b.eval_every = s.integer("budget.eval_every", 1);
-  b.patience = s.integer("budget.patience", 0);
-  b.min_delta = s.number("budget.min_delta", 0, 1);
-  o.baselines = s.boolean("baselines");
-  o.grid_images = s.integer("report.grid_images", 0, 64);
-  o.feature_memory_mib = s.integer("limits.feature_memory_mib", 1);
-  o.ternary = s.boolean("ternary");
-  o.back_cut = s.string("back_cut");
-  o.oracle_images = s.integer("oracle.images", 1, 4096);
-  o.oracle_max_channels = s.integer("oracle.max_channels", 1, 65536);
-  o.profile = s.boolean("cost.profile");
-  o.tee_slowdown = s.number("cost.tee_slowdown", 1e-3, 1e6);
-  o.gpu_speedup = s.number("cost.gpu_speedup", 1e-3, 1e6);
-  o.link_mib_per_s = s.number("cost.link_mib_per_s", 1e-6, 1e9);
+  for (const auto& a : o.attacks)
+    if (a != "oracle") {
+      const auto names = attacks::attacker_names();
+      if (std::find(names.begin(), names.end(), a) == names.end())
+        throw UsageError(fmt::format("attacker '{}' is unknown; valid: {}, oracle", a, fmt::join(names, ", ")));
+    }
   return o;
+}
+
+int64_t effective_batch_size(const attacks::TrainBudget& budget, const common::Shape& image_shape) {
+  if (budget.batch_size > 0) return budget.batch_size;
+  const int64_t pixels = image_shape.size() == 3 ? image_shape[1] * image_shape[2] : 0;
+  if (pixels <= 64 * 64) return 32;
+  return std::max<int64_t>(8, 32 * 64 * 64 / pixels);
+}
+
+CutCost estimate_cost(const model::CutPoint& cut, const CostInputs& in) {
+  const auto& o = in.options;
+  const double native_rate = in.total_flops / std::max(in.whole_model_seconds, 1e-12);
+  const bool tern = in.back_cut && in.back_cut->id != cut.id;
+  const double back_flops = tern ? in.total_flops - in.back_cut->front_flops : 0;
+  const double back_params = tern ? static_cast<double>(in.total_param_bytes - in.back_cut->front_param_bytes) : 0;
+  const double back_peak = tern ? static_cast<double>(std::max(in.back_cut->activation_bytes, in.output_bytes)) : 0;
+  CutCost c;
+  c.enclave_flops = cut.front_flops + back_flops;
+  c.enclave_param_bytes = static_cast<double>(cut.front_param_bytes) + back_params;
+  c.enclave_peak_activation_bytes = std::max(static_cast<double>(cut.front_peak_activation_bytes), back_peak);
+  c.enclave_bytes = c.enclave_param_bytes + c.enclave_peak_activation_bytes;
+  c.boundary_bytes = static_cast<double>(cut.activation_bytes) + (tern ? in.back_cut->activation_bytes : 0);
+  c.transfer_seconds = c.boundary_bytes / (o.link_mib_per_s * 1048576.0);
+  c.enclave_seconds = o.tee_slowdown * c.enclave_flops / native_rate;
+  c.untrusted_seconds = (in.total_flops - c.enclave_flops) / native_rate / o.gpu_speedup;
+  return c;
 }
 
 AssessResult assess(const model::Model& model, const AssessOptions& o, const ProgressFn& progress,
@@ -136,267 +652,65 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
   const auto t_start = Clock::now();
   torch::NoGradGuard no_grad;
   const auto& summary = model.summary();
-  const torch::Device dev(o.device);
+  if (o.device == "auto") throw UsageError("assess needs a resolved device (cpu, cuda:N), not 'auto'");
+  Run run{model, o, progress, torch::Device(o.device), {}, {}, {}, {}, {}, {}, {}};
   AssessResult r;
   r.device = o.device;
-
-  const common::Shape model_sample(summary.input_shape.begin() + 1, summary.input_shape.end());
-  common::Shape image_shape = model_sample;
-  if (image_shape.size() != 3)
+  run.model_sample = common::Shape(summary.input_shape.begin() + 1, summary.input_shape.end());
+  run.image_shape = run.model_sample;
+  if (run.image_shape.size() != 3)
     throw UsageError(fmt::format("assess reconstructs images, but '{}' takes input {}: a flat-input model "
                                  "needs a CSV source laid out as 1xSxS (see docs/data.md)",
                                  summary.path, common::format_shape(summary.input_shape)));
-
-  auto cuts = model::select_cuts(summary, o.cuts_spec);
-  if (cuts.empty()) throw UsageError("--cuts '" + o.cuts_spec + "' selects no cut of '" + summary.path + "'; try --cuts all");
-  r.ternary = o.ternary;
-  if (o.ternary) {
-    // The host of a ternary split sees the middle part only: cuts up to the back cut.
-    model::CutPoint back;
-    if (!o.back_cut.empty()) {
-      back = model::find_cut(summary, o.back_cut);
-    } else if (summary.classifier_input_cut) {
-      back = summary.cuts.at(static_cast<size_t>(*summary.classifier_input_cut));
-    } else {
-      throw UsageError("'" + summary.path + "' has no cut before its final weight layer: name the back cut with --back-cut");
-    }
-    r.back_cut = back;
-    const auto before = cuts.size();
-    cuts.erase(std::remove_if(cuts.begin(), cuts.end(), [&](const model::CutPoint& c) { return c.id > back.id; }),
-               cuts.end());
-    if (cuts.size() < before)
-      log::warn("ternary split: {} selected cut(s) after the back cut '{}' dropped (they run in the enclave)",
-                before - cuts.size(), back.name);
-    if (std::none_of(cuts.begin(), cuts.end(), [&](const model::CutPoint& c) { return c.id == back.id; }))
-      cuts.push_back(back);  // the host sees the middle part's output: it is measured too
-  }
-  std::vector<std::string> trained_attacks;
+  run.cuts = resolve_cuts(summary, o, r);
   for (const auto& a : o.attacks)
-    if (a != "oracle") trained_attacks.push_back(a);
-  r.trained = !trained_attacks.empty();
+    if (a != "oracle") run.trained_attacks.push_back(a);
+  r.trained = !run.trained_attacks.empty();
 
-  // Data, split deterministically.
-  if (progress) progress({"data", 0, static_cast<int>(cuts.size()), "", 0, 0, 0, -1, -1});
-  data::LoadOptions lo;
-  lo.sample_shape = image_shape;
-  lo.seed = o.seed;
-  if (o.attacker_train > 0) lo.max_samples = o.attacker_train + o.attacker_val + o.eval;
-  const auto ds = data::load(o.data_source, lo);
-  r.data_description = ds.description;
-  r.data_size = ds.size();
-  const auto splits = data::make_splits(ds.size(), {o.attacker_train, o.attacker_val, o.eval}, o.seed);
-  r.n_train = static_cast<int64_t>(splits.attacker_train.size());
-  r.n_val = static_cast<int64_t>(splits.attacker_val.size());
-  r.n_eval = static_cast<int64_t>(splits.eval.size());
+  run.pre = data::Preprocess::defaults_for_channels(run.image_shape[0]);
+  run.pre.pixel_min = o.data.pixel_min;
+  run.pre.pixel_max = o.data.pixel_max;
+  if (!o.data.mean.empty()) run.pre.mean = o.data.mean;
+  if (!o.data.std.empty()) run.pre.std = o.data.std;
+  run.pre.validate(run.image_shape[0]);
 
-  // Memory bound on the features held for every selected cut.
-  double per_sample = 0;
-  for (const auto& c : cuts) per_sample += static_cast<double>(c.activation_bytes);
-  const double total_samples = static_cast<double>(r.n_train + r.n_val + r.n_eval);
-  const double limit = static_cast<double>(o.feature_memory_mib) * 1024 * 1024;
-  if (per_sample * total_samples > limit)
-    throw UsageError(fmt::format(
-        "the {} selected cuts' features for {} samples need {:.0f} MiB, above limits.feature_memory_mib = {}: "
-        "select fewer cuts (--cuts), lower data.attacker_train (about {} samples fit), or raise the limit",
-        cuts.size(), static_cast<int64_t>(total_samples), per_sample * total_samples / 1048576.0,
-        o.feature_memory_mib, static_cast<int64_t>(limit / per_sample)));
+  load_data(run, r);
+  run.classifier = is_classifier(run);
+  if (r.trained) stats_pass(run);
+  reference_pass(run, r);
+  const auto oracle = oracle_phase(run, r.n_eval);
 
-  data::Preprocess pre = data::Preprocess::defaults_for_channels(image_shape[0]);
-  pre.pixel_min = o.pixel_min;
-  pre.pixel_max = o.pixel_max;
-  if (!o.mean.empty()) pre.mean = o.mean;
-  if (!o.std.empty()) pre.std = o.std;
-  pre.validate(image_shape[0]);
-
-  // One shared forward per batch: every cut's features and the model's prediction.
-  std::vector<int> ids;
-  for (const auto& c : cuts) ids.push_back(c.id);
-  partition::FeatureExtractor ex(model, ids, /*include_output=*/true);
-  int64_t done = 0;
-  const auto tick = [&](int64_t n) {
-    done += n;
-    if (progress) progress({"features", 0, static_cast<int>(cuts.size()), "", done, static_cast<int64_t>(total_samples), 0, -1, -1});
-  };
-  const auto train = extract(ds, splits.attacker_train, ex, pre, model_sample, dev, tick);
-  const auto val = extract(ds, splits.attacker_val, ex, pre, model_sample, dev, tick);
-  const auto eval = extract(ds, splits.eval, ex, pre, model_sample, dev, tick);
-  const int64_t k = std::min<int64_t>(o.grid_images, r.n_eval);
-  r.eval_originals = to_image8(eval.images.narrow(0, 0, k));
-
-  // Baselines: guesses that use no feature.
-  const bool classifier = eval.logits.dim() == 2 && eval.logits.size(1) > 1;
-  if (o.baselines) {
-    auto score = [&](const std::string& name, const at::Tensor& guess, const std::string& note) {
-      auto ssim = metrics::ssim(guess, eval.images);
-      auto psnr = metrics::psnr(guess, eval.images);
-      r.baselines.push_back({name, ci(ssim), ci(psnr.psnr_db), note});
-    };
-    score("blank", torch::zeros_like(eval.images), "all-zero image");
-    score("mean-image", train.images.mean(0, true).expand_as(eval.images).contiguous(),
-          "mean attacker-train image: knows only the data distribution");
-    if (classifier) {
-      // The host of a two-way split sees the prediction; it can always answer with the
-      // average auxiliary image of the predicted class.
-      const int64_t classes = eval.logits.size(1);
-      auto train_pred = train.logits.argmax(1);
-      auto protos = torch::zeros({classes, image_shape[0], image_shape[1], image_shape[2]}, train.images.options());
-      auto counts = torch::zeros({classes}, train.images.options());
-      protos.index_add_(0, train_pred, train.images);
-      counts.index_add_(0, train_pred, torch::ones({train_pred.size(0)}, train.images.options()));
-      auto fallback = train.images.mean(0);
-      protos = torch::where((counts > 0).view({classes, 1, 1, 1}), protos / counts.clamp_min(1).view({classes, 1, 1, 1}),
-                            fallback.unsqueeze(0));
-      score("label-prototype", protos.index_select(0, eval.logits.argmax(1)),
-            "average attacker-train image of the class the model predicts: available to the host of any two-way split");
-      r.label_floor_ssim = r.baselines.back().ssim.mean;
-    }
-  }
-
-  // The model as an oracle: exposure per cut, and the meaning of reconstructions.
-  partition::ModelRunner runner(model);
-  const ModelFn model_fn = [&](const at::Tensor& x) { return runner(x); };
-  const int64_t n_oracle = std::min<int64_t>(o.oracle_images, r.n_eval);
-  if (classifier) {
-    const auto uniform = torch::zeros_like(eval.logits);
-    r.oracle_reference_kl = kl_per_image(eval.logits, uniform).mean().item<double>();
-  }
-  std::vector<OracleScore> oracle(cuts.size());
-  for (size_t i = 0; i < cuts.size(); ++i) {
-    if (progress) progress({"oracle", static_cast<int>(i), static_cast<int>(cuts.size()), cuts[i].name, 0, 0, 0, -1, -1});
-    oracle[i] = oracle_exposure(eval.features[i].narrow(0, 0, n_oracle), eval.images.narrow(0, 0, n_oracle),
-                                eval.logits.narrow(0, 0, n_oracle), model_fn, pre, model_sample, o.oracle_max_channels);
-  }
-
-  // Attackers, cut by cut.
-  const int64_t total_steps = static_cast<int64_t>(cuts.size() * trained_attacks.size()) * o.budget.steps;
-  int64_t steps_done = 0;
-  double train_seconds = 0;
-  for (size_t ci_idx = 0; ci_idx < cuts.size(); ++ci_idx) {
-    const auto& cut = cuts[ci_idx];
-    if (store.load) {
-      if (auto done = store.load(cut)) {
-        log::info("cut {}/{} {:<16} resumed: SSIM {:.3f} ({})", ci_idx + 1, cuts.size(), cut.name, done->leak_ssim,
-                  done->worst_attack);
-        done->resumed = true;
-        steps_done += static_cast<int64_t>(trained_attacks.size()) * o.budget.steps;
-        done->oracle = oracle[ci_idx];
-        r.cuts.push_back(std::move(*done));
-        continue;
-      }
-    }
-    CutAssessment ca;
-    ca.cut = cut;
-    ca.oracle = oracle[ci_idx];
-    ca.leak_ssim = -1;
-    const common::Shape feature_shape(cut.shape.begin() + 1, cut.shape.end());
-    at::Tensor worst_rec;
-    for (size_t ai = 0; ai < trained_attacks.size(); ++ai) {
-      attacks::AttackerSpec spec;
-      spec.feature_shape = feature_shape;
-      spec.image_shape = image_shape;
-      spec.device = o.device;
-      spec.seed = o.seed * 1000003ULL + static_cast<uint64_t>(cut.id) * 101ULL + ai;
-      spec.cgan = o.cgan;
-      auto attacker = attacks::create_attacker(trained_attacks[ai], spec);
-      const auto t0 = Clock::now();
-      const int64_t base_done = steps_done;
-      auto on_step = [&](const attacks::TrainProgress& p) {
-        if (!progress) return;
-        const double elapsed = train_seconds + std::chrono::duration<double>(Clock::now() - t0).count();
-        const int64_t now_done = base_done + p.step;
-        const double eta = now_done > 0 ? elapsed / static_cast<double>(now_done) * static_cast<double>(total_steps - now_done) : -1;
-        progress({"train", static_cast<int>(ci_idx), static_cast<int>(cuts.size()), cut.name + " " + trained_attacks[ai],
-                  p.step, p.total_steps, p.steps_per_second, p.val_ssim, eta});
-      };
-      AttackScore sc;
-      sc.attack = attacker->name();
-      {
-        torch::AutoGradMode grad(true);
-        sc.train = attacker->train({train.features[ci_idx], train.images}, {val.features[ci_idx], val.images},
-                                   o.budget, on_step);
-      }
-      train_seconds += sc.train.seconds;
-      // Early stopping skips steps: count the whole budget as done for the ETA.
-      steps_done += o.budget.steps;
-      auto rec = attacker->reconstruct(eval.features[ci_idx]);
-      auto ssim = metrics::ssim(rec, eval.images);
-      auto psnr = metrics::psnr(rec, eval.images);
-      sc.ssim = ci(ssim);
-      sc.psnr_db = ci(psnr.psnr_db);
-      sc.psnr_capped = psnr.capped.sum().item<int64_t>();
-      if (classifier) {
-        const auto rec_logits = runner(data::to_model_input(rec, pre, model_sample));
-        sc.top1_agreement = (rec_logits.argmax(1) == eval.logits.argmax(1)).to(torch::kFloat).mean().item<double>();
-        sc.kl = kl_per_image(eval.logits, rec_logits).mean().item<double>();
-      }
-      if (ca.scores.empty() || sc.ssim.mean > ca.leak_ssim) {
-        ca.leak_ssim = sc.ssim.mean;
-        ca.leak_ci = sc.ssim;
-        ca.worst_attack = sc.attack;
-        worst_rec = rec;
-      }
-      log::info("cut {}/{} {:<16} {:<8} SSIM {:.3f} [{:.3f}, {:.3f}]  PSNR {:.1f} dB  {} steps{} in {:.1f} s",
-                ci_idx + 1, cuts.size(), cut.name, sc.attack, sc.ssim.mean, sc.ssim.low, sc.ssim.high,
-                sc.psnr_db.mean, sc.train.steps_run, sc.train.early_stopped ? " (early stop)" : "",
-                sc.train.seconds);
-      ca.scores.push_back(std::move(sc));
-    }
-    if (worst_rec.defined()) ca.reconstructions = to_image8(worst_rec.narrow(0, 0, k));
-    if (store.save) store.save(ca);
-    r.cuts.push_back(std::move(ca));
-  }
-  // Ternary: what the back cut says about the output, next to the front candidates.
-  if (o.ternary && classifier) {
-    const int64_t classes = eval.logits.size(1);
-    const auto train_labels = train.logits.argmax(1), eval_labels = eval.logits.argmax(1);
-    r.probe_chance = (torch::bincount(eval_labels, {}, classes).max().to(torch::kDouble) /
-                      static_cast<double>(eval_labels.size(0))).item<double>();
-    for (size_t i = 0; i < cuts.size(); ++i) {
-      if (progress) progress({"probe", static_cast<int>(i), static_cast<int>(cuts.size()), cuts[i].name, 0, 0, 0, -1, -1});
-      r.cuts[i].probe_accuracy = linear_probe_accuracy(train.features[i], train_labels, eval.features[i], eval_labels,
-                                                       classes, o.seed + static_cast<uint64_t>(cuts[i].id));
-      if (r.back_cut && cuts[i].id == r.back_cut->id) r.back_probe_accuracy = r.cuts[i].probe_accuracy;
-    }
-  }
-
-  // Cost model: the enclave's share of FLOPs and memory, scaled by measured native time.
-  if (progress) progress({"cost", 0, static_cast<int>(cuts.size()), "", 0, 0, 0, -1, -1});
-  r.timed_on = o.device;
-  r.whole_model_seconds = partition::time_parts(model, {}, o.device).at(0);
-  r.all_enclave_seconds = o.tee_slowdown * r.whole_model_seconds;
-  const double native_rate = summary.total_flops / std::max(r.whole_model_seconds, 1e-12);
-  const double link = o.link_mib_per_s * 1048576.0;
-  const int64_t out_bytes = summary.output_shape.empty() ? 0 : common::numel(summary.output_shape) * 4 /
-                                                                   std::max<int64_t>(1, summary.output_shape[0]);
-  for (auto& ca : r.cuts) {
-    auto& c = ca.cost;
-    const auto& cut = ca.cut;
-    const bool tern = r.back_cut && r.back_cut->id != cut.id;
-    const double back_flops = tern ? summary.total_flops - r.back_cut->front_flops : 0;
-    const double back_params =
-        tern ? static_cast<double>(summary.total_param_bytes - r.back_cut->front_param_bytes) : 0;
-    const double back_peak = tern ? static_cast<double>(std::max(r.back_cut->activation_bytes, out_bytes)) : 0;
-    c.enclave_flops = cut.front_flops + back_flops;
-    c.enclave_param_bytes = static_cast<double>(cut.front_param_bytes) + back_params;
-    c.enclave_peak_activation_bytes = std::max(static_cast<double>(cut.front_peak_activation_bytes), back_peak);
-    c.enclave_bytes = c.enclave_param_bytes + c.enclave_peak_activation_bytes;
-    c.boundary_bytes = static_cast<double>(cut.activation_bytes) + (tern ? r.back_cut->activation_bytes : 0);
-    c.transfer_seconds = c.boundary_bytes / link;
-    if (o.profile) {
-      std::vector<int> ids{cut.id};
-      if (tern) ids.push_back(r.back_cut->id);
-      const auto t = partition::time_parts(model, ids, o.device);
-      const double enclave_native = t.front() + (tern ? t.back() : 0);
-      const double middle = tern ? t[1] : t.back();
-      c.enclave_seconds = o.tee_slowdown * enclave_native;
-      c.untrusted_seconds = middle / o.gpu_speedup;
-      c.profiled = true;
+  // Cuts finished by an earlier run (--run-dir/--resume) are taken as they are.
+  std::vector<size_t> todo;
+  std::vector<CutAssessment> done;
+  for (size_t i = 0; i < run.cuts.size(); ++i) {
+    std::optional<CutAssessment> loaded;
+    if (r.trained && store.load) loaded = store.load(run.cuts[i]);
+    if (loaded) {
+      log::info("cut {:<16} resumed: SSIM {:.3f} ({})", run.cuts[i].name, loaded->leak_ssim, loaded->worst_attack);
+      loaded->resumed = true;
+      loaded->oracle = oracle[i];
+      done.push_back(std::move(*loaded));
+    } else if (!r.trained) {
+      CutAssessment ca;
+      ca.cut = run.cuts[i];
+      ca.oracle = oracle[i];
+      ca.leak_ssim = -1;
+      done.push_back(std::move(ca));
     } else {
-      c.enclave_seconds = o.tee_slowdown * c.enclave_flops / native_rate;
-      c.untrusted_seconds = (summary.total_flops - c.enclave_flops) / native_rate / o.gpu_speedup;
+      todo.push_back(i);
     }
   }
-  r.seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
+  {
+    torch::AutoGradMode grad(true);
+    for (auto& ca : train_phase(run, todo, oracle, r, store)) done.push_back(std::move(ca));
+  }
+  std::sort(done.begin(), done.end(), [](const CutAssessment& a, const CutAssessment& b) { return a.cut.id < b.cut.id; });
+  r.cuts = std::move(done);
+
+  if (o.ternary && run.classifier && r.trained) probe_phase(run, r);
+  cost_phase(run, r);
+  r.seconds = seconds_since(t_start);
   return r;
 }
 

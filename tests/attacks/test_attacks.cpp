@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "partplan/attacks/attacker.hpp"
+#include "partplan/attacks/trainer.hpp"
 #include "partplan/common/error.hpp"
 #include "partplan/data/dataset.hpp"
 #include "partplan/data/preprocess.hpp"
@@ -28,9 +29,10 @@ Data fashion() {
   return {unit.narrow(0, 0, 1000), unit.narrow(0, 1000, 150), unit.narrow(0, 1150, 250)};
 }
 
-attacks::AttackerSpec spec_for(const std::vector<int64_t>& feature_shape) {
+attacks::AttackerSpec spec_for(const std::vector<int64_t>& feature_shape, const at::Tensor& train_features = {}) {
   attacks::AttackerSpec s;
   s.feature_shape = feature_shape;
+  if (train_features.defined()) s.feature_stats = attacks::feature_stats(train_features);
   s.image_shape = {1, 28, 28};
   s.seed = 1;
   s.cgan.width = 64;
@@ -56,10 +58,10 @@ TEST_CASE("c-GAN rebuilds the input from a first-layer feature map", "[attack]")
   const auto d = fashion();
   const auto w = torch::randn({8, 1, 3, 3}) * 0.5;
   auto feat = [&](const at::Tensor& x) { return torch::relu(torch::conv2d(x, w, {}, 1, 1)); };
-  auto a = attacks::create_attacker("cgan", spec_for({8, 28, 28}));
+  auto a = attacks::create_attacker("cgan", spec_for({8, 28, 28}, feat(d.train)));
   std::vector<double> seen;
-  auto st = a->train({feat(d.train), d.train}, {feat(d.val), d.val}, budget(200),
-                     [&](const attacks::TrainProgress& p) { seen.push_back(p.val_ssim); });
+  auto st = attacks::train_on_pairs(*a, {feat(d.train), d.train}, {feat(d.val), d.val}, budget(200), /*seed=*/3,
+                                    [&](const attacks::TrainProgress& p) { seen.push_back(p.val_ssim); });
   const auto rec = a->reconstruct(feat(d.eval));
   CHECK(rec.sizes() == d.eval.sizes());
   CHECK(rec.min().item<double>() >= 0.0);
@@ -83,8 +85,8 @@ TEST_CASE("attackers take flat features (after a linear layer)", "[attack]") {
   auto feat = [&](const at::Tensor& x) { return torch::relu(torch::linear(x.flatten(1), w)); };
   const double mean_image = mean_ssim(d.train.mean(0, true).expand_as(d.eval).contiguous(), d.eval);
   for (const std::string name : {"cgan", "inverse"}) {
-    auto a = attacks::create_attacker(name, spec_for({64}));
-    a->train({feat(d.train), d.train}, {feat(d.val), d.val}, budget(150), nullptr);
+    auto a = attacks::create_attacker(name, spec_for({64}, feat(d.train)));
+    attacks::train_on_pairs(*a, {feat(d.train), d.train}, {feat(d.val), d.val}, budget(150), /*seed=*/3);
     const double ssim = mean_ssim(a->reconstruct(feat(d.eval)), d.eval);
     INFO(name << " SSIM " << ssim << " mean-image " << mean_image);
     CHECK(ssim > mean_image + 0.15);
@@ -96,12 +98,12 @@ TEST_CASE("early stopping keeps the best weights", "[attack]") {
   const auto d = fashion();
   const auto w = torch::randn({4, 1, 3, 3});
   auto feat = [&](const at::Tensor& x) { return torch::conv2d(x, w, {}, 1, 1); };
-  auto a = attacks::create_attacker("inverse", spec_for({4, 28, 28}));
+  auto a = attacks::create_attacker("inverse", spec_for({4, 28, 28}, feat(d.train)));
   auto b = budget(400);
   b.eval_every = 20;
   b.patience = 2;
   b.min_delta = 0.05;  // demands big gains: stops early
-  auto st = a->train({feat(d.train), d.train}, {feat(d.val), d.val}, b, nullptr);
+  auto st = attacks::train_on_pairs(*a, {feat(d.train), d.train}, {feat(d.val), d.val}, b, /*seed=*/3);
   CHECK(st.early_stopped);
   CHECK(st.steps_run < 400);
   const double val = mean_ssim(a->reconstruct(feat(d.val)), d.val);
@@ -112,4 +114,71 @@ TEST_CASE("registry lists the attackers and refuses an unknown one", "[attack]")
   CHECK(attacks::attacker_names() == std::vector<std::string>{"cgan", "inverse"});
   CHECK_THROWS_AS(attacks::create_attacker("magic", spec_for({4})), UsageError);
   CHECK_THROWS_WITH(attacks::create_attacker("magic", spec_for({4})), Catch::Contains("valid: cgan, inverse"));
+}
+
+TEST_CASE("the tracker stops at the budget, or when patience runs out, and flags the best check", "[attack]") {
+  attacks::TrainBudget b;
+  b.steps = 10;
+  b.eval_every = 3;
+  b.patience = 0;
+  attacks::TrainTracker t(b);
+  std::vector<int64_t> checks;
+  while (!t.done()) {
+    t.on_step(0.5);
+    if (t.check_due()) {
+      checks.push_back(t.steps());
+      t.on_check(0.1 * static_cast<double>(t.steps()));
+    }
+  }
+  CHECK(checks == std::vector<int64_t>{3, 6, 9, 10});  // every 3 steps, and at the end
+  CHECK(t.stats(0).steps_run == 10);
+  CHECK_FALSE(t.stats(0).early_stopped);
+
+  b.steps = 100;
+  b.eval_every = 1;
+  b.patience = 2;
+  b.min_delta = 0.01;
+  attacks::TrainTracker p(b);
+  const std::vector<double> val{0.5, 0.6, 0.605, 0.604, 0.7};
+  std::vector<bool> best;
+  for (double v : val) {
+    if (p.done()) break;
+    p.on_step(0.1);
+    best.push_back(p.on_check(v));
+  }
+  // 0.605 is a gain (kept as best) but below min_delta: with 0.604 that is two checks without progress.
+  CHECK(best == std::vector<bool>{true, true, true, false});
+  CHECK(p.done());
+  CHECK(p.stats(0).early_stopped);
+  CHECK(p.stats(0).best_step == 3);
+  CHECK(p.stats(0).best_val_ssim == Approx(0.605));
+}
+
+TEST_CASE("feature statistics accumulated over batches equal one pass", "[attack]") {
+  torch::manual_seed(1);
+  const auto f = torch::randn({10, 3, 4, 5}) * torch::tensor({1.0, 2.0, 3.0}).view({1, 3, 1, 1}) + 7;
+  attacks::FeatureStatsAccumulator acc;
+  acc.add(f.narrow(0, 0, 4));
+  acc.add(f.narrow(0, 4, 6));
+  const auto s = acc.result();
+  const auto mean = f.mean({0, 2, 3}), sd = f.std({0, 2, 3}, /*unbiased=*/false);
+  REQUIRE(s.mean.size() == 3);
+  for (int64_t c = 0; c < 3; ++c) {
+    CHECK(s.mean[static_cast<size_t>(c)] == Approx(mean[c].item<double>()).epsilon(1e-5));
+    CHECK(s.stddev[static_cast<size_t>(c)] == Approx(sd[c].item<double>()).epsilon(1e-5));
+  }
+  CHECK(acc.samples() == 10);
+  CHECK_THROWS_AS(attacks::create_attacker("cgan", spec_for({4, 4, 5}, f)), DataError);  // 3 stats, 4 channels
+}
+
+TEST_CASE("a 224x224 generator respects the channel budget and still rebuilds the image size", "[attack]") {
+  auto s = spec_for({64, 56, 56});
+  s.image_shape = {3, 224, 224};
+  s.cgan.width = 128;
+  s.cgan.channel_budget = 4096;
+  auto a = attacks::create_attacker("cgan", s);
+  const auto rec = a->reconstruct(torch::randn({2, 64, 56, 56}));
+  CHECK(rec.sizes() == std::vector<int64_t>{2, 3, 224, 224});
+  // One step on a tiny batch runs end to end at this size.
+  CHECK(a->step(torch::randn({2, 64, 56, 56}), torch::rand({2, 3, 224, 224})) > 0);
 }

@@ -1,6 +1,8 @@
 #pragma once
 // Attacker settings and training statistics: plain structs, torch-free, so that config,
-// pipeline results and reports can carry them.
+// pipeline results and reports can carry them. Each struct's defaults are the quick preset,
+// and its visit() lists every field once: config::SettingsReader/Writer read and write the
+// settings tree from that list (docs/config.md documents each key).
 
 #include <cstdint>
 #include <string>
@@ -9,29 +11,80 @@
 
 namespace partplan::attacks {
 
+enum class Upsample { kNearest, kBilinear };
+enum class Norm { kBatch, kInstance, kNone };
+enum class AdversarialLoss { kBce, kLeastSquares };
+
+/// Spellings in settings files (config::SettingsReader looks them up through these).
+inline const std::vector<std::pair<Upsample, std::string>>& enum_names(Upsample) {
+  static const std::vector<std::pair<Upsample, std::string>> n{{Upsample::kNearest, "nearest"},
+                                                               {Upsample::kBilinear, "bilinear"}};
+  return n;
+}
+inline const std::vector<std::pair<Norm, std::string>>& enum_names(Norm) {
+  static const std::vector<std::pair<Norm, std::string>> n{
+      {Norm::kBatch, "batch"}, {Norm::kInstance, "instance"}, {Norm::kNone, "none"}};
+  return n;
+}
+inline const std::vector<std::pair<AdversarialLoss, std::string>>& enum_names(AdversarialLoss) {
+  static const std::vector<std::pair<AdversarialLoss, std::string>> n{{AdversarialLoss::kBce, "bce"},
+                                                                      {AdversarialLoss::kLeastSquares, "lsgan"}};
+  return n;
+}
+
 /// Architecture and optimiser of the c-GAN (design.md, "The c-GAN attacker").
 struct CganOptions {
-  int64_t width = 256;            ///< channels after the 1x1 projection; halved per upsample block
+  int64_t width = 128;            ///< channels after the 1x1 projection; halved per upsample block
   int64_t min_width = 32;         ///< floor of the halving
-  std::string upsample = "nearest";  ///< "nearest" or "bilinear"
-  std::string norm = "batch";     ///< "batch", "instance" or "none"
-  int64_t disc_width = 64;        ///< PatchGAN discriminator base width
+  /// Cap on channels x side: a generator layer of side s has at most channel_budget / s
+  /// channels (never below 8). Keeps 224x224 generators affordable; no effect up to side 64
+  /// at the default width (4096 / 28 > 128).
+  int64_t channel_budget = 4096;
+  Upsample upsample = Upsample::kNearest;
+  Norm norm = Norm::kBatch;
+  int64_t disc_width = 32;        ///< PatchGAN discriminator base width
   int64_t cond_channels = 8;      ///< feature channels the discriminator sees, projected
-  std::string adversarial_loss = "bce";  ///< "bce" (non-saturating) or "lsgan"
+  AdversarialLoss adversarial_loss = AdversarialLoss::kBce;  ///< non-saturating BCE or least squares
   double lambda_l1 = 100.0;       ///< weight of the L1 term
-  double lr = 2e-4;
+  double lr = 1e-3;               ///< Adam; 2e-4 (the recipe's) suits long budgets, 1e-3 short ones
   double beta1 = 0.5;
   double beta2 = 0.999;
 };
 
+template <class V>
+void visit(CganOptions& o, V&& v) {
+  v("width", o.width, 1, 4096);
+  v("min_width", o.min_width, 1, 4096);
+  v("channel_budget", o.channel_budget, 64, int64_t{1} << 24);
+  v("upsample", o.upsample);
+  v("norm", o.norm);
+  v("disc_width", o.disc_width, 1, 4096);
+  v("cond_channels", o.cond_channels, 1, 1024);
+  v("adversarial_loss", o.adversarial_loss);
+  v("lambda_l1", o.lambda_l1, 0.0, 1e6);
+  v("lr", o.lr, 1e-8, 1.0);
+  v("beta1", o.beta1, 0.0, 0.999999);
+  v("beta2", o.beta2, 0.0, 0.999999);
+}
+
 /// How long an attacker trains.
 struct TrainBudget {
   int64_t steps = 300;        ///< optimiser steps (one batch each)
-  int64_t batch_size = 64;
+  /// Batch size; 0 = by image size: 32 up to 64x64 pixels, 8 at 224x224 (AssessOptions).
+  int64_t batch_size = 0;
   int64_t eval_every = 50;    ///< steps between attacker-val SSIM checks
-  int64_t patience = 3;       ///< checks without a gain of min_delta before stopping early
+  int64_t patience = 3;       ///< checks without a gain of min_delta before stopping early (0 = never)
   double min_delta = 0.002;   ///< SSIM gain that counts as progress
 };
+
+template <class V>
+void visit(TrainBudget& o, V&& v) {
+  v("steps", o.steps, 1, int64_t{1} << 40);
+  v("batch_size", o.batch_size, 0, 65536);
+  v("eval_every", o.eval_every, 1, int64_t{1} << 40);
+  v("patience", o.patience, 0, 1000000);
+  v("min_delta", o.min_delta, 0.0, 1.0);
+}
 
 /// What training did.
 struct TrainStats {

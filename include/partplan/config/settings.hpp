@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace partplan::config {
@@ -34,6 +35,18 @@ class Settings {
   void set(const std::string& key, const std::string& value);
   void set(const std::string& key, bool value);
   void set(const std::string& key, const std::vector<std::string>& value);
+  void set(const std::string& key, const std::vector<double>& value);
+  void set(const std::string& key, const char* value) { set(key, std::string(value)); }
+  void set_null(const std::string& key);
+  /// Set one key from JSON text: VALUE is parsed as a single JSON value, or taken as a string
+  /// when it is not JSON. The key must exist, and the value must be of its kind (merge's
+  /// rules). Throws UsageError naming the key.
+  void assign(const std::string& key, const std::string& value_text, const std::string& source);
+
+  /// Same tree (numbers compare by value, so 1000 equals 1000.0).
+  bool equals(const Settings& other) const;
+  /// Every leaf key, dotted, in sorted order, with its value as compact JSON.
+  std::vector<std::pair<std::string, std::string>> leaves() const;
 
   /// Typed reads. Throw UsageError naming the key when it is missing or of another kind,
   /// or (numbers) outside [lo, hi].

@@ -46,6 +46,10 @@ struct LoadOptions {
   double max_bad_fraction = 0.1;         ///< image folders: error when more files than this fraction are bad
   std::string fashion_mnist_dir = kFashionMnistDir;
   CsvOptions csv;
+  /// Image folders: samples taken from each image. 1 = the centred cover crop; k > 1 adds k-1
+  /// seeded random crops (square-ish, 35-100% of the largest region of the target's aspect),
+  /// and the samples of one file share a group (Dataset::groups), so splits keep files apart.
+  int64_t crops_per_image = 1;
   ProgressFn progress;       ///< optional; called from the loading thread
 };
 
@@ -79,6 +83,10 @@ struct Dataset {
   at::Tensor samples;
   at::Tensor labels;                     ///< [N] int64 on CPU; undefined when the source has none
   std::vector<std::string> class_names;  ///< label value -> name, where the source names classes
+  /// Source file of each sample ([N] int64, CPU) when several samples share one (crops of a
+  /// photo); undefined when every sample is its own.
+  at::Tensor groups;
+  bool is_image_folder = false;          ///< natural images that augmentation may crop and flip
   std::string source;                    ///< the SRC string it came from
   std::string description;               ///< one line for logs and reports
   LoadReport report;

@@ -42,11 +42,38 @@ struct Splits {
   std::vector<int64_t> eval;
 };
 
+/// The fewest samples an assessment can score: 2 eval (a confidence interval), 1 attacker-val
+/// and 7 attacker-train.
+inline constexpr int64_t kMinSamples = 10;
+
+/// Split sizes stated as caps with fractions, so that one preset fits any data set size.
+struct SplitPolicy {
+  int64_t attacker_train_cap = 3000;  ///< 0 = no cap (every sample not in eval or attacker-val)
+  int64_t attacker_val_cap = 200;
+  int64_t eval_cap = 500;
+  double attacker_val_fraction = 0.1;
+  double eval_fraction = 0.2;
+  /// Samples to load: the sum of the caps, or 0 (all) when a cap is 0.
+  int64_t samples_to_load() const;
+};
+
+/// The sizes for n samples: eval = min(eval_cap, max(2, floor(n * eval_fraction))),
+/// attacker-val = min(cap, max(1, floor(n * attacker_val_fraction))), attacker-train = the
+/// rest up to its cap. Throws UsageError when n < kMinSamples, saying what to do.
+SplitSizes fit_split_sizes(int64_t n, const SplitPolicy& policy);
+
 /// Split 0..n-1: one seeded permutation, eval takes its first `eval` entries, attacker_val
 /// the next ones, attacker_train the next `attacker_train` (or all the rest). Because eval is
 /// drawn first, it stays the same when the attacker sizes change.
 /// Throws UsageError when eval < 1, a size is negative, the sizes exceed n, or no sample is
 /// left for attacker_train.
 Splits make_splits(int64_t n, const SplitSizes& sizes, uint64_t seed);
+
+/// Split 0..n-1 so that samples of one group (groups[i], e.g. the photo a crop came from)
+/// never land in two splits: a seeded permutation of the groups fills eval, then attacker-val,
+/// then attacker-train, whole groups at a time (attacker-train takes part of its last group
+/// when capped). Sizes are then at least the asked ones for eval and attacker-val, by less
+/// than one group. Throws UsageError when a split would be empty.
+Splits make_group_splits(const std::vector<int64_t>& groups, const SplitSizes& sizes, uint64_t seed);
 
 }  // namespace partplan::data

@@ -74,7 +74,16 @@ class Model {
   std::shared_ptr<Impl> impl_;
 };
 
-/// Select candidate cuts: "blocks" (block cuts only), "all", or a comma list of ids/names.
+/// Most cuts the "stages" selection returns.
+inline constexpr size_t kMaxStageCuts = 12;
+
+/// Select candidate cuts, in depth order:
+/// - "stages" (the assessment's default): of the block cuts (all cuts when none is a block),
+///   the first, the last of each run of equal spatial size (a stage's output: VGG's blocks
+///   before each pooling, ResNet's stem and layerN outputs, EfficientNet's stages; flat and
+///   1x1/2x2 maps count as one run), and the classifier input; above kMaxStageCuts, thinned to
+///   the first, the last and those nearest to even steps of front FLOPs;
+/// - "blocks" (block cuts only), "all", or a comma list of ids/names.
 /// Throws UsageError naming an unknown token and listing valid names.
 std::vector<CutPoint> select_cuts(const ModelSummary& summary, const std::string& spec);
 

@@ -47,10 +47,10 @@ class ModelRunner {
   std::shared_ptr<Impl> impl_;
 };
 
-/// Measured wall time of each part of a split, median of `repeats` runs at batch 1 after one
-/// warm-up, on `device`. `cut_ids`: 0 cuts (the whole model), 1 (front, back) or 2
+/// Measured wall time of each part of a split, median of `repeats` runs at batch 1 after four
+/// warm-up runs, on `device`. `cut_ids`: 0 cuts (the whole model), 1 (front, back) or 2
 /// (front, middle, back). Throws UsageError on a bad cut list.
 std::vector<double> time_parts(const model::Model& model, const std::vector<int>& cut_ids, const std::string& device,
-                               int repeats = 5);
+                               int repeats = 9);
 
 }  // namespace partplan::partition

@@ -12,41 +12,94 @@
 #include "partplan/common/image.hpp"
 #include "partplan/common/shape.hpp"
 #include "partplan/config/settings.hpp"
+#include "partplan/data/options.hpp"
 #include "partplan/metrics/stats.hpp"
 #include "partplan/model/model.hpp"
 
 namespace partplan::pipeline {
 
-/// Everything an assessment needs, resolved from the layered settings.
-struct AssessOptions {
-  std::string data_source;
-  int64_t attacker_train = 0, attacker_val = 0, eval = 0;
-  double pixel_min = 0, pixel_max = 1;
-  std::vector<double> mean, std;     ///< empty = the defaults for the model's channel count
-  std::string cuts_spec = "blocks";
-  std::vector<std::string> attacks{"cgan"};
-  std::string device = "cpu";        ///< resolved ("cpu", "cuda:0")
-  uint64_t seed = 0;
-  attacks::CganOptions cgan;
-  attacks::TrainBudget budget;
-  bool baselines = true;
-  int64_t grid_images = 8;
-  int64_t feature_memory_mib = 4096;
-  // Ternary split (enclave | untrusted | enclave).
-  bool ternary = false;
-  std::string back_cut;              ///< id or name; "" = the classifier input (ModelSummary::classifier_input_cut)
-  // Oracle exposure (model-as-oracle pre-screen).
-  int64_t oracle_images = 8;         ///< eval images per cut
-  int64_t oracle_max_channels = 16;  ///< channels tried per cut, evenly spaced
-  // Cost model (docs/cost-model.md).
+/// The model-as-oracle exposure (docs/cost-model.md).
+struct OracleOptions {
+  int64_t images = 8;                ///< eval images per cut
+  int64_t max_channels = 16;         ///< channels tried per cut, evenly spaced
+};
+
+template <class V>
+void visit(OracleOptions& o, V&& v) {
+  v("images", o.images, 1, 4096);
+  v("max_channels", o.max_channels, 1, 65536);
+}
+
+/// The enclave cost model (docs/cost-model.md) and its budget.
+struct CostOptions {
   bool profile = false;              ///< time each candidate split's parts instead of scaling FLOPs
   double tee_slowdown = 4.0;         ///< enclave time / native CPU time: an assumption to calibrate
   double gpu_speedup = 20.0;         ///< this CPU's time / the untrusted accelerator's: an assumption
   double link_mib_per_s = 1000.0;    ///< enclave boundary bandwidth for the cut tensor
+  double enclave_memory_mib = 93.0;  ///< enclave budget for weights + activations (SGX1 usable EPC)
 };
+
+template <class V>
+void visit(CostOptions& o, V&& v) {
+  v("profile", o.profile);
+  v("tee_slowdown", o.tee_slowdown, 1e-3, 1e6);
+  v("gpu_speedup", o.gpu_speedup, 1e-3, 1e6);
+  v("link_mib_per_s", o.link_mib_per_s, 1e-6, 1e9);
+  v("enclave_memory_mib", o.enclave_memory_mib, 0.0, 1e9);
+}
+
+/// Everything an assessment needs. The defaults are the quick preset (configs/quick.json is
+/// their copy on disk, checked by a test); visit() names each setting key once.
+struct AssessOptions {
+  uint64_t seed = 0;                 ///< seeds the data subset and splits, batches, augmentation, attackers
+  std::string device = "auto";       ///< "auto", "cpu", "cuda", "cuda:N"; resolved before assess()
+  std::string cuts_spec = "stages";  ///< setting "cuts": stages, blocks, all, or a list (model::select_cuts)
+  std::vector<std::string> attacks{"cgan"};
+  double threshold = 0.3;            ///< a cut is safe when its envelope SSIM <= threshold
+  std::optional<double> fail_above;  ///< CI gate (exit 3)
+  data::DataOptions data;
+  attacks::TrainBudget budget;
+  attacks::CganOptions cgan;
+  bool ternary = false;              ///< enclave | untrusted | enclave
+  std::string back_cut;              ///< id or name; "" = the classifier input (ModelSummary::classifier_input_cut)
+  OracleOptions oracle;
+  CostOptions cost;
+  bool baselines = true;             ///< score the blank, mean-image and label-prototype guesses
+  int64_t grid_images = 8;           ///< setting "report.grid_images": eval images per grid
+  /// Setting "limits.feature_memory_mib": bound on features held in memory; only the ternary
+  /// split's linear probe holds any (the assessment streams).
+  int64_t feature_memory_mib = 4096;
+};
+
+template <class V>
+void visit(AssessOptions& o, V&& v) {
+  v("seed", o.seed);
+  v("device", o.device);
+  v("cuts", o.cuts_spec);
+  v("attacks", o.attacks);
+  v("threshold", o.threshold, 0.0, 1.0);
+  v("fail_above", o.fail_above, 0.0, 1.0);
+  visit(o.data, v.sub("data"));
+  visit(o.budget, v.sub("budget"));
+  visit(o.cgan, v.sub("cgan"));
+  v("ternary", o.ternary);
+  v("back_cut", o.back_cut);
+  visit(o.oracle, v.sub("oracle"));
+  visit(o.cost, v.sub("cost"));
+  v("baselines", o.baselines);
+  v.sub("report")("grid_images", o.grid_images, 0, 64);
+  v.sub("limits")("feature_memory_mib", o.feature_memory_mib, 1, int64_t{1} << 30);
+}
+
+/// The default settings: AssessOptions{} written as a settings tree.
+config::Settings default_settings();
 
 /// Read AssessOptions from settings (docs/config.md). Throws UsageError naming the key.
 AssessOptions options_from_settings(const config::Settings& s);
+
+/// The batch size an assessment uses: budget.batch_size, or when that is 0 one chosen by the
+/// image size (32 up to 64x64 pixels, then shrinking with the pixel count to 8 at 224x224).
+int64_t effective_batch_size(const attacks::TrainBudget& budget, const common::Shape& image_shape);
 
 /// One attacker's scores at one cut, on the eval split, in [0,1] pixel space.
 struct AttackScore {
@@ -85,6 +138,22 @@ struct CutCost {
   bool profiled = false;             ///< times measured per part (--profile), else scaled from FLOPs
 };
 
+/// What the cost model needs besides the cut (docs/cost-model.md).
+struct CostInputs {
+  double total_flops = 0;            ///< whole model, per sample
+  int64_t total_param_bytes = 0;
+  int64_t output_bytes = 0;          ///< model output per sample
+  double whole_model_seconds = 0;    ///< measured native time of the whole model at batch 1
+  std::optional<model::CutPoint> back_cut;  ///< ternary split: where the enclave takes over again
+  CostOptions options;
+};
+
+/// The cost of a split at `cut`, scaled from FLOPs: the enclave runs the front (and, in a
+/// ternary split, the back) at tee_slowdown x the native rate total_flops / whole_model_seconds,
+/// the untrusted part runs the rest gpu_speedup x faster, and the boundary tensors cross the
+/// link. Pure: same inputs, same result. profiled is false.
+CutCost estimate_cost(const model::CutPoint& cut, const CostInputs& inputs);
+
 struct CutAssessment {
   model::CutPoint cut;
   std::vector<AttackScore> scores;
@@ -111,6 +180,8 @@ struct AssessResult {
   std::string data_description;
   int64_t data_size = 0;
   int64_t n_train = 0, n_val = 0, n_eval = 0;
+  int64_t batch_size = 0;            ///< attacker training batch (budget.batch_size or chosen by image size)
+  bool augmented = false;            ///< attacker-train batches were randomly cropped and flipped
   std::vector<CutAssessment> cuts;   ///< depth order
   std::vector<Baseline> baselines;
   std::optional<double> label_floor_ssim;  ///< the label-prototype SSIM, when the model is a classifier
@@ -129,7 +200,7 @@ struct AssessResult {
 
 /// Progress of the whole run, for the CLI's progress line.
 struct Progress {
-  std::string phase;                 ///< "data", "features", "oracle", "train", "probe", "cost"
+  std::string phase;                 ///< "data", "stats", "oracle", "train", "score", "probe", "cost"
   int cut_index = 0, cut_count = 0;
   std::string cut_name;
   int64_t step = 0, steps = 0;
@@ -147,9 +218,12 @@ struct CutStore {
   std::function<void(const CutAssessment&)> save;
 };
 
-/// Run the assessment on `model` (loaded on options.device). Throws UsageError, DataError,
-/// ModelError; a memory bound that the selected cuts' features exceed is a UsageError that
-/// says how many samples would fit.
+/// Run the assessment on `model` (loaded on options.device, which must be resolved). It
+/// streams: each training step draws one batch, runs the frozen model once for every cut still
+/// training, and steps each of their attackers; nothing is kept per sample, so memory grows
+/// with the batch, the cuts and the attackers' weights, not with the data set. A cut whose
+/// attackers all stopped is scored on eval at once and handed to store.save. Throws
+/// UsageError, DataError, ModelError.
 AssessResult assess(const model::Model& model, const AssessOptions& options, const ProgressFn& progress,
                     const CutStore& store = {});
 

@@ -1,0 +1,90 @@
+#pragma once
+// Driving attackers: the early-stopping rule shared by the streaming assessment and the
+// in-memory trainer, and feature statistics. To change when training stops, change
+// TrainTracker: every caller follows it.
+
+#include <ATen/core/Tensor.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <vector>
+
+#include "partplan/attacks/attacker.hpp"
+
+namespace partplan::attacks {
+
+/// Reported while training, after every check and every ~2 s.
+struct TrainProgress {
+  int64_t step = 0;
+  int64_t total_steps = 0;
+  double steps_per_second = 0;
+  double val_ssim = -1;       ///< latest attacker-val SSIM; -1 before the first check
+  double loss_l1 = 0;         ///< running mean L1 of the latest steps
+};
+
+/// Counts steps and attacker-val checks, and decides when an attacker stops: after
+/// budget.steps, or after budget.patience checks in a row without a gain of min_delta over the
+/// best attacker-val SSIM. The best weights are kept on any gain. Torch-free; not thread-safe.
+class TrainTracker {
+ public:
+  explicit TrainTracker(const TrainBudget& budget);
+  /// Record one step and its batch L1.
+  void on_step(double l1);
+  /// Whether an attacker-val check is due after the latest step (every eval_every steps, and
+  /// at the last step of the budget).
+  bool check_due() const;
+  /// Record the attacker-val SSIM of a due check. Returns true when it is the best so far:
+  /// the caller then keeps the weights (Attacker::keep_best).
+  bool on_check(double val_ssim);
+  /// True once the budget is spent or patience ran out.
+  bool done() const { return done_; }
+  int64_t steps() const { return stats_.steps_run; }
+  double latest_val_ssim() const { return stats_.val_curve.empty() ? -1 : stats_.val_curve.back().second; }
+  double recent_l1() const;
+  /// The statistics so far, with `seconds` of training time.
+  TrainStats stats(double seconds) const;
+
+ private:
+  TrainBudget budget_;
+  TrainStats stats_;
+  std::vector<double> first_l1_;
+  std::deque<double> recent_l1_;
+  int64_t since_best_ = 0;
+  bool done_ = false;
+};
+
+/// Accumulates FeatureStats over batches of a cut tensor [B, D1, ...] in double precision.
+class FeatureStatsAccumulator {
+ public:
+  void add(const at::Tensor& features);
+  /// Throws DataError when nothing was added.
+  FeatureStats result() const;
+  int64_t samples() const { return samples_; }
+
+ private:
+  at::Tensor sum_, sum_sq_;  ///< [D1] float64, CPU
+  double count_per_index_ = 0;
+  int64_t samples_ = 0;
+};
+
+/// FeatureStats of features [N, D1, ...] in one go (the accumulator over one batch).
+FeatureStats feature_stats(const at::Tensor& features);
+
+/// (feature, image) pairs held in memory, on the attacker's device.
+struct PairSet {
+  at::Tensor features;  ///< [N, feature_shape...] float32 (the cut tensor)
+  at::Tensor images;    ///< [N, C, H, W] float32 in [0,1]
+};
+
+/// Train `attacker` on `train` in seeded random batches, check on the SSIM of `val` as
+/// TrainTracker says, and restore the best weights. For small sets held in memory (tests,
+/// tools); the assessment streams instead. Throws DataError on empty sets or count mismatch.
+TrainStats train_on_pairs(Attacker& attacker, const PairSet& train, const PairSet& val, const TrainBudget& budget,
+                          uint64_t seed, const std::function<void(const TrainProgress&)>& progress = nullptr);
+
+/// Mean SSIM of the attacker's reconstructions of `pairs`, in batches of 256.
+double mean_ssim(Attacker& attacker, const PairSet& pairs);
+
+}  // namespace partplan::attacks
