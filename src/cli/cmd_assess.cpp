@@ -38,7 +38,7 @@ struct AssessCmdOptions {
   std::vector<std::string> sets;
   std::string out = "plan.json";
   std::string export_dir, report_dir, run_dir;
-  bool resume = false;
+  bool resume = false, print_config = false;
   std::vector<std::string> argv;
 };
 
@@ -71,6 +71,10 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   for (const auto& a : o.sets) apply_assignment(settings, a);
 
   auto options = pipeline::options_from_settings(settings);
+  if (o.print_config) {
+    io.out << settings.dump() << "\n";  // before the device is resolved: what the user asked for
+    return 0;
+  }
   options.device = model::resolve_device(options.device);
   settings.set("device", options.device);
   plan::Policy policy;
@@ -239,6 +243,8 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--report", opt->report_dir, "write summary.md, leakage.png and per-cut grids here");
   sub->add_option("--run-dir", opt->run_dir, "keep each finished cut's result here (for --resume)");
   sub->add_flag("--resume", opt->resume, "reuse the finished cuts in --run-dir (same model and settings)");
+  sub->add_flag("--print-config", opt->print_config,
+                "print the effective settings (defaults < --config < flags) as JSON and exit; MODEL is not read");
   // A later flag wins over an earlier one, so scripts can append overrides.
   for (auto* o : sub->get_options())
     if (o->get_name() != "--set") o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);

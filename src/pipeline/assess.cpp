@@ -616,7 +616,7 @@ AssessOptions options_from_settings(const config::Settings& s) {
     if (a != "oracle") {
       const auto names = attacks::attacker_names();
       if (std::find(names.begin(), names.end(), a) == names.end())
-        throw UsageError(fmt::format("attacker '{}' is unknown; valid: {}, oracle", a, fmt::join(names, ", ")));
+        throw UsageError(fmt::format("attack '{}' is not known; valid: {}, oracle", a, fmt::join(names, ", ")));
     }
   return o;
 }

@@ -5,6 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
 #include "cli/run_cli.hpp"
 #include "tiny_models.hpp"
 
@@ -90,6 +93,9 @@ TEST_CASE("assess refuses bad input before any work, leaving no plan", "[cli][as
   for (const auto& c : std::vector<Case>{
            {{"--set", "budget.stepz=3"}, 2, "unknown setting 'budget.stepz'"},
            {{"--set", "budget.steps=\"many\""}, 2, "must be a number"},
+           {{"--set", "seed=0, \"threshold\": 0.9"}, 2, "'seed' must be a number"},  // one value, not pasted JSON
+           {{"--set", "cgan.norm=layer"}, 2, "use batch, instance, none"},
+           {{"--set", "data..eval=3"}, 2, "not a setting key"},
            {{"--threshold", "1.5"}, 2, "--threshold"},
            {{"--attack", "magic"}, 2, "attack 'magic' is not known"},
            {{"--device", "tpu"}, 2, "--device 'tpu'"},
@@ -183,4 +189,59 @@ TEST_CASE("oracle pre-screen: no training, no decision, exposure per cut", "[cli
   auto gated = args;
   gated.insert(gated.end(), {"--fail-above", "0.5"});
   CHECK(run(gated).rc == 3);  // a pre-screen never passes a gate
+}
+
+TEST_CASE("a cut's result does not depend on which other cuts train beside it", "[cli][assess]") {
+  // Lockstep training: every active cut steps on the same batch. A cut trained alone must
+  // score exactly as it does beside others (what makes --resume and sharding exact).
+  const auto dir = temp_dir("assess-lockstep");
+  const std::string model = dir + "/tiny.pt";
+  partplan::testing::save_tiny_mnist_net(model);
+  auto both = quick(model, dir);
+  both.insert(both.end(), {"--cuts", "0,2", "-o", dir + "/both.json"});
+  REQUIRE(run(both).rc == 0);
+  auto alone = quick(model, dir);
+  alone.insert(alone.end(), {"--cuts", "2", "-o", dir + "/alone.json"});
+  REQUIRE(run(alone).rc == 0);
+  auto measured_of_cut2 = [](const std::string& plan) {
+    const auto at = plan.find("\"measured_ssim\"", plan.find("\"id\": 2,"));
+    return plan.substr(at, plan.find(',', at) - at);
+  };
+  CHECK(measured_of_cut2(slurp(dir + "/both.json")) == measured_of_cut2(slurp(dir + "/alone.json")));
+}
+
+TEST_CASE("small image folders fit the default split sizes; a tiny one is refused", "[cli][assess]") {
+  const auto dir = temp_dir("assess-folder");
+  const std::string model = dir + "/tiny.pt";
+  partplan::testing::save_tiny_mnist_net(model);
+  auto make_folder = [&](const std::string& name, int n) {
+    fs::create_directories(dir + "/" + name);
+    for (int i = 0; i < n; ++i) {
+      cv::Mat img(28, 28, CV_8UC1, cv::Scalar(0));
+      cv::circle(img, {4 + (i * 7) % 20, 4 + (i * 11) % 20}, 3 + i % 6, cv::Scalar(60 + (i * 37) % 190), -1);
+      cv::rectangle(img, {(i * 5) % 14, (i * 3) % 14}, {14 + (i * 5) % 14, 14 + (i * 3) % 14}, cv::Scalar(255 - i % 90), 1);
+      REQUIRE(cv::imwrite(dir + "/" + name + "/" + std::to_string(i) + ".png", img));
+    }
+    return dir + "/" + name;
+  };
+  const auto folder = make_folder("two-hundred", 200);
+  auto r = run({"assess", model, "--data", folder, "--steps", "10", "--set", "budget.eval_every=5", "--set",
+                "cgan.width=16", "--set", "cgan.disc_width=8", "--cuts", "0", "-o", dir + "/plan.json"});
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const auto plan = slurp(dir + "/plan.json");
+  CHECK(plan.find("\"attacker_train\": 140") != std::string::npos);
+  CHECK(plan.find("\"attacker_val\": 20") != std::string::npos);
+  CHECK(plan.find("\"eval\": 40") != std::string::npos);
+  CHECK(r.err.find("95% CI is wider") != std::string::npos);  // 40 eval images: warned, not refused
+
+  const auto tiny = make_folder("nine", 9);
+  auto refused = run({"assess", model, "--data", tiny, "--steps", "10", "-o", dir + "/tiny.json"});
+  CHECK(refused.rc == 2);
+  CHECK(refused.err.find("9 samples") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir + "/tiny.json"));
+  // The pre-screen scores oracle.images = 8 images and needs no more.
+  auto prescreen = run({"assess", model, "--data", tiny, "--attack", "oracle", "-o", dir + "/pre.json"});
+  INFO(prescreen.err);
+  CHECK(prescreen.rc == 0);
 }

@@ -78,3 +78,22 @@ TEST_CASE("gather_unit returns [0,1] floats of the chosen samples", "[data]") {
   CHECK(g[1][0][0][0].item<float>() == Approx(40.0 / 255.0));
   CHECK_THROWS_AS(pd::gather_unit(d, {4}), std::out_of_range);
 }
+
+TEST_CASE("augmentation crops and flips within [0,1], seeded", "[data]") {
+  // A horizontal ramp: a flip reverses it, a crop narrows its range.
+  auto ramp = at::linspace(0, 1, 32).view({1, 1, 1, 32}).expand({16, 3, 32, 32}).contiguous();
+  const auto a = partplan::data::augment_crops_flips(ramp, 7);
+  CHECK(a.sizes() == ramp.sizes());
+  CHECK(a.min().item<double>() >= 0.0);
+  CHECK(a.max().item<double>() <= 1.0);
+  CHECK(at::equal(a, partplan::data::augment_crops_flips(ramp, 7)));
+  CHECK_FALSE(at::equal(a, partplan::data::augment_crops_flips(ramp, 8)));
+  int flipped = 0, kept = 0;
+  for (int64_t i = 0; i < 16; ++i) {
+    const double left = a[i][0][16][0].item<double>(), right = a[i][0][16][31].item<double>();
+    (left > right ? flipped : kept) += 1;
+    CHECK(std::abs(right - left) <= 1.0 + 1e-6);
+  }
+  CHECK(flipped > 0);  // 16 coin flips: both outcomes
+  CHECK(kept > 0);
+}

@@ -397,3 +397,27 @@ TEST_CASE("the synthetic TON_IoT CSV from scripts/make_toniot_csv.py loads", "[d
   CHECK(pd::load(PARTPLAN_TONIOT_CSV, o).class_names.size() >= 5);
 }
 #endif
+
+TEST_CASE("crops per image: k samples per file, grouped by file, seeded", "[data]") {
+  TempDir t;
+  cv::Mat big(120, 160, CV_8UC3);
+  cv::randu(big, cv::Scalar::all(0), cv::Scalar::all(255));
+  write_png(t / "a.png", big);
+  write_png(t / "b.png", big * 0.5);
+  write_png(t / "c.png", cv::Mat(40, 40, CV_8UC3, cv::Scalar(9, 9, 9)));
+  pd::LoadOptions o;
+  o.sample_shape = {3, 32, 32};
+  o.crops_per_image = 5;
+  const auto d = pd::load(t.path.string(), o);
+  REQUIRE(d.size() == 15);
+  REQUIRE(d.groups.defined());
+  CHECK(d.groups[0].item<int64_t>() == d.groups[4].item<int64_t>());
+  CHECK(d.groups[4].item<int64_t>() != d.groups[5].item<int64_t>());
+  CHECK(d.is_image_folder);
+  // Crop 0 is the centred cover crop; the others differ from it and from each other.
+  CHECK_FALSE(at::equal(d.samples[0], d.samples[1]));
+  CHECK_FALSE(at::equal(d.samples[1], d.samples[2]));
+  CHECK(at::equal(d.samples, pd::load(t.path.string(), o).samples));  // seeded
+  o.crops_per_image = 0;
+  CHECK_THROWS_AS(pd::load(t.path.string(), o), partplan::UsageError);
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Print the settings table of docs/config.md from the binary's own defaults.
+
+    python3 scripts/gen_config_table.py build/partplan
+
+The defaults come from `partplan assess X --print-config` (the option structs), the thorough
+column from `--config thorough`; the meanings are written here. tests/pipeline checks that
+docs/config.md lists every key with its default, so a new key fails the tests until it is
+documented.
+"""
+import json
+import subprocess
+import sys
+
+MEANING = {
+    "seed": "seeds the data subset and splits, the batch order, augmentation and each attacker (derived per cut)",
+    "device": "`auto`, `cpu`, `cuda`, `cuda:N`; the resolved value is recorded",
+    "cuts": "`stages` (the first cut, each resolution stage's output, the classifier input; at most 12), `blocks`, `all`, or a comma list of ids/names (docs/cut-points.md)",
+    "attacks": "attackers run at every cut; leakage is the max over them; `oracle` alone is a pre-screen",
+    "threshold": "a cut is safe when its envelope SSIM ≤ threshold (He et al. call SSIM < 0.3 unrecognisable)",
+    "fail_above": "CI gate: exit 3 when no cut is safe or the chosen cut's leakage exceeds it",
+    "data.source": "see docs/data.md",
+    "data.attacker_train": "cap on attacker training samples (0 = no cap)",
+    "data.attacker_val": "cap on the samples used for early stopping",
+    "data.eval": "cap on the held-out samples the scores are measured on",
+    "data.attacker_val_fraction": "share of a data set smaller than the caps that goes to attacker-val",
+    "data.eval_fraction": "share that goes to eval (at least 2 samples); attacker-train takes the rest",
+    "data.crops_per_image": "image folders: samples per file; above 1, seeded random crops, and splits keep files apart",
+    "data.augment": "image folders: random resized crops and flips of attacker-train batches",
+    "data.pixel_min": "model input value of a black pixel",
+    "data.pixel_max": "model input value of a white pixel",
+    "data.mean": "per-channel normalisation mean; null = ImageNet's for 3 channels, none for 1",
+    "data.std": "per-channel normalisation std; null = as for mean",
+    "budget.steps": "optimiser steps per attacker (every active cut steps on the same batch)",
+    "budget.batch_size": "0 = by image size: 32 up to 64×64 pixels, 8 at 224×224",
+    "budget.eval_every": "steps between attacker-val SSIM checks",
+    "budget.patience": "checks without a gain of `min_delta` before an attacker stops (0 = never)",
+    "budget.min_delta": "SSIM gain that counts as progress",
+    "cgan.width": "generator width after the 1×1 projection, halved per upsample block",
+    "cgan.min_width": "floor of the halving",
+    "cgan.channel_budget": "a generator layer of side s has at most channel_budget / s channels (≥ 8): affordable 224×224 generators",
+    "cgan.upsample": "`nearest` or `bilinear`",
+    "cgan.norm": "`batch`, `instance` or `none`",
+    "cgan.disc_width": "PatchGAN discriminator base width",
+    "cgan.cond_channels": "feature channels the discriminator sees",
+    "cgan.adversarial_loss": "`bce` (non-saturating) or `lsgan`",
+    "cgan.lambda_l1": "weight of the L1 term",
+    "cgan.lr": "Adam learning rate; the recipe's 2e-4 suits long budgets, 1e-3 is stronger at 300 steps (docs/benchmarks.md)",
+    "cgan.beta1": "Adam β1",
+    "cgan.beta2": "Adam β2",
+    "ternary": "three-way split (`--ternary`), docs/cost-model.md",
+    "back_cut": "ternary back cut by id or name; \"\" = the input of the final weight layer",
+    "oracle.images": "eval images per cut for the oracle exposure (a pre-screen loads only these)",
+    "oracle.max_channels": "channels tried per cut, evenly spaced",
+    "cost.profile": "time each candidate split's parts (`--profile`)",
+    "cost.tee_slowdown": "enclave / native CPU time; an assumption to calibrate (`--tee-slowdown`)",
+    "cost.gpu_speedup": "this CPU / the untrusted accelerator; an assumption",
+    "cost.link_mib_per_s": "enclave boundary bandwidth",
+    "cost.enclave_memory_mib": "enclave memory budget, SGX1's usable EPC (`--enclave-memory-mib`)",
+    "baselines": "score the blank, mean-image and label-prototype guesses",
+    "report.grid_images": "eval images per reconstruction grid",
+    "limits.feature_memory_mib": "bound on features held in memory: only the ternary probe holds any (the assessment streams)",
+}
+
+
+def leaves(tree, prefix=""):
+    for key, value in sorted(tree.items()):
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict) and value:
+            yield from leaves(value, name)
+        else:
+            yield name, value
+
+
+def shown(value):
+    if isinstance(value, str):
+        return value if value else '""'
+    return json.dumps(value, separators=(", ", ": ")) if isinstance(value, list) else json.dumps(value)
+
+
+def config(binary, *extra):
+    out = subprocess.run([binary, "assess", "x.pt", *extra, "--print-config"], check=True, capture_output=True, text=True)
+    return dict(leaves(json.loads(out.stdout)))
+
+
+def main():
+    binary = sys.argv[1] if len(sys.argv) > 1 else "build/partplan"
+    quick, thorough = config(binary), config(binary, "--config", "thorough")
+    print("| key | quick (default) | thorough | meaning |")
+    print("| --- | --- | --- | --- |")
+    for key, value in quick.items():
+        other = thorough[key]
+        print(f"| `{key}` | {shown(value)} | {'same' if other == value else shown(other)} | {MEANING.get(key, 'TODO: document')} |")
+
+
+if __name__ == "__main__":
+    main()
