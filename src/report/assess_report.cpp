@@ -198,7 +198,9 @@ std::string plan_json(const PlanContext& ctx) {
   j["data"] = {{"source", ctx.data_source},
                {"description", r.data_description},
                {"size", r.data_size},
-               {"splits", {{"attacker_train", r.n_train}, {"attacker_val", r.n_val}, {"eval", r.n_eval}}}};
+               {"splits", {{"attacker_train", r.n_train}, {"attacker_val", r.n_val}, {"eval", r.n_eval}}},
+               {"batch_size", std::max<int64_t>(r.batch_size, 1)},
+               {"augmented", r.augmented}};
   j["baselines"] = json::array();
   for (const auto& b : r.baselines)
     j["baselines"].push_back({{"name", b.name}, {"ssim", ci_json(b.ssim)}, {"psnr_db", ci_json(b.psnr_db)}, {"note", b.note}});
