@@ -14,7 +14,7 @@ end=$(date +%s.%N)
 import json, sys
 p = json.load(open(sys.argv[1]))
 print(f"flags: {sys.argv[3] or '(quick preset)'}; lr {p['config']['cgan']['lr']}, "
-      f"{p['config']['budget']['steps']} steps x batch {p['config']['budget']['batch_size']}")
+      f"{p['config']['budget']['steps']} steps x batch {p['data']['batch_size']}")
 print("| cut | shape | c-GAN SSIM [95% CI] | PSNR dB | top-1 agreement | steps | train s | steps/s | oracle KL |")
 print("|---|---|---|---|---|---|---|---|---|")
 for c in p["cuts"]:

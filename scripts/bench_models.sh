@@ -4,14 +4,14 @@
 # copied by set-up: 20 photos x CROPS crops, split by photo). Per model it prints the cuts,
 # wall time, peak RSS (/usr/bin/time -v), first- and last-cut SSIM, and the decision.
 #
-#   bash scripts/bench_models.sh                       # all three, STEPS=120
+#   bash scripts/bench_models.sh                       # all three, STEPS=60
 #   STEPS=60 MODELS="efficientnet_b0_script" bash scripts/bench_models.sh
 #   bash scripts/bench_models.sh --set budget.batch_size=4   # extra assess flags
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${BIN:-build/partplan}
 models_dir=${MODELS_DIR:-models}
-steps=${STEPS:-120}
+steps=${STEPS:-60}
 crops=${CROPS:-16}
 models=${MODELS:-"efficientnet_b0_script resnet50_script vgg16_script"}
 out=${OUT:-$(mktemp -d)}
