@@ -111,6 +111,11 @@ torch::Tensor GeneratorImpl::forward(torch::Tensor f) {
 DiscriminatorImpl::DiscriminatorImpl(const std::vector<int64_t>& fs, const std::vector<int64_t>& is,
                                      const CganOptions& o)
     : flat_(is_flat(fs)), cond_(o.cond_channels), out_h_(is.at(1)), out_w_(is.at(2)) {
+  // Large images are judged at a reduced size: halve until the longer side is <= disc_max_side.
+  while (std::max(out_h_, out_w_) > o.disc_max_side && std::min(out_h_, out_w_) >= 16) {
+    out_h_ = (out_h_ + 1) / 2;
+    out_w_ = (out_w_ + 1) / 2;
+  }
   cond_proj_ = torch::nn::Sequential();
   if (flat_) {
     h0_ = start_side(out_h_);
@@ -145,6 +150,11 @@ torch::Tensor DiscriminatorImpl::forward(torch::Tensor image, torch::Tensor f) {
                             .size(std::vector<int64_t>{out_h_, out_w_})
                             .mode(torch::kBilinear)
                             .align_corners(false));
+  if (image.size(2) != out_h_ || image.size(3) != out_w_)
+    image = F::interpolate(image, F::InterpolateFuncOptions()
+                                      .size(std::vector<int64_t>{out_h_, out_w_})
+                                      .mode(torch::kBilinear)
+                                      .align_corners(false));
   return body_->forward(torch::cat({image, c}, 1));
 }
 

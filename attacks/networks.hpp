@@ -29,7 +29,8 @@ class GeneratorImpl : public torch::nn::Module {
 TORCH_MODULE(Generator);
 
 /// Conditional PatchGAN: sees the image concatenated with the features projected to
-/// cond_channels and resized to the image size; outputs a map of patch logits.
+/// cond_channels and resized to the image size; outputs a map of patch logits. Images larger
+/// than CganOptions::disc_max_side are judged at half size (repeatedly), bilinear.
 class DiscriminatorImpl : public torch::nn::Module {
  public:
   DiscriminatorImpl(const std::vector<int64_t>& feature_shape, const std::vector<int64_t>& image_shape,

@@ -42,6 +42,7 @@ MEANING = {
     "cgan.upsample": "`nearest` or `bilinear`",
     "cgan.norm": "`batch`, `instance` or `none`",
     "cgan.disc_width": "PatchGAN discriminator base width",
+    "cgan.disc_max_side": "the discriminator judges images halved until their longer side is at most this (224 → 112); L1 keeps full resolution",
     "cgan.cond_channels": "feature channels the discriminator sees",
     "cgan.adversarial_loss": "`bce` (non-saturating) or `lsgan`",
     "cgan.lambda_l1": "weight of the L1 term",

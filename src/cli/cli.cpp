@@ -70,7 +70,15 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   try {
     model::set_threads(threads);
     Io io{out, err};
-    return dispatch ? dispatch(io) : kExitUsage;
+    const int rc = dispatch ? dispatch(io) : kExitUsage;
+    // A full disk or a closed pipe must not pass for success: stdout is the result.
+    out.flush();
+    if (!out) {
+      err << "error: the output could not be written to stdout (disk full, or the reader closed the pipe): "
+             "write it to a file with room (-o FILE)\n";
+      return kExitRuntime;
+    }
+    return rc;
   } catch (const Error& e) {
     err << "error: " << first_line(e.what()) << "\n";
     return e.exit_code();

@@ -43,6 +43,9 @@ struct CganOptions {
   Upsample upsample = Upsample::kNearest;
   Norm norm = Norm::kBatch;
   int64_t disc_width = 32;        ///< PatchGAN discriminator base width
+  /// The discriminator judges images halved until their longer side is at most this (224 ->
+  /// 112): the L1 term keeps the full resolution, and the GAN step costs a quarter.
+  int64_t disc_max_side = 128;
   int64_t cond_channels = 8;      ///< feature channels the discriminator sees, projected
   AdversarialLoss adversarial_loss = AdversarialLoss::kBce;  ///< non-saturating BCE or least squares
   double lambda_l1 = 100.0;       ///< weight of the L1 term
@@ -59,6 +62,7 @@ void visit(CganOptions& o, V&& v) {
   v("upsample", o.upsample);
   v("norm", o.norm);
   v("disc_width", o.disc_width, 1, 4096);
+  v("disc_max_side", o.disc_max_side, 16, 65536);
   v("cond_channels", o.cond_channels, 1, 1024);
   v("adversarial_loss", o.adversarial_loss);
   v("lambda_l1", o.lambda_l1, 0.0, 1e6);
