@@ -98,7 +98,7 @@ at::Tensor augment_crops_flips(const at::Tensor& images, uint64_t seed) {
   auto uniform = [&rng]() { return static_cast<double>(rng.next() >> 11) * 0x1.0p-53; };
   std::vector<float> theta(static_cast<size_t>(n) * 6);
   for (int64_t i = 0; i < n; ++i) {
-    const double area = 0.35 + 0.65 * uniform();
+    const double area = 0.6 + 0.4 * uniform();
     const double aspect = std::exp(std::log(0.75) + (std::log(4.0 / 3.0) - std::log(0.75)) * uniform());
     const double cw = std::min(1.0, std::sqrt(area * aspect)), ch = std::min(1.0, std::sqrt(area / aspect));
     const double tx = (1 - cw) * (2 * uniform() - 1), ty = (1 - ch) * (2 * uniform() - 1);

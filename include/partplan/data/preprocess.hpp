@@ -50,7 +50,7 @@ at::Tensor from_model_input(const at::Tensor& input, const Preprocess& preproces
 /// Throws std::out_of_range on an index outside the data set.
 at::Tensor gather_unit(const Dataset& dataset, const std::vector<int64_t>& indices);
 
-/// Attacker-train augmentation for natural images: per image a random resized crop (35-100%
+/// Attacker-train augmentation for natural images: per image a random resized crop (60-100%
 /// of the area, aspect 3/4 to 4/3, bilinear back to H x W) and a horizontal flip with
 /// probability 1/2, drawn from SplitMix64(seed). images [N,C,H,W] float32 in [0,1], any
 /// device; returns the same shape, dtype and device, values in [0,1].
