@@ -38,8 +38,9 @@ void setup_inspect(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("MODEL", opt->model_path, "TorchScript model (.pt)")->required();
   sub->add_option("--input-shape", opt->input_shape, kInputShapeHelp);
   sub->add_option("--cuts", opt->cuts,
-                  "which cuts to list: blocks (boundaries of named modules up to --block-depth), all, "
-                  "or a comma list of ids/names")
+                  "which cuts to list: blocks (boundaries of named modules up to --block-depth), stages "
+                  "(assess's default candidates: first cut, each resolution stage's output, classifier input), "
+                  "all, or a comma list of ids/names")
       ->capture_default_str();
   sub->add_option("--block-depth", opt->block_depth,
                   "module depth whose boundaries count as block cuts (1 = children of the root)")
