@@ -42,7 +42,7 @@ class GanInverter final : public Attacker {
     gen_->train();
     const auto f = standardise(features);
     const auto& real = images;
-    auto rebuilt = gen_->forward(f);  // the generator's reconstruction (pix2pix's "fake")
+    auto rebuilt = gen_->forward(f);  // what pix2pix calls the generated image
     if (adversarial_) {
       disc_->train();
       opt_d_->zero_grad();

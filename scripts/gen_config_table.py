@@ -89,9 +89,12 @@ def main():
     quick, thorough = config(binary), config(binary, "--config", "thorough")
     print("| key | quick (default) | thorough | meaning |")
     print("| --- | --- | --- | --- |")
+    missing = [key for key in quick if key not in MEANING]
+    if missing:
+        sys.exit(f"gen_config_table: no meaning written for {', '.join(missing)}: add it to MEANING")
     for key, value in quick.items():
         other = thorough[key]
-        print(f"| `{key}` | {shown(value)} | {'same' if other == value else shown(other)} | {MEANING.get(key, 'TODO: document')} |")
+        print(f"| `{key}` | {shown(value)} | {'same' if other == value else shown(other)} | {MEANING[key]} |")
 
 
 if __name__ == "__main__":

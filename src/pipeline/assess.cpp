@@ -238,7 +238,7 @@ void stats_pass(Run& run) {
 void reference_pass(Run& run, AssessResult& r) {
   partition::ModelRunner runner(run.model);
   const int64_t k = std::min<int64_t>(run.o.grid_images, r.n_eval);
-  std::vector<at::Tensor> logits;
+  std::vector<at::Tensor> logits, originals;
   struct Guess {
     std::string name, note;
     std::vector<double> ssim, psnr;
@@ -260,16 +260,7 @@ void reference_pass(Run& run, AssessResult& r) {
     const auto unit = run.images(b);
     const auto out = runner(run.input(unit));
     logits.push_back(out);
-    if (first < k) {
-      const auto head = unit.narrow(0, 0, std::min<int64_t>(k - first, unit.size(0)));
-      auto prev = r.eval_originals;
-      auto add = to_image8(head);
-      if (prev.n == 0) r.eval_originals = add;
-      else {
-        r.eval_originals.n += add.n;
-        r.eval_originals.pixels.insert(r.eval_originals.pixels.end(), add.pixels.begin(), add.pixels.end());
-      }
-    }
+    if (first < k) originals.push_back(unit.narrow(0, 0, std::min<int64_t>(k - first, unit.size(0))));
     for (auto& g : guesses) {
       at::Tensor guess;
       if (g.name == "blank") guess = torch::zeros_like(unit);
@@ -282,7 +273,7 @@ void reference_pass(Run& run, AssessResult& r) {
     }
   });
   run.eval_logits = torch::cat(logits, 0);
-  run.classifier = run.eval_logits.dim() == 2 && run.eval_logits.size(1) > 1;
+  if (!originals.empty()) r.eval_originals = to_image8(torch::cat(originals, 0));
   for (auto& g : guesses) {
     r.baselines.push_back({g.name, ci(g.ssim), ci(g.psnr), g.note});
     // The host of a two-way split sees the prediction; it can always answer with the
