@@ -18,10 +18,13 @@ class GanInverter final : public Attacker {
   GanInverter(const AttackerSpec& spec, bool adversarial)
       : spec_(spec), adversarial_(adversarial), device_(spec.device) {
     torch::manual_seed(spec.seed);
-    gen_ = Generator(spec.feature_shape, spec.image_shape, spec.cgan);
+    gen_ = Generator(spec.feature_shape, spec.image_shape, spec.cgan, spec.linear_inverse);
     gen_->to(device_);
     const auto& o = spec.cgan;
-    opt_g_ = std::make_unique<torch::optim::Adam>(gen_->parameters(),
+    std::vector<torch::Tensor> trainable;
+    for (const auto& p : gen_->parameters())
+      if (p.requires_grad()) trainable.push_back(p);
+    opt_g_ = std::make_unique<torch::optim::Adam>(trainable,
                                                   torch::optim::AdamOptions(o.lr).betas({o.beta1, o.beta2}));
     if (adversarial_) {
       disc_ = Discriminator(spec.feature_shape, spec.image_shape, spec.cgan);

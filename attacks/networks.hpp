@@ -11,11 +11,20 @@ namespace partplan::attacks {
 /// through a 1x1 projection; flat ones (or maps of side <= 2) through a linear layer that
 /// reshapes them to width x h0 x w0. Then [upsample x2, 3x3 conv, norm, ReLU] blocks up to
 /// the image size (a final resize covers sizes that are not powers of two), a 3x3 conv to C
-/// and a sigmoid. Layer widths respect CganOptions::channel_budget. Upsample + conv, not ConvTranspose2d: LibTorch's CPU transposed conv is ~5x slower.
+/// and a sigmoid. Layer widths respect CganOptions::channel_budget. Upsample + conv, not
+/// ConvTranspose2d: LibTorch's CPU transposed conv is ~5x slower.
+/// Spatial features also feed a linear skip (a k x k conv to C*s*s channels,
+/// linear_inverse_kernel, and a pixel shuffle by s, linear_inverse_scale) whose output joins
+/// the logits before the sigmoid. Given an adoptable closed-form LinearInverse, the skip is set to it and
+/// fixed, its pixel values enter as logits (clamped to [1e-3, 1-1e-3]) and the output conv
+/// starts at zero: the generator starts as that linear decoder and learns the residual.
+/// Without one the skip starts at zero and is trained. An early cut of a convolutional model
+/// is close to a linear function of each pixel's neighbourhood, so the skip carries most of
+/// its inverse.
 class GeneratorImpl : public torch::nn::Module {
  public:
   GeneratorImpl(const std::vector<int64_t>& feature_shape, const std::vector<int64_t>& image_shape,
-                const CganOptions& o);
+                const CganOptions& o, const LinearInverse& linear = {});
   torch::Tensor forward(torch::Tensor f);
 
  private:
@@ -25,6 +34,9 @@ class GeneratorImpl : public torch::nn::Module {
   torch::nn::Sequential head_{nullptr};
   torch::nn::ModuleList blocks_{nullptr};
   torch::nn::Conv2d out_{nullptr};
+  torch::nn::Conv2d skip_{nullptr};  ///< linear skip; null for flat features
+  int64_t skip_scale_ = 0;
+  bool skip_fixed_ = false;  ///< set from a LinearInverse: predicts pixels, not trained
 };
 TORCH_MODULE(Generator);
 

@@ -2,6 +2,7 @@
 #include "partplan/attacks/trainer.hpp"
 
 #include <torch/torch.h>
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <fmt/format.h>
 
@@ -103,6 +104,95 @@ FeatureStats FeatureStatsAccumulator::result() const {
   FeatureStats out;
   out.mean.assign(mean.data_ptr<double>(), mean.data_ptr<double>() + mean.numel());
   out.stddev.assign(sd.data_ptr<double>(), sd.data_ptr<double>() + sd.numel());
+  return out;
+}
+
+LinearInverseAccumulator::LinearInverseAccumulator(const std::vector<int64_t>& feature_shape,
+                                                   const std::vector<int64_t>& image_shape)
+    : feature_shape_(feature_shape),
+      image_shape_(image_shape),
+      scale_(linear_inverse_scale(feature_shape, image_shape)),
+      kernel_(scale_ > 0 ? linear_inverse_kernel(feature_shape) : 0) {}
+
+void LinearInverseAccumulator::add(const at::Tensor& features, const at::Tensor& images) {
+  if (scale_ == 0) return;
+  using torch::indexing::Slice;
+  torch::NoGradGuard ng;
+  const int64_t c = feature_shape_[0], h = feature_shape_[1], w = feature_shape_[2], s = scale_;
+  if (features.dim() != 4 || features.size(1) != c || features.size(2) != h || features.size(3) != w ||
+      images.dim() != 4 || images.size(0) != features.size(0))
+    throw DataError(fmt::format("linear inverse: features {} and images {} do not match the cut [B,{},{},{}]",
+                                fmt::join(features.sizes(), "x"), fmt::join(images.sizes(), "x"), c, h, w));
+  namespace F = torch::nn::functional;
+  auto y = images.detach().to(torch::kCPU, torch::kFloat);
+  if (y.size(2) != h * s || y.size(3) != w * s)
+    y = F::interpolate(y, F::InterpolateFuncOptions().size(std::vector<int64_t>{h * s, w * s}).mode(torch::kArea));
+  if (s > 1) y = torch::pixel_unshuffle(y, s);  // [B, Ci*s*s, h, w]
+  // A seeded random sample of at most kRowsPerBatch positions (a regular stride would alias
+  // with the map's width and keep only a few columns).
+  const int64_t positions = features.size(0) * h * w;
+  auto p = torch::arange(positions, torch::kLong);
+  if (positions > kRowsPerBatch) {
+    auto gen = at::detail::createCPUGenerator(0x5eed0000ULL + static_cast<uint64_t>(batches_));
+    p = torch::randperm(positions, gen, torch::kLong).narrow(0, 0, kRowsPerBatch);
+  }
+  ++batches_;
+  const auto pb = p.div(h * w, "floor"), pi = p.div(w, "floor").remainder(h), pj = p.remainder(w);
+  const int64_t k = kernel_, r = k / 2;
+  auto f = features.detach().to(torch::kCPU, torch::kFloat);
+  if (r > 0) f = F::pad(f, F::PadFuncOptions({r, r, r, r}).mode(torch::kReplicate));
+  std::vector<torch::Tensor> taps;  // conv weight order: [C, kh, kw]
+  for (int64_t di = 0; di < k; ++di)
+    for (int64_t dj = 0; dj < k; ++dj) taps.push_back(f.index({pb, Slice(), pi + di, pj + dj}));  // [n, C]
+  const auto x = torch::stack(taps, 2).reshape({p.size(0), c * k * k}).to(torch::kDouble);
+  const auto t = y.index({pb, Slice(), pi, pj}).to(torch::kDouble);  // [n, Ci*s*s]
+  if (!xtx_.defined()) {
+    xtx_ = torch::zeros({x.size(1), x.size(1)}, x.options());
+    xty_ = torch::zeros({x.size(1), t.size(1)}, x.options());
+    sx_ = torch::zeros({x.size(1)}, x.options());
+    sy_ = torch::zeros({t.size(1)}, x.options());
+    syy_ = torch::zeros({t.size(1)}, x.options());
+  }
+  syy_ += t.square().sum(0);
+  xtx_.addmm_(x.t(), x);
+  xty_.addmm_(x.t(), t);
+  sx_ += x.sum(0);
+  sy_ += t.sum(0);
+  rows_ += static_cast<double>(x.size(0));
+}
+
+LinearInverse LinearInverseAccumulator::result(const FeatureStats& stats) const {
+  if (scale_ == 0 || !xtx_.defined()) return {};
+  torch::NoGradGuard ng;
+  const int64_t c = feature_shape_[0], kk = kernel_ * kernel_, d = c * kk;
+  const auto mx = sx_ / rows_, my = sy_ / rows_;
+  // Centred second moments, then in standardised coordinates x' = (x - mean) / sd.
+  auto cxx = xtx_ / rows_ - torch::outer(mx, mx);
+  auto cxy = xty_ / rows_ - torch::outer(mx, my);
+  // Input j is channel j / (k*k): each channel's statistics repeat over its taps.
+  auto per_tap = [&](const std::vector<double>& v) {
+    return torch::tensor(v, mx.options()).repeat_interleave(kk);
+  };
+  auto sd = torch::ones({d}, mx.options());
+  if (!stats.stddev.empty()) sd = per_tap(stats.stddev).clamp_min(1e-6);
+  cxx = cxx / torch::outer(sd, sd);
+  cxy = cxy / sd.unsqueeze(1);
+  const double ridge = kRidge * std::max(cxx.diagonal().mean().item<double>(), 1e-12);
+  const auto a = cxx + ridge * torch::eye(d, cxx.options());
+  const auto coef = torch::linalg_solve(a, cxy);  // [C*k*k, Ci*s*s]
+  // Standardised features have mean 0 under `stats`; correct for any difference from mx.
+  auto mean_std = torch::zeros({d}, mx.options());
+  if (!stats.mean.empty()) mean_std = (mx - per_tap(stats.mean)) / sd;
+  const auto bias = my - torch::matmul(mean_std, coef);
+  // Share of the pixel variance it explains on the rows it was fitted to.
+  const auto var_y = syy_ / rows_ - my.square();
+  const auto explained = (coef * cxy).sum(0) * 2 - (coef * torch::matmul(cxx, coef)).sum(0);
+  LinearInverse out;
+  const double r2 = (explained.sum() / var_y.sum().clamp_min(1e-12)).item<double>();
+  // Adjusted for the inputs it had to fit (a deep cut has thousands, on few rows).
+  out.r2 = rows_ > static_cast<double>(d) + 1 ? 1 - (1 - r2) * (rows_ - 1) / (rows_ - static_cast<double>(d) - 1) : 0;
+  out.weight = coef.t().contiguous().to(torch::kFloat).view({coef.size(1), c, kernel_, kernel_});
+  out.bias = bias.to(torch::kFloat).contiguous();
   return out;
 }
 

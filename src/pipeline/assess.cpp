@@ -78,6 +78,7 @@ struct Run {
   bool classifier = false;
   // From the stats pass over attacker-train.
   std::vector<attacks::FeatureStats> feature_stats;  ///< per cut
+  std::vector<attacks::LinearInverse> linear_inverse;  ///< per cut; empty for non-spatial cuts
   at::Tensor mean_image;                             ///< [1,C,H,W]
   at::Tensor prototypes;                             ///< [K,C,H,W] by predicted class
   at::Tensor train_pred;                             ///< [n_train] the model's labels (ternary probe)
@@ -194,18 +195,24 @@ void load_data(Run& run, AssessResult& r) {
 // ---- phase: stats --------------------------------------------------------------------------
 
 /// One pass over attacker-train with every cut and the output: each cut's feature statistics
-/// (the attackers' standardiser), the mean image and the prototype of each predicted class.
+/// (the attackers' standardiser) and linear inverse, the mean image and the prototype of each
+/// predicted class.
 void stats_pass(Run& run) {
   const auto& idx = run.splits.attacker_train;
   partition::FeatureExtractor ex(run.model, ids_of(run.cuts), /*include_output=*/true);
   std::vector<attacks::FeatureStatsAccumulator> acc(run.cuts.size());
+  std::vector<attacks::LinearInverseAccumulator> lin;
+  for (const auto& cut : run.cuts) lin.emplace_back(common::Shape(cut.shape.begin() + 1, cut.shape.end()), run.image_shape);
   at::Tensor sum_image, class_sum, class_count;
   std::vector<at::Tensor> preds;
   int64_t done = 0;
   for_batches(idx, run.pass_batch(ex.cut_ids()), [&](int64_t, const std::vector<int64_t>& b) {
     const auto unit = run.images(b);
     const auto outs = ex(run.input(unit));
-    for (size_t k = 0; k < run.cuts.size(); ++k) acc[k].add(outs[k]);
+    for (size_t k = 0; k < run.cuts.size(); ++k) {
+      acc[k].add(outs[k]);
+      lin[k].add(outs[k], unit);
+    }
     const auto s = unit.sum(0, /*keepdim=*/true);
     sum_image = sum_image.defined() ? sum_image + s : s;
     const auto& logits = outs.back();
@@ -222,7 +229,13 @@ void stats_pass(Run& run) {
     done += static_cast<int64_t>(b.size());
     run.report({"stats", 0, static_cast<int>(run.cuts.size()), "", done, static_cast<int64_t>(idx.size()), 0, -1, -1});
   });
-  for (auto& a : acc) run.feature_stats.push_back(a.result());
+  for (size_t k = 0; k < run.cuts.size(); ++k) {
+    run.feature_stats.push_back(acc[k].result());
+    run.linear_inverse.push_back(lin[k].result(run.feature_stats.back()));
+    if (!run.linear_inverse.back().empty())
+      log::info("cut {:<16} linear inverse explains {:.3f} of the pixel variance{}", run.cuts[k].name,
+                run.linear_inverse.back().r2, run.linear_inverse.back().adoptable() ? " (adopted)" : "");
+  }
   run.mean_image = sum_image / static_cast<double>(idx.size());
   if (run.classifier) {
     const int64_t k = class_sum.size(0);
@@ -334,6 +347,7 @@ CutTraining start_cut(const Run& run, size_t index) {
     spec.feature_shape = common::Shape(cut.shape.begin() + 1, cut.shape.end());
     spec.image_shape = run.image_shape;
     spec.feature_stats = run.feature_stats[index];
+    spec.linear_inverse = run.linear_inverse[index];
     spec.device = run.o.device;
     spec.seed = run.o.seed * 1000003ULL + static_cast<uint64_t>(cut.id) * 101ULL + ai;
     spec.cgan = run.o.cgan;

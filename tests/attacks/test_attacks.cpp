@@ -182,3 +182,48 @@ TEST_CASE("a 224x224 generator respects the channel budget and still rebuilds th
   // One step on a tiny batch runs end to end at this size.
   CHECK(a->step(torch::randn({2, 64, 56, 56}), torch::rand({2, 3, 224, 224})) > 0);
 }
+
+TEST_CASE("the linear inverse recovers a linear, invertible cut in closed form (colour images)", "[attack]") {
+  auto d = fashion();
+  auto col = [](const at::Tensor& x) { return torch::cat({x, x.flip(3), 1 - x}, 1).contiguous(); };
+  d.train = col(d.train); d.val = col(d.val); d.eval = col(d.eval);
+  torch::manual_seed(2);
+  // A stride-2 convolution with enough channels to keep each 2x2 block: linear and invertible.
+  const auto w = torch::randn({24, 3, 3, 3});
+  auto feat = [&](const at::Tensor& x) { return torch::conv2d(x, w, {}, 2, 1) * 3.0 + 1.0; };
+  const std::vector<int64_t> fs{24, 14, 14};
+  CHECK(attacks::linear_inverse_scale(fs, {3, 28, 28}) == 2);
+  CHECK(attacks::linear_inverse_kernel(fs) == 3);
+  CHECK(attacks::linear_inverse_scale({64}, {3, 28, 28}) == 0);
+  CHECK(attacks::linear_inverse_kernel({512, 7, 7}) == 1);
+  attacks::LinearInverseAccumulator acc(fs, {3, 28, 28});
+  const auto ft = feat(d.train);
+  for (int64_t i = 0; i < 1000; i += 100) acc.add(ft.narrow(0, i, 100), d.train.narrow(0, i, 100));
+  const auto stats = attacks::feature_stats(ft);
+  const auto lin = acc.result(stats);
+  REQUIRE_FALSE(lin.empty());
+  CHECK(lin.weight.sizes() == std::vector<int64_t>{12, 24, 3, 3});
+  // Applied by hand to standardised eval features: conv (replicate padding), pixel shuffle.
+  const auto mean = torch::tensor(stats.mean).to(torch::kFloat).view({1, 24, 1, 1});
+  const auto sd = torch::tensor(stats.stddev).to(torch::kFloat).view({1, 24, 1, 1});
+  auto fe = (feat(d.eval) - mean) / sd;
+  fe = torch::nn::functional::pad(fe, torch::nn::functional::PadFuncOptions({1, 1, 1, 1}).mode(torch::kReplicate));
+  const auto rec = torch::pixel_shuffle(torch::conv2d(fe, lin.weight, lin.bias), 2);
+  const double err = (rec - d.eval).abs().mean().item<double>();
+  INFO("mean abs error " << err);
+  CHECK(err < 0.01);
+  // The attacker built from it starts there: before any step it already rebuilds the eval set.
+  auto s = spec_for(fs, ft);
+  s.image_shape = {3, 28, 28};
+  s.linear_inverse = lin;
+  auto a = attacks::create_attacker("cgan", s);
+  CHECK(mean_ssim(a->reconstruct(feat(d.eval)), d.eval) > 0.95);
+  // Training steps do not move it away (the linear part is fixed; the residual starts at 0).
+  for (int64_t i = 0; i < 20; ++i) a->step(ft.narrow(0, 32 * i, 32), d.train.narrow(0, 32 * i, 32));
+  CHECK(mean_ssim(a->reconstruct(feat(d.eval)), d.eval) > 0.95);
+  // No linear inverse: the attacker starts far from it.
+  auto s0 = spec_for(fs, ft);
+  s0.image_shape = {3, 28, 28};
+  auto a0 = attacks::create_attacker("cgan", s0);
+  CHECK(mean_ssim(a0->reconstruct(feat(d.eval)), d.eval) < 0.5);
+}

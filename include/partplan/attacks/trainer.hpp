@@ -72,6 +72,34 @@ class FeatureStatsAccumulator {
 /// FeatureStats of features [N, D1, ...] in one go (the accumulator over one batch).
 FeatureStats feature_stats(const at::Tensor& features);
 
+/// Accumulates the normal equations of the linear inverse (LinearInverse) over batches of
+/// (cut tensor, image) pairs, in float64, and solves them (ridge) in the coordinates of the
+/// standardised features. Pixel values are fitted as they are; an image whose size is not s
+/// times the feature map's is area-resized to it first. Each batch contributes at most
+/// kRowsPerBatch positions (a random sample seeded by the batch count), which bounds the cost
+/// at (kRowsPerBatch x C*k*k^2) per batch. Borders are padded by replication, as in the
+/// generator's skip.
+class LinearInverseAccumulator {
+ public:
+  /// feature_shape per sample; for a non-spatial one (scale 0) add() and result() do nothing.
+  LinearInverseAccumulator(const std::vector<int64_t>& feature_shape, const std::vector<int64_t>& image_shape);
+  /// features [B, C, h, w], images [B, Ci, H, W] in [0,1], any device. Throws DataError on a
+  /// shape mismatch.
+  void add(const at::Tensor& features, const at::Tensor& images);
+  /// The solution for features standardised with `stats` (empty when the scale is 0 or
+  /// nothing was added).
+  LinearInverse result(const FeatureStats& stats) const;
+  /// Ridge strength relative to the mean feature variance.
+  static constexpr double kRidge = 1e-3;
+  static constexpr int64_t kRowsPerBatch = 4096;
+
+ private:
+  std::vector<int64_t> feature_shape_, image_shape_;
+  int64_t scale_ = 0, kernel_ = 0, batches_ = 0;
+  at::Tensor xtx_, xty_, sx_, sy_, syy_;  ///< float64 CPU
+  double rows_ = 0;
+};
+
 /// (feature, image) pairs held in memory, on the attacker's device.
 struct PairSet {
   at::Tensor features;  ///< [N, feature_shape...] float32 (the cut tensor)
