@@ -2,6 +2,7 @@
 #include "partplan/common/fs.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +13,7 @@
 #include <sstream>
 
 #include "partplan/common/error.hpp"
+#include "partplan/common/interrupt.hpp"
 
 namespace fs = std::filesystem;
 
@@ -27,6 +29,40 @@ std::string random_suffix() {
 std::string parent_of(const std::string& path) {
   auto p = fs::path(path).parent_path();
   return p.empty() ? std::string(".") : p.string();
+}
+
+// fsync a file or directory by path; throws IoError naming `what` on failure.
+void sync_path(const std::string& path, bool directory, const std::string& what) {
+  const int fd = ::open(path.c_str(), directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+  if (fd < 0) throw IoError("cannot open '" + path + "' to sync " + what + ": " + std::strerror(errno));
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw IoError("syncing " + what + " '" + path + "' failed: " + std::strerror(err) + "; check the disk");
+  }
+  if (::close(fd) != 0) throw IoError("closing '" + path + "' failed: " + std::strerror(errno));
+}
+
+constexpr const char* kStagingPrefix = ".partplan-staging-";
+
+// Staging directories in `dir` whose process is gone (a run killed with SIGKILL): removed.
+// Names are <prefix><pid>-<random>; a name without a pid comes from an older version.
+void remove_stale_staging(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const auto name = e.path().filename().string();
+    if (name.rfind(kStagingPrefix, 0) != 0) continue;
+    const auto rest = name.substr(std::strlen(kStagingPrefix));
+    const auto dash = rest.find('-');
+    long pid = 0;
+    try {
+      pid = dash == std::string::npos ? 0 : std::stol(rest.substr(0, dash));
+    } catch (const std::exception&) {
+      pid = 0;
+    }
+    const bool alive = pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+    if (!alive) fs::remove_all(e.path(), ec);
+  }
 }
 
 }  // namespace
@@ -73,24 +109,40 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   if (fd < 0)
     throw IoError("cannot write '" + path + "': " + std::strerror(errno) +
                   "; choose a writable location");
+  register_partial(tmp, false);
+  auto fail = [&](const std::string& what, int err) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    unregister_partial(tmp);
+    throw IoError(what + " '" + path + "' failed: " + std::strerror(err) + "; check the disk (space, quota)");
+  };
   size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd, content.data() + done, content.size() - done);
     if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw IoError("write to '" + path + "' failed: " + std::strerror(err));
+      if (errno == EINTR) continue;
+      fail("write to", errno);
     }
     done += static_cast<size_t>(n);
   }
-  ::fsync(fd);
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
+  if (::fsync(fd) != 0) fail("syncing", errno);
+  if (::close(fd) != 0) {
+    const int err = errno;
     ::unlink(tmp.c_str());
-    throw IoError("cannot move the finished file into '" + path + "': " + std::strerror(err));
+    unregister_partial(tmp);
+    throw IoError("closing '" + path + "' failed: " + std::strerror(err) + "; check the disk (space, quota)");
   }
+  {
+    InterruptGuard hold;
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+      int err = errno;
+      ::unlink(tmp.c_str());
+      unregister_partial(tmp);
+      throw IoError("cannot move the finished file into '" + path + "': " + std::strerror(err));
+    }
+    unregister_partial(tmp);
+  }
+  sync_path(dir, true, "the directory of");
 }
 
 std::string read_file(const std::string& path) {
@@ -105,7 +157,10 @@ StagedDir::StagedDir(std::string target_dir) : target_(std::move(target_dir)) {
   std::error_code ec;
   created_target_ = !fs::exists(target_, ec);
   ensure_writable_dir(target_);
-  staging_ = (fs::path(target_) / (".partplan-staging-" + random_suffix())).string();
+  remove_stale_staging(target_);
+  staging_ = (fs::path(target_) / (kStagingPrefix + std::to_string(::getpid()) + "-" + random_suffix())).string();
+  if (created_target_) register_partial(target_, false);  // removed on interrupt if still empty
+  register_partial(staging_, true);
   fs::create_directory(staging_, ec);
   if (ec) throw IoError("cannot create staging directory '" + staging_ + "': " + ec.message());
 }
@@ -114,6 +169,8 @@ StagedDir::~StagedDir() {
   std::error_code ec;
   fs::remove_all(staging_, ec);
   if (!committed_ && created_target_) fs::remove(target_, ec);  // only removes it if empty
+  unregister_partial(staging_);
+  if (created_target_) unregister_partial(target_);
 }
 
 std::string StagedDir::add(const std::string& file_name) {
@@ -122,6 +179,8 @@ std::string StagedDir::add(const std::string& file_name) {
 }
 
 void StagedDir::commit() {
+  for (const auto& f : files_) sync_path((fs::path(staging_) / f).string(), false, "the staged file");
+  InterruptGuard hold;  // all renames, or (interrupted before) none
   for (const auto& f : files_) {
     const auto from = fs::path(staging_) / f;
     const auto to = fs::path(target_) / f;
@@ -130,6 +189,7 @@ void StagedDir::commit() {
                     "': " + std::strerror(errno));
   }
   committed_ = true;
+  sync_path(target_, true, "the output directory");
 }
 
 }  // namespace partplan::common

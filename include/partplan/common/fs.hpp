@@ -6,8 +6,10 @@
 
 namespace partplan::common {
 
-/// Write `content` to `path` atomically (temp file in the same directory, fsync, rename).
-/// Throws IoError naming the path when the directory is missing or not writable.
+/// Write `content` to `path` atomically and durably: temp file in the same directory, write,
+/// fsync and close (each result checked), rename, fsync the directory. Throws IoError naming
+/// the path when the directory is missing or not writable or any step fails (a full disk);
+/// the temp file is removed then, and on an interrupt (interrupt.hpp).
 void write_file_atomic(const std::string& path, const std::string& content);
 
 /// Read a whole file. Throws IoError naming the path.
@@ -25,7 +27,9 @@ void check_can_create(const std::string& path, bool is_dir);
 /// then commit() moves them into the target directory in the order they were added, so
 /// that the file added last (the manifest) appears only when all others are in place.
 /// If commit() is never reached, the destructor removes the staging directory and the
-/// target is left as it was.
+/// target is left as it was; so does an interrupt (interrupt.hpp). Staging directories of a
+/// process that no longer exists (killed with SIGKILL) are removed by the next StagedDir in
+/// the same target.
 class StagedDir {
  public:
   /// Creates the target (if missing) and a hidden staging directory inside it.
@@ -37,7 +41,8 @@ class StagedDir {
 
   /// Path of `file_name` inside the staging directory; records it for commit().
   std::string add(const std::string& file_name);
-  /// Move every added file into the target directory (each rename is atomic).
+  /// fsync every added file, move each into the target directory (each rename is atomic; an
+  /// interrupt waits for the whole sequence), fsync the target. Throws IoError.
   void commit();
   const std::string& target() const { return target_; }
 

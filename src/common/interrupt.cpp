@@ -1,0 +1,85 @@
+// Interrupt cleanup (interrupt.hpp): the handler only writes the signal number to a pipe; a
+// thread reads it and does the removal in a normal context. Whichever thread the kernel
+// delivers the signal to (LibTorch starts some before main), the handler runs.
+#include "partplan/common/interrupt.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace partplan::common {
+namespace {
+
+std::recursive_mutex& registry_mutex() {
+  static std::recursive_mutex m;
+  return m;
+}
+
+std::map<std::string, bool>& registry() {
+  static std::map<std::string, bool> r;
+  return r;
+}
+
+[[noreturn]] void clean_up_and_exit(int sig) {
+  std::lock_guard<std::recursive_mutex> lock(registry_mutex());
+  size_t removed = 0;
+  for (const auto& [path, recursive] : registry()) {
+    std::error_code ec;
+    const bool gone = recursive ? std::filesystem::remove_all(path, ec) > 0 : std::filesystem::remove(path, ec);
+    removed += gone ? 1 : 0;
+  }
+  std::fprintf(stderr, "partplan: interrupted by %s; %zu partial output(s) removed, nothing else written\n",
+               sig == SIGINT ? "SIGINT" : "SIGTERM", removed);
+  std::fflush(stderr);
+  std::fflush(stdout);
+  ::_exit(128 + sig);
+}
+
+int g_pipe[2] = {-1, -1};
+
+// Async-signal-safe: hands the signal number to the cleanup thread.
+extern "C" void on_signal(int sig) {
+  const unsigned char b = static_cast<unsigned char>(sig);
+  [[maybe_unused]] const auto n = ::write(g_pipe[1], &b, 1);
+}
+
+}  // namespace
+
+void install_interrupt_cleanup() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (::pipe(g_pipe) != 0) return;
+    std::thread([]() {
+      unsigned char b = 0;
+      while (::read(g_pipe[0], &b, 1) != 1) {
+      }
+      clean_up_and_exit(b);
+    }).detach();
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+  });
+}
+
+void register_partial(const std::string& path, bool recursive) {
+  std::lock_guard<std::recursive_mutex> lock(registry_mutex());
+  registry()[path] = recursive;
+}
+
+void unregister_partial(const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(registry_mutex());
+  registry().erase(path);
+}
+
+InterruptGuard::InterruptGuard() { registry_mutex().lock(); }
+InterruptGuard::~InterruptGuard() { registry_mutex().unlock(); }
+
+}  // namespace partplan::common
