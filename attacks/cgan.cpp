@@ -18,7 +18,9 @@ class GanInverter final : public Attacker {
   GanInverter(const AttackerSpec& spec, bool adversarial)
       : spec_(spec), adversarial_(adversarial), device_(spec.device) {
     torch::manual_seed(spec.seed);
-    gen_ = Generator(spec.feature_shape, spec.image_shape, spec.cgan, spec.linear_inverse);
+    const auto shape = attack_feature_shape(spec.feature_shape);
+    gen_ = Generator(shape, spec.image_shape, spec.cgan,
+                     shape == spec.feature_shape ? spec.linear_inverse : LinearInverse{});
     gen_->to(device_);
     const auto& o = spec.cgan;
     std::vector<torch::Tensor> trainable;
@@ -27,7 +29,7 @@ class GanInverter final : public Attacker {
     opt_g_ = std::make_unique<torch::optim::Adam>(trainable,
                                                   torch::optim::AdamOptions(o.lr).betas({o.beta1, o.beta2}));
     if (adversarial_) {
-      disc_ = Discriminator(spec.feature_shape, spec.image_shape, spec.cgan);
+      disc_ = Discriminator(shape, spec.image_shape, spec.cgan);
       disc_->to(device_);
       opt_d_ = std::make_unique<torch::optim::Adam>(disc_->parameters(),
                                                     torch::optim::AdamOptions(o.lr).betas({o.beta1, o.beta2}));
@@ -113,9 +115,11 @@ class GanInverter final : public Attacker {
     std_ = torch::tensor(s.stddev, opts).clamp_min(1e-6).to(torch::kFloat).view(view).to(device_);
   }
 
+  // Standardised with the statistics of the cut tensor's own layout, then laid out as the
+  // networks take it (a token sequence as its patch grid).
   torch::Tensor standardise(const torch::Tensor& f) const {
     auto x = f.to(device_, torch::kFloat);
-    return mean_.defined() ? (x - mean_) / std_ : x;
+    return as_attack_features(mean_.defined() ? (x - mean_) / std_ : x, spec_.feature_shape);
   }
 
   AttackerSpec spec_;

@@ -3,6 +3,7 @@
 #include "attacks/networks.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace partplan::attacks {
 namespace {
@@ -65,6 +66,33 @@ int64_t linear_inverse_scale(const std::vector<int64_t>& fs, const std::vector<i
 }
 
 constexpr double kSkipEps = 1e-3;
+
+// g with g*g == t or g*g + 1 == t (g >= 3), else 0; `class_token` says which.
+static int64_t token_grid_side(int64_t t, bool& class_token) {
+  for (int64_t extra : {0, 1}) {
+    const auto g = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(t - extra))));
+    if (g >= 3 && g * g + extra == t) {
+      class_token = extra == 1;
+      return g;
+    }
+  }
+  return 0;
+}
+
+std::vector<int64_t> attack_feature_shape(const std::vector<int64_t>& fs) {
+  bool cls = false;
+  if (fs.size() == 2)
+    if (const int64_t g = token_grid_side(fs[0], cls)) return {fs[1], g, g};
+  return fs;
+}
+
+at::Tensor as_attack_features(const at::Tensor& f, const std::vector<int64_t>& fs) {
+  bool cls = false;
+  const int64_t g = fs.size() == 2 ? token_grid_side(fs[0], cls) : 0;
+  if (g == 0) return f;
+  auto patches = cls ? f.narrow(1, 1, g * g) : f;                   // [B, g*g, D]
+  return patches.transpose(1, 2).reshape({f.size(0), fs[1], g, g});  // [B, D, g, g]
+}
 
 int64_t linear_inverse_kernel(const std::vector<int64_t>& fs) {
   return !fs.empty() && fs[0] * 9 <= 1152 ? 3 : 1;

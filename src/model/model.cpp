@@ -222,8 +222,9 @@ void analyse(Model::Impl& impl) {
   // One probe forward records the shape of every top-level activation.
   std::vector<Value*> probe_values;
   for (Node* n : impl.nodes)
-    for (Value* v : n->outputs())
-      if (is_tensor(v)) probe_values.push_back(v);
+    if (n->kind() != c10::prim::Uninitialized)  // a placeholder of a branch that raises (scripted
+      for (Value* v : n->outputs())             // transformers): typed Tensor, never one
+        if (is_tensor(v)) probe_values.push_back(v);
   std::unordered_map<const Value*, at::Tensor> probe;
   {
     torch::NoGradGuard no_grad;
@@ -241,11 +242,14 @@ void analyse(Model::Impl& impl) {
           "'{}' rejects input shape {} ({}): {}; pass the shape it expects with --input-shape N,C,H,W",
           impl.path, common::format_shape(s.input_shape), s.input_shape_source, compat::error_text(e)));
     }
+    // A value typed Tensor may still hold something else at run time (an optional left
+    // unset): it is then not recorded, and so never a cut.
     if (probe_values.size() == 1) {
-      probe[probe_values[0]] = result.toTensor();
+      if (result.isTensor()) probe[probe_values[0]] = result.toTensor();
     } else {
       auto elems = result.toTuple()->elements();
-      for (size_t i = 0; i < probe_values.size(); ++i) probe[probe_values[i]] = elems[i].toTensor();
+      for (size_t i = 0; i < probe_values.size(); ++i)
+        if (elems[i].isTensor()) probe[probe_values[i]] = elems[i].toTensor();
     }
   }
   probe[x] = torch::empty(s.input_shape);

@@ -658,7 +658,7 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
   torch::NoGradGuard no_grad;
   const auto& summary = model.summary();
   if (o.device == "auto") throw UsageError("assess needs a resolved device (cpu, cuda:N), not 'auto'");
-  Run run{model, o, progress, torch::Device(o.device), {}, {}, {}, {}, {}, {}, {}};
+  Run run{model, o, progress, torch::Device(o.device), {}, {}, {}, {}, {}, {}, {}, {}};
   AssessResult r;
   r.device = o.device;
   run.model_sample = common::Shape(summary.input_shape.begin() + 1, summary.input_shape.end());

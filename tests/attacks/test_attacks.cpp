@@ -227,3 +227,32 @@ TEST_CASE("the linear inverse recovers a linear, invertible cut in closed form (
   auto a0 = attacks::create_attacker("cgan", s0);
   CHECK(mean_ssim(a0->reconstruct(feat(d.eval)), d.eval) < 0.5);
 }
+
+TEST_CASE("token sequences are attacked as their patch grid", "[attack]") {
+  CHECK(attacks::attack_feature_shape({17, 32}) == std::vector<int64_t>{32, 4, 4});  // class token + 4x4
+  CHECK(attacks::attack_feature_shape({16, 32}) == std::vector<int64_t>{32, 4, 4});
+  CHECK(attacks::attack_feature_shape({10, 32}) == std::vector<int64_t>{32, 3, 3});  // class token + 3x3
+  CHECK(attacks::attack_feature_shape({11, 32}) == std::vector<int64_t>{11, 32});  // not a grid: flat
+  CHECK(attacks::attack_feature_shape({5, 32}) == std::vector<int64_t>{5, 32});    // 2x2+1: too small
+  CHECK(attacks::attack_feature_shape({8, 4, 4}) == std::vector<int64_t>{8, 4, 4});
+  // Patch i of the grid (row-major) is token i + 1; the class token is dropped.
+  const auto tokens = torch::arange(2 * 17 * 3, torch::kFloat).view({2, 17, 3});
+  const auto grid = attacks::as_attack_features(tokens, {17, 3});
+  REQUIRE(grid.sizes() == std::vector<int64_t>{2, 3, 4, 4});
+  CHECK(grid[1][2][1][3].item<float>() == tokens[1][1 + 1 * 4 + 3][2].item<float>());
+
+  // A ViT-like patch embedding (7x7 patches, 32 dims, a class token): the first cut leaks.
+  torch::manual_seed(3);
+  const auto d = fashion();
+  const auto w = torch::randn({32, 1, 7, 7}) * 0.2;
+  auto feat = [&](const at::Tensor& x) {
+    const auto t = torch::conv2d(x, w, {}, 7).flatten(2).transpose(1, 2);  // [N, 16, 32]
+    return torch::cat({torch::zeros({x.size(0), 1, 32}), t}, 1).contiguous();  // [N, 17, 32]
+  };
+  auto a = attacks::create_attacker("cgan", spec_for({17, 32}, feat(d.train)));
+  attacks::train_on_pairs(*a, {feat(d.train), d.train}, {feat(d.val), d.val}, budget(200), /*seed=*/3);
+  const double ssim = mean_ssim(a->reconstruct(feat(d.eval)), d.eval);
+  const double mean_image = mean_ssim(d.train.mean(0, true).expand_as(d.eval).contiguous(), d.eval);
+  INFO("SSIM " << ssim << " mean-image " << mean_image);
+  CHECK(ssim > mean_image + 0.4);
+}

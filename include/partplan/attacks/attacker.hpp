@@ -56,6 +56,15 @@ struct LinearInverse {
 /// a side above 2 (flat features, token sequences).
 int64_t linear_inverse_scale(const std::vector<int64_t>& feature_shape, const std::vector<int64_t>& image_shape);
 
+/// The layout the attackers' networks give a cut tensor. A token sequence [T, D] whose T is
+/// g*g (patch tokens) or g*g + 1 (a class token first, then the patches), with g >= 3, is
+/// taken as its patch grid [D, g, g], patches in row-major order; the class token is dropped
+/// (it is one of T tokens and the patches carry the image's layout). Any other shape is
+/// returned as it is ([C,h,w] maps are spatial, everything else flat).
+std::vector<int64_t> attack_feature_shape(const std::vector<int64_t>& feature_shape);
+/// features [B, feature_shape...] -> [B, attack_feature_shape...] (a view or a copy).
+at::Tensor as_attack_features(const at::Tensor& features, const std::vector<int64_t>& feature_shape);
+
 /// k of the linear inverse: 3 (a position and its 8 neighbours) while C*9 <= 1152, else 1.
 int64_t linear_inverse_kernel(const std::vector<int64_t>& feature_shape);
 
