@@ -140,7 +140,7 @@ GeneratorImpl::GeneratorImpl(const std::vector<int64_t>& fs, const std::vector<i
                                       .padding(k / 2)
                                       .padding_mode(torch::kReplicate)));
     torch::NoGradGuard ng;
-    if (!o_linear.adoptable()) {
+    if (!o_linear.adoptable(o.linear_min_r2)) {
       skip_->weight.zero_();
       skip_->bias.zero_();
     } else {

@@ -13,7 +13,7 @@ bin=${BIN:-build/partplan}
 models_dir=${MODELS_DIR:-models}
 crops=${CROPS:-16}
 # The budget each model's first cut needs to reach SSIM 0.8 on eval (docs/benchmarks.md).
-models=${MODELS:-"efficientnet_b0_script:200 resnet50_script:200 vgg16_script:60"}
+models=${MODELS:-"efficientnet_b0_script:100 resnet50_script:100 vgg16_script:60"}
 out=${OUT:-$(mktemp -d)}
 for spec in $models; do
   m=${spec%%:*}

@@ -49,6 +49,7 @@ MEANING = {
     "cgan.lr": "Adam learning rate; the recipe's 2e-4 suits long budgets, 1e-3 is stronger at 300 steps (docs/benchmarks.md)",
     "cgan.beta1": "Adam β1",
     "cgan.beta2": "Adam β2",
+    "cgan.linear_min_r2": "adjusted R² from which a cut's closed-form linear inverse is adopted as the generator's fixed skip (docs/attacks.md); above 1 never",
     "ternary": "three-way split (`--ternary`), docs/cost-model.md",
     "back_cut": "ternary back cut by id or name; \"\" = the input of the final weight layer",
     "oracle.images": "eval images per cut for the oracle exposure (a pre-screen loads only these)",

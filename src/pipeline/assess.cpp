@@ -77,13 +77,13 @@ struct Run {
   bool augment = false;
   bool classifier = false;
   // From the stats pass over attacker-train.
-  std::vector<attacks::FeatureStats> feature_stats;  ///< per cut
-  std::vector<attacks::LinearInverse> linear_inverse;  ///< per cut; empty for non-spatial cuts
-  at::Tensor mean_image;                             ///< [1,C,H,W]
-  at::Tensor prototypes;                             ///< [K,C,H,W] by predicted class
-  at::Tensor train_pred;                             ///< [n_train] the model's labels (ternary probe)
+  std::vector<attacks::FeatureStats> feature_stats{};  ///< per cut
+  std::vector<attacks::LinearInverse> linear_inverse{};  ///< per cut; empty for non-spatial cuts
+  at::Tensor mean_image{};                           ///< [1,C,H,W]
+  at::Tensor prototypes{};                           ///< [K,C,H,W] by predicted class
+  at::Tensor train_pred{};                           ///< [n_train] the model's labels (ternary probe)
   // From the reference pass over eval.
-  at::Tensor eval_logits;                            ///< [n_eval, K], device
+  at::Tensor eval_logits{};                          ///< [n_eval, K], device
 
   void report(Progress p) const {
     if (progress) progress(p);
@@ -234,7 +234,7 @@ void stats_pass(Run& run) {
     run.linear_inverse.push_back(lin[k].result(run.feature_stats.back()));
     if (!run.linear_inverse.back().empty())
       log::info("cut {:<16} linear inverse explains {:.3f} of the pixel variance{}", run.cuts[k].name,
-                run.linear_inverse.back().r2, run.linear_inverse.back().adoptable() ? " (adopted)" : "");
+                run.linear_inverse.back().r2, run.linear_inverse.back().adoptable(run.o.cgan.linear_min_r2) ? " (adopted)" : "");
   }
   run.mean_image = sum_image / static_cast<double>(idx.size());
   if (run.classifier) {
@@ -658,7 +658,7 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
   torch::NoGradGuard no_grad;
   const auto& summary = model.summary();
   if (o.device == "auto") throw UsageError("assess needs a resolved device (cpu, cuda:N), not 'auto'");
-  Run run{model, o, progress, torch::Device(o.device), {}, {}, {}, {}, {}, {}, {}, {}};
+  Run run{model, o, progress, torch::Device(o.device), {}, {}, {}, {}, {}, {}, {}};
   AssessResult r;
   r.device = o.device;
   run.model_sample = common::Shape(summary.input_shape.begin() + 1, summary.input_shape.end());

@@ -43,11 +43,10 @@ struct LinearInverse {
   /// Share of the pixel variance it explains on the rows it was fitted to, adjusted for the
   /// number of inputs (1 - (1-R^2)(n-1)/(n-p-1)).
   double r2 = 0;
-  /// The generator adopts it (fixed) from this adjusted R^2 up: measured on the example CNN,
-  /// adopting it at R^2 0.87 (its third stage) cost 0.02 SSIM against a learned skip, and
-  /// gained 0.04 at R^2 1.0 (its first cut).
-  static constexpr double kAdoptR2 = 0.95;
-  bool adoptable() const { return weight.defined() && r2 >= kAdoptR2; }
+  /// Whether the generator adopts it (CganOptions::linear_min_r2): measured on the example
+  /// CNN, adopting it at R^2 0.87 (its third stage) cost 0.02 SSIM against a learned skip,
+  /// and gained 0.04 at R^2 1.0 (its first cut).
+  bool adoptable(double min_r2) const { return weight.defined() && r2 >= min_r2; }
   bool empty() const { return !weight.defined(); }
 };
 

@@ -52,6 +52,9 @@ struct CganOptions {
   double lr = 1e-3;               ///< Adam; 2e-4 (the recipe's) suits long budgets, 1e-3 short ones
   double beta1 = 0.5;
   double beta2 = 0.999;
+  /// The generator adopts a cut's closed-form linear inverse (fixed) from this adjusted R^2
+  /// up; below it the linear skip is learned (docs/attacks.md). Above 1: never adopted.
+  double linear_min_r2 = 0.95;
 };
 
 template <class V>
@@ -69,6 +72,7 @@ void visit(CganOptions& o, V&& v) {
   v("lr", o.lr, 1e-8, 1.0);
   v("beta1", o.beta1, 0.0, 0.999999);
   v("beta2", o.beta2, 0.0, 0.999999);
+  v("linear_min_r2", o.linear_min_r2, 0.0, 2.0);
 }
 
 /// How long an attacker trains.
