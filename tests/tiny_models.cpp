@@ -65,6 +65,24 @@ void save_tiny_mnist_net(const std::string& path) {
   save(m, path, "[1, 1, 28, 28]");
 }
 
+void save_guarded_net(const std::string& path) {
+  torch::manual_seed(12);
+  Module m(c10::QualifiedName("__torch__.Guarded"));
+  m.register_parameter("w1", torch::randn({4, 1, 3, 3}) * 0.4, false);
+  m.register_parameter("w2", torch::randn({10, 4 * 64}) * 0.05, false);
+  // A value set in one branch while the other raises: TorchScript gives it a top-level
+  // prim::Uninitialized placeholder, as in nn.TransformerEncoder's scripted forward.
+  m.define(
+      "def forward(self, x):\n"
+      "    if x.dim() == 4:\n"
+      "        y = torch.relu(torch.conv2d(x, self.w1, None, [1, 1], [1, 1]))\n"
+      "    else:\n"
+      "        assert False, 'expected a 4-D input'\n"
+      "    z = torch.relu(y)\n"
+      "    return torch.linear(torch.flatten(z, 1), self.w2, None)\n");
+  save(m, path, "[1, 1, 8, 8]");
+}
+
 void save_mlp(const std::string& path) {
   torch::manual_seed(1);
   Module m(c10::QualifiedName("__torch__.Mlp"));

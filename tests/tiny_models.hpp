@@ -18,6 +18,9 @@ void save_tiny_net(const std::string& path, const std::string& input_shape_json 
 /// linear 1568->10. Random weights; input shape recorded as [1, 1, 28, 28].
 /// Cuts: conv (0), relu (1), pool (2), flatten (3).
 void save_tiny_mnist_net(const std::string& path);
+/// A 1x1x8x8 net whose forward guards its input with a raising branch (a top-level
+/// prim::Uninitialized after freezing, as scripted transformers have).
+void save_guarded_net(const std::string& path);
 
 /// Two linear layers, input [N,5] (inferable from the first layer), no shape recorded.
 void save_mlp(const std::string& path);

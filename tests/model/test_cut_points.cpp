@@ -141,3 +141,14 @@ TEST_CASE("shape parsing", "[model]") {
   CHECK_THROWS_AS(common::parse_shape("1,-3"), UsageError);
   CHECK_THROWS_AS(common::parse_shape("7"), UsageError);
 }
+
+TEST_CASE("a forward with a raising guard (scripted transformers) is inspected", "[model]") {
+  const auto dir = temp_dir("guarded");
+  const std::string path = dir + "/guarded.pt";
+  partplan::testing::save_guarded_net(path);
+  auto m = model::Model::load(path);  // threw "Expected Tensor but got Uninitialized" before
+  const auto& s = m.summary();
+  CHECK(s.output_shape == common::Shape{1, 10});
+  REQUIRE_FALSE(s.cuts.empty());
+  for (const auto& c : s.cuts) CHECK(c.shape.size() >= 2);  // only real tensors are cuts
+}
