@@ -54,6 +54,20 @@ int64_t capped(int64_t channels, int64_t side, const CganOptions& o) {
   return std::min(channels, std::max<int64_t>(8, o.channel_budget / std::max<int64_t>(side, 1)));
 }
 
+constexpr double kSkipEps = 1e-3;
+
+// g with g*g == t or g*g + 1 == t (g >= 3), else 0; `class_token` says which.
+int64_t token_grid_side(int64_t t, bool& class_token) {
+  for (int64_t extra : {0, 1}) {
+    const auto g = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(t - extra))));
+    if (g >= 3 && g * g + extra == t) {
+      class_token = extra == 1;
+      return g;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int64_t linear_inverse_scale(const std::vector<int64_t>& fs, const std::vector<int64_t>& is) {
@@ -63,20 +77,6 @@ int64_t linear_inverse_scale(const std::vector<int64_t>& fs, const std::vector<i
   int64_t s = 1;
   while (s < ratio && s < kMaxScale) s *= 2;
   return s;
-}
-
-constexpr double kSkipEps = 1e-3;
-
-// g with g*g == t or g*g + 1 == t (g >= 3), else 0; `class_token` says which.
-static int64_t token_grid_side(int64_t t, bool& class_token) {
-  for (int64_t extra : {0, 1}) {
-    const auto g = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(t - extra))));
-    if (g >= 3 && g * g + extra == t) {
-      class_token = extra == 1;
-      return g;
-    }
-  }
-  return 0;
 }
 
 std::vector<int64_t> attack_feature_shape(const std::vector<int64_t>& fs) {

@@ -110,7 +110,6 @@ FeatureStats FeatureStatsAccumulator::result() const {
 LinearInverseAccumulator::LinearInverseAccumulator(const std::vector<int64_t>& feature_shape,
                                                    const std::vector<int64_t>& image_shape)
     : feature_shape_(feature_shape),
-      image_shape_(image_shape),
       scale_(linear_inverse_scale(feature_shape, image_shape)),
       kernel_(scale_ > 0 ? linear_inverse_kernel(feature_shape) : 0) {}
 
@@ -124,7 +123,7 @@ void LinearInverseAccumulator::add(const at::Tensor& features, const at::Tensor&
     throw DataError(fmt::format("linear inverse: features {} and images {} do not match the cut [B,{},{},{}]",
                                 fmt::join(features.sizes(), "x"), fmt::join(images.sizes(), "x"), c, h, w));
   namespace F = torch::nn::functional;
-  auto y = images.detach().to(torch::kCPU, torch::kFloat);
+  auto y = images.detach().to(torch::kFloat);
   if (y.size(2) != h * s || y.size(3) != w * s)
     y = F::interpolate(y, F::InterpolateFuncOptions().size(std::vector<int64_t>{h * s, w * s}).mode(torch::kArea));
   if (s > 1) y = torch::pixel_unshuffle(y, s);  // [B, Ci*s*s, h, w]
@@ -137,15 +136,16 @@ void LinearInverseAccumulator::add(const at::Tensor& features, const at::Tensor&
     p = torch::randperm(positions, gen, torch::kLong).narrow(0, 0, kRowsPerBatch);
   }
   ++batches_;
+  p = p.to(features.device());
   const auto pb = p.div(h * w, "floor"), pi = p.div(w, "floor").remainder(h), pj = p.remainder(w);
   const int64_t k = kernel_, r = k / 2;
-  auto f = features.detach().to(torch::kCPU, torch::kFloat);
+  auto f = features.detach().to(torch::kFloat);
   if (r > 0) f = F::pad(f, F::PadFuncOptions({r, r, r, r}).mode(torch::kReplicate));
   std::vector<torch::Tensor> taps;  // conv weight order: [C, kh, kw]
   for (int64_t di = 0; di < k; ++di)
     for (int64_t dj = 0; dj < k; ++dj) taps.push_back(f.index({pb, Slice(), pi + di, pj + dj}));  // [n, C]
-  const auto x = torch::stack(taps, 2).reshape({p.size(0), c * k * k}).to(torch::kDouble);
-  const auto t = y.index({pb, Slice(), pi, pj}).to(torch::kDouble);  // [n, Ci*s*s]
+  const auto x = torch::stack(taps, 2).reshape({p.size(0), c * k * k}).to(torch::kCPU, torch::kDouble);
+  const auto t = y.to(features.device()).index({pb, Slice(), pi, pj}).to(torch::kCPU, torch::kDouble);  // [n, Ci*s*s]
   if (!xtx_.defined()) {
     xtx_ = torch::zeros({x.size(1), x.size(1)}, x.options());
     xty_ = torch::zeros({x.size(1), t.size(1)}, x.options());

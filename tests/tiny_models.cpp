@@ -70,8 +70,8 @@ void save_guarded_net(const std::string& path) {
   Module m(c10::QualifiedName("__torch__.Guarded"));
   m.register_parameter("w1", torch::randn({4, 1, 3, 3}) * 0.4, false);
   m.register_parameter("w2", torch::randn({10, 4 * 64}) * 0.05, false);
-  // A value set in one branch while the other raises: TorchScript gives it a top-level
-  // prim::Uninitialized placeholder, as in nn.TransformerEncoder's scripted forward.
+  // A value set in one branch while the other raises: TorchScript gives the raising branch a
+  // top-level prim::Uninitialized for it, as in nn.TransformerEncoder's scripted forward.
   m.define(
       "def forward(self, x):\n"
       "    if x.dim() == 4:\n"

@@ -110,36 +110,29 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     throw IoError("cannot write '" + path + "': " + std::strerror(errno) +
                   "; choose a writable location");
   register_partial(tmp, false);
-  auto fail = [&](const std::string& what, int err) {
-    ::close(fd);
+  // Any failure: close if still open, remove the temp file, name the step and the path.
+  auto fail = [&](const std::string& step, int err) {
+    if (fd >= 0) ::close(fd);
     ::unlink(tmp.c_str());
     unregister_partial(tmp);
-    throw IoError(what + " '" + path + "' failed: " + std::strerror(err) + "; check the disk (space, quota)");
+    throw IoError(step + " '" + path + "' failed: " + std::strerror(err) + "; check the disk (space, quota)");
   };
   size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd, content.data() + done, content.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      fail("write to", errno);
+      fail("writing", errno);
     }
     done += static_cast<size_t>(n);
   }
   if (::fsync(fd) != 0) fail("syncing", errno);
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    unregister_partial(tmp);
-    throw IoError("closing '" + path + "' failed: " + std::strerror(err) + "; check the disk (space, quota)");
-  }
+  const int closed = ::close(fd);
+  fd = -1;
+  if (closed != 0) fail("closing", errno);
   {
     InterruptGuard hold;
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-      int err = errno;
-      ::unlink(tmp.c_str());
-      unregister_partial(tmp);
-      throw IoError("cannot move the finished file into '" + path + "': " + std::strerror(err));
-    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) fail("moving the finished file into", errno);
     unregister_partial(tmp);
   }
   sync_path(dir, true, "the directory of");

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -36,8 +37,7 @@ std::map<std::string, bool>& registry() {
   std::fprintf(stderr, "partplan: interrupted by %s; %zu partial output(s) removed, nothing else written\n",
                sig == SIGINT ? "SIGINT" : "SIGTERM", removed);
   std::fflush(stderr);
-  std::fflush(stdout);
-  ::_exit(128 + sig);
+  ::_exit(128 + sig);  // stdout's buffer is dropped: no half-written result
 }
 
 int g_pipe[2] = {-1, -1};
@@ -56,9 +56,10 @@ void install_interrupt_cleanup() {
     if (::pipe(g_pipe) != 0) return;
     std::thread([]() {
       unsigned char b = 0;
-      while (::read(g_pipe[0], &b, 1) != 1) {
+      ssize_t n = 0;
+      while ((n = ::read(g_pipe[0], &b, 1)) < 0 && errno == EINTR) {
       }
-      clean_up_and_exit(b);
+      if (n == 1) clean_up_and_exit(b);
     }).detach();
     struct sigaction sa {};
     sa.sa_handler = on_signal;

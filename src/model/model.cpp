@@ -221,9 +221,11 @@ void analyse(Model::Impl& impl) {
 
   // One probe forward records the shape of every top-level activation.
   std::vector<Value*> probe_values;
+  // prim::Uninitialized stands for a value of a branch that raises (scripted transformers
+  // have one at top level): typed Tensor, but it never holds one, so it is not probed.
   for (Node* n : impl.nodes)
-    if (n->kind() != c10::prim::Uninitialized)  // a placeholder of a branch that raises (scripted
-      for (Value* v : n->outputs())             // transformers): typed Tensor, never one
+    if (n->kind() != c10::prim::Uninitialized)
+      for (Value* v : n->outputs())
         if (is_tensor(v)) probe_values.push_back(v);
   std::unordered_map<const Value*, at::Tensor> probe;
   {

@@ -34,9 +34,10 @@ struct FeatureStats {
 /// The linear part of an inverse, fitted in closed form on attacker-train: for a spatial cut
 /// [C,h,w] and images [Ci,H,W], a k x k convolution from each position's neighbourhood of
 /// standardised features to the s x s block of image pixels it covers (s =
-/// linear_inverse_scale, k = linear_inverse_kernel), least squares with a small ridge. The
-/// learned attackers start from it (their generator's linear skip), so that an attacker is
-/// never weaker than the best linear decoder, whatever its step budget.
+/// linear_inverse_scale, k = linear_inverse_kernel), least squares with a small ridge. Where
+/// it explains nearly all of the pixel variance (adoptable(): the early cuts), the learned
+/// attackers start from it and keep it (their generator's linear skip), so that there they
+/// are never weaker than the best linear decoder, whatever their step budget.
 struct LinearInverse {
   at::Tensor weight;  ///< [Ci*s*s, C, k, k] float32, CPU
   at::Tensor bias;    ///< [Ci*s*s] float32, CPU

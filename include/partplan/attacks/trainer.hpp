@@ -77,8 +77,8 @@ FeatureStats feature_stats(const at::Tensor& features);
 /// standardised features. Pixel values are fitted as they are; an image whose size is not s
 /// times the feature map's is area-resized to it first. Each batch contributes at most
 /// kRowsPerBatch positions (a random sample seeded by the batch count), which bounds the cost
-/// at (kRowsPerBatch x C*k*k^2) per batch. Borders are padded by replication, as in the
-/// generator's skip.
+/// at kRowsPerBatch x (C*k*k)^2 per batch; the sample is taken on the tensors' device and only
+/// it goes to the CPU. Borders are padded by replication, as in the generator's skip.
 class LinearInverseAccumulator {
  public:
   /// feature_shape per sample; for a non-spatial one (scale 0) add() and result() do nothing.
@@ -94,7 +94,7 @@ class LinearInverseAccumulator {
   static constexpr int64_t kRowsPerBatch = 4096;
 
  private:
-  std::vector<int64_t> feature_shape_, image_shape_;
+  std::vector<int64_t> feature_shape_;
   int64_t scale_ = 0, kernel_ = 0, batches_ = 0;
   at::Tensor xtx_, xty_, sx_, sy_, syy_;  ///< float64 CPU
   double rows_ = 0;
