@@ -9,6 +9,7 @@
 #include "attacks/networks.hpp"
 #include "partplan/attacks/attacker.hpp"
 #include "partplan/common/error.hpp"
+#include "partplan/metrics/ssim.hpp"
 
 namespace partplan::attacks {
 namespace {
@@ -59,7 +60,10 @@ class GanInverter final : public Attacker {
     }
     opt_g_->zero_grad();
     auto l1 = torch::l1_loss(rebuilt, real);
-    auto loss_g = adversarial_ ? adv_loss(disc_->forward(rebuilt, f), true) + spec_.cgan.lambda_l1 * l1 : l1;
+    // The reconstruction term: L1, plus the score the attacker is judged by when asked.
+    auto recon = l1;
+    if (spec_.cgan.ssim_weight > 0) recon = l1 + spec_.cgan.ssim_weight * (1 - metrics::ssim(rebuilt, real).mean());
+    auto loss_g = adversarial_ ? adv_loss(disc_->forward(rebuilt, f), true) + spec_.cgan.lambda_l1 * recon : recon;
     loss_g.backward();
     opt_g_->step();
     return l1.item<double>();

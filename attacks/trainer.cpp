@@ -69,7 +69,29 @@ TrainStats TrainTracker::stats(double seconds) const {
   s.seconds = seconds;
   s.first_l1 = mean_of(first_l1_);
   s.last_l1 = mean_of(recent_l1_);
+  judge_convergence(s, budget_.min_delta);
   return s;
+}
+
+void judge_convergence(TrainStats& s, double min_delta) {
+  const auto& c = s.val_curve;
+  const size_t n = std::min<size_t>(c.size(), kConvergenceChecks);
+  s.val_slope = 0;
+  if (n >= 2) {
+    // Least squares over check indices 0..n-1: slope = sum (i - i_mean)(y - y_mean) / sum (i - i_mean)^2.
+    const double im = (static_cast<double>(n) - 1) / 2;
+    double ym = 0;
+    for (size_t i = 0; i < n; ++i) ym += c[c.size() - n + i].second;
+    ym /= static_cast<double>(n);
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double di = static_cast<double>(i) - im;
+      num += di * (c[c.size() - n + i].second - ym);
+      den += di * di;
+    }
+    s.val_slope = num / den;
+  }
+  s.still_improving = !s.early_stopped && (n < 2 || s.val_slope > min_delta);
 }
 
 void FeatureStatsAccumulator::add(const at::Tensor& features) {

@@ -34,7 +34,7 @@ struct AssessCmdOptions {
   std::optional<int64_t> seed, steps;
   std::optional<double> threshold, fail_above, enclave_memory_mib, tee_slowdown;
   std::optional<std::string> back_cut;
-  bool ternary = false, profile = false;
+  bool ternary = false, profile = false, accept_unconverged = false;
   std::vector<std::string> sets;
   std::string out = "plan.json";
   std::string export_dir, report_dir, run_dir;
@@ -63,6 +63,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   if (o.steps) settings.set("budget.steps", *o.steps);
   if (o.threshold) settings.set("threshold", *o.threshold);
   if (o.fail_above) settings.set("fail_above", *o.fail_above);
+  if (o.accept_unconverged) settings.set("accept_unconverged", true);
   if (o.ternary) settings.set("ternary", true);
   if (o.back_cut) settings.set("back_cut", *o.back_cut);
   if (o.profile) settings.set("cost.profile", true);
@@ -80,6 +81,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   plan::Policy policy;
   policy.threshold = options.threshold;
   policy.fail_above = options.fail_above;
+  policy.accept_unconverged = options.accept_unconverged;
   policy.enclave_memory_bytes = options.cost.enclave_memory_mib * 1048576.0;
 
   // Fail fast on outputs before hours of training.
@@ -107,6 +109,8 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
     } else if (p.phase == "score") {
       line.update(fmt::format("scoring {} finished cut(s) from {} on eval {}/{}", p.cut_count, p.cut_name, p.step,
                               p.steps));
+    } else if (p.phase == "whitebox") {
+      line.update(fmt::format("white-box attack at {}: image {}/{}", p.cut_name, p.step, p.steps));
     } else if (p.phase == "oracle" || p.phase == "probe") {
       line.update(fmt::format("{} {}/{} {}", p.phase, p.cut_index + 1, p.cut_count, p.cut_name));
     } else if (p.phase == "cost") {
@@ -127,6 +131,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
     key.set("cuts", std::string());
     key.set("threshold", 0.0);
     key.set("fail_above", 0.0);
+    key.set("accept_unconverged", false);
     key.set("report.grid_images", int64_t{0});
     run_store.emplace(o.run_dir, common::sha256_bytes(model.summary().sha256 + key.dump(0)), o.resume);
     store.load = [&](const model::CutPoint& c) { return run_store->load(c); };
@@ -138,10 +143,13 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   line.finish();
 
   std::vector<plan::CutLeak> leaks;
-  for (const auto& c : result.cuts)
+  for (const auto& c : result.cuts) {
     leaks.push_back({c.cut.id, c.cut.name, c.leak_ssim, c.worst_attack, c.leak_ci.low, c.leak_ci.high,
                      c.cost.enclave_bytes, c.cost.enclave_seconds, c.cost.untrusted_seconds, c.cost.transfer_seconds,
-                     /*eligible=*/!(result.back_cut && result.back_cut->id == c.cut.id)});
+                     /*eligible=*/!(result.back_cut && result.back_cut->id == c.cut.id), {}});
+    for (const auto& s : c.scores)
+      if (s.train.still_improving) leaks.back().still_improving.push_back(s.attack);
+  }
   policy.all_enclave_seconds = result.all_enclave_seconds;
   // A two-way split's host sees the prediction: the label-only guess is an attack it always
   // has. A ternary split keeps the prediction inside the enclave.
@@ -214,15 +222,20 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
                   "candidate cuts: stages (default: the first cut, each resolution stage's output and the classifier "
                   "input, at most 12), blocks, all, or a comma list of ids/names");
   sub->add_option("--attack", opt->attack,
-                  "attackers, comma list: cgan (default), inverse; 'oracle' alone is a pre-screen without training");
+                  "attackers, comma list: cgan (default), inverse, whitebox (optimises the image through the front's "
+                  "weights); 'oracle' alone is a pre-screen without training. The worst case is the max over them");
   sub->add_option("--device", opt->device, "auto (default), cpu, cuda or cuda:N");
   sub->add_option("--seed", opt->seed, "seed of the data splits and the attackers (default 0)");
   sub->add_option("--steps", opt->steps, "attacker training steps per cut (budget.steps)");
   sub->add_option("--threshold", opt->threshold, "a cut is safe when its envelope SSIM <= this (default 0.3)")
       ->check(CLI::Range(0.0, 1.0));
   sub->add_option("--fail-above", opt->fail_above,
-                  "CI gate: exit 3 when no cut is safe or the chosen cut's leakage SSIM exceeds this")
+                  "CI gate: exit 3 when no cut is safe, the chosen cut's leakage SSIM exceeds this, or its safety is "
+                  "a lower bound (see --accept-unconverged)")
       ->check(CLI::Range(0.0, 1.0));
+  sub->add_flag("--accept-unconverged", opt->accept_unconverged,
+                "let the gate pass a chosen cut that is safe only as a lower bound (an attacker was still improving "
+                "when its budget ran out); without it such a plan fails --fail-above");
   sub->add_option("--input-shape", opt->input_shape, kInputShapeHelp);
   sub->add_flag("--ternary", opt->ternary,
                 "three-way split: enclave | untrusted | enclave; the output layers stay in the enclave too");

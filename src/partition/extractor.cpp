@@ -43,6 +43,15 @@ FeatureExtractor::FeatureExtractor(const model::Model& model, std::vector<int> c
 
 std::vector<at::Tensor> FeatureExtractor::operator()(const at::Tensor& x) const {
   torch::NoGradGuard no_grad;
+  return run(x);
+}
+
+std::vector<at::Tensor> FeatureExtractor::differentiable(const at::Tensor& x) const {
+  torch::AutoGradMode grad(true);
+  return run(x);
+}
+
+std::vector<at::Tensor> FeatureExtractor::run(const at::Tensor& x) const {
   c10::IValue out;
   try {
     out = impl_->module.forward({x});

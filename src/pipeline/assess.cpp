@@ -18,6 +18,7 @@
 
 #include "partplan/attacks/attacker.hpp"
 #include "partplan/attacks/trainer.hpp"
+#include "partplan/attacks/whitebox.hpp"
 #include "partplan/common/error.hpp"
 #include "partplan/common/log.hpp"
 #include "partplan/config/fields.hpp"
@@ -72,7 +73,8 @@ struct Run {
   data::Dataset ds;
   data::Splits splits;
   std::vector<model::CutPoint> cuts;
-  std::vector<std::string> trained_attacks;
+  std::vector<std::string> trained_attacks;  ///< the learned ones, in settings order
+  bool whitebox = false;                     ///< "whitebox" is among the attacks
   int64_t batch = 0;
   bool augment = false;
   bool classifier = false;
@@ -151,7 +153,7 @@ std::vector<model::CutPoint> resolve_cuts(const model::ModelSummary& summary, co
 void load_data(Run& run, AssessResult& r) {
   const auto& o = run.o;
   run.report({"data", 0, static_cast<int>(run.cuts.size()), "", 0, 0, 0, -1, -1});
-  const bool prescreen = run.trained_attacks.empty();
+  const bool prescreen = run.trained_attacks.empty() && !run.whitebox;
   const auto policy = o.data.split_policy();
   data::LoadOptions lo;
   lo.sample_shape = run.image_shape;
@@ -189,7 +191,7 @@ void load_data(Run& run, AssessResult& r) {
   run.batch = std::min(effective_batch_size(o.budget, run.image_shape), std::max<int64_t>(r.n_train, 1));
   run.augment = o.data.augment && run.ds.is_image_folder;
   r.batch_size = run.batch;
-  r.augmented = run.augment && !prescreen;
+  r.augmented = run.augment && !run.trained_attacks.empty();
 }
 
 // ---- phase: stats --------------------------------------------------------------------------
@@ -358,6 +360,79 @@ CutTraining start_cut(const Run& run, size_t index) {
   return t;
 }
 
+/// The white-box attacker at one cut, on the first whitebox.images eval images: from the mean
+/// image and from `learned`'s reconstruction (when a learned attacker trained here), keeping
+/// per image the start that fits the observed features better. Its grid (the first k
+/// reconstructions) goes to *grid.
+AttackScore whitebox_score(const Run& run, const model::CutPoint& cut, attacks::Attacker* learned,
+                           const AssessResult& r, at::Tensor* grid) {
+  const auto t0 = Clock::now();
+  const auto& wo = run.o.whitebox;
+  const int64_t n = std::min<int64_t>(wo.images, r.n_eval);
+  const std::vector<int64_t> idx(run.splits.eval.begin(), run.splits.eval.begin() + n);
+  partition::FeatureExtractor ex(run.model, {cut.id});
+  partition::ModelRunner runner(run.model);
+  const attacks::FrontFn front = [&](const at::Tensor& x) { return ex.differentiable(run.input(x))[0]; };
+  const int64_t k = std::min<int64_t>(run.o.grid_images, n);
+  std::vector<double> ssim, psnr;
+  int64_t capped = 0, agree = 0;
+  double kl = 0;
+  std::vector<at::Tensor> grid_parts;
+  for_batches(idx, wo.batch > 0 ? wo.batch : run.batch, [&](int64_t first, const std::vector<int64_t>& b) {
+    const auto unit = run.images(b);
+    const auto observed = ex(run.input(unit))[0];
+    std::vector<attacks::WhiteboxResult> fits;
+    fits.push_back(attacks::whitebox_invert(front, observed, run.mean_image.expand_as(unit), wo));
+    if (learned) fits.push_back(attacks::whitebox_invert(front, observed, learned->reconstruct(observed), wo));
+    const auto rec = attacks::keep_best_fit(fits).images;
+    const auto s = to_vector(metrics::ssim(rec, unit));
+    const auto p = metrics::psnr(rec, unit);
+    const auto pv = to_vector(p.psnr_db);
+    ssim.insert(ssim.end(), s.begin(), s.end());
+    psnr.insert(psnr.end(), pv.begin(), pv.end());
+    capped += p.capped.sum().item<int64_t>();
+    if (first < k) grid_parts.push_back(rec.narrow(0, 0, std::min<int64_t>(k - first, rec.size(0))).cpu());
+    if (run.classifier) {
+      const auto logits = run.eval_logits.narrow(0, first, static_cast<int64_t>(b.size()));
+      const auto rec_logits = runner(run.input(rec));
+      agree += (rec_logits.argmax(1) == logits.argmax(1)).sum().item<int64_t>();
+      kl += kl_per_image(logits, rec_logits).sum().item<double>();
+    }
+    run.report({"whitebox", 0, 1, cut.name, first + static_cast<int64_t>(b.size()), n, 0, -1, -1});
+  });
+  AttackScore sc;
+  sc.attack = "whitebox";
+  sc.images = n;
+  sc.ssim = ci(ssim);
+  sc.psnr_db = ci(psnr);
+  sc.psnr_capped = capped;
+  if (run.classifier) {
+    sc.top1_agreement = static_cast<double>(agree) / static_cast<double>(n);
+    sc.kl = kl / static_cast<double>(n);
+  }
+  // An optimisation with a fixed iteration count: nothing to judge convergence by on val.
+  sc.train.steps_run = wo.iterations;
+  sc.train.seconds = seconds_since(t0);
+  if (grid && !grid_parts.empty()) *grid = torch::cat(grid_parts, 0);
+  return sc;
+}
+
+/// Append an attacker's score to its cut, logging it, and make it the cut's leak (and its
+/// grid the cut's) when it is the strongest so far.
+void add_score(CutAssessment& ca, AttackScore sc, const at::Tensor& grid, at::Tensor& worst_grid) {
+  if (ca.scores.empty() || sc.ssim.mean > ca.leak_ssim) {
+    ca.leak_ssim = sc.ssim.mean;
+    ca.leak_ci = sc.ssim;
+    ca.worst_attack = sc.attack;
+    worst_grid = grid;
+  }
+  log::info("cut {:<16} {:<8} SSIM {:.3f} [{:.3f}, {:.3f}]  PSNR {:.1f} dB  {} {}{}{} in {:.1f} s", ca.cut.name,
+            sc.attack, sc.ssim.mean, sc.ssim.low, sc.ssim.high, sc.psnr_db.mean, sc.train.steps_run,
+            sc.attack == "whitebox" ? "iterations" : "steps", sc.train.early_stopped ? " (early stop)" : "",
+            sc.train.still_improving ? " (still improving)" : "", sc.train.seconds);
+  ca.scores.push_back(std::move(sc));
+}
+
 /// Score finished cuts on eval, batch by batch: one forward for all of them.
 std::vector<CutAssessment> score_cuts(const Run& run, std::vector<CutTraining>& group,
                                       const std::vector<OracleScore>& oracle, const AssessResult& r) {
@@ -419,20 +494,25 @@ std::vector<CutAssessment> score_cuts(const Run& run, std::vector<CutTraining>& 
       sc.ssim = ci(s.ssim);
       sc.psnr_db = ci(s.psnr);
       sc.psnr_capped = s.capped;
+      sc.images = r.n_eval;
       if (run.classifier) {
         sc.top1_agreement = static_cast<double>(s.agree) / static_cast<double>(r.n_eval);
         sc.kl = s.kl / static_cast<double>(r.n_eval);
       }
-      if (ca.scores.empty() || sc.ssim.mean > ca.leak_ssim) {
-        ca.leak_ssim = sc.ssim.mean;
-        ca.leak_ci = sc.ssim;
-        ca.worst_attack = sc.attack;
-        worst_grid = s.grid.empty() ? at::Tensor() : torch::cat(s.grid, 0);
-      }
-      log::info("cut {:<16} {:<8} SSIM {:.3f} [{:.3f}, {:.3f}]  PSNR {:.1f} dB  {} steps{} in {:.1f} s", ca.cut.name,
-                sc.attack, sc.ssim.mean, sc.ssim.low, sc.ssim.high, sc.psnr_db.mean, sc.train.steps_run,
-                sc.train.early_stopped ? " (early stop)" : "", sc.train.seconds);
-      ca.scores.push_back(std::move(sc));
+      add_score(ca, std::move(sc), s.grid.empty() ? at::Tensor() : torch::cat(s.grid, 0), worst_grid);
+    }
+    if (run.whitebox) {
+      // It starts from the learned attacker the host would trust most: the best on attacker-val.
+      attacks::Attacker* learned = nullptr;
+      double best_val = -2;
+      for (size_t a = 0; a < t.attackers.size(); ++a)
+        if (ca.scores[a].train.best_val_ssim > best_val) {
+          best_val = ca.scores[a].train.best_val_ssim;
+          learned = t.attackers[a].get();
+        }
+      at::Tensor grid;
+      auto sc = whitebox_score(run, ca.cut, learned, r, &grid);
+      add_score(ca, std::move(sc), grid, worst_grid);
     }
     if (worst_grid.defined()) ca.reconstructions = to_image8(worst_grid);
     out.push_back(std::move(ca));
@@ -618,10 +698,10 @@ AssessOptions options_from_settings(const config::Settings& s) {
   if (o.attacks.empty())
     throw UsageError("setting 'attacks' is empty: name at least one attacker, e.g. [\"cgan\"], or \"oracle\"");
   for (const auto& a : o.attacks)
-    if (a != "oracle") {
+    if (a != "oracle" && a != "whitebox") {
       const auto names = attacks::attacker_names();
       if (std::find(names.begin(), names.end(), a) == names.end())
-        throw UsageError(fmt::format("attack '{}' is not known; valid: {}, oracle", a, fmt::join(names, ", ")));
+        throw UsageError(fmt::format("attack '{}' is not known; valid: {}, whitebox, oracle", a, fmt::join(names, ", ")));
     }
   return o;
 }
@@ -668,9 +748,11 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
                                  "needs a CSV source laid out as 1xSxS (see docs/data.md)",
                                  summary.path, common::format_shape(summary.input_shape)));
   run.cuts = resolve_cuts(summary, o, r);
-  for (const auto& a : o.attacks)
-    if (a != "oracle") run.trained_attacks.push_back(a);
-  r.trained = !run.trained_attacks.empty();
+  for (const auto& a : o.attacks) {
+    if (a == "whitebox") run.whitebox = true;
+    else if (a != "oracle") run.trained_attacks.push_back(a);
+  }
+  r.trained = !run.trained_attacks.empty() || run.whitebox;
 
   run.pre = data::Preprocess::defaults_for_channels(run.image_shape[0]);
   run.pre.pixel_min = o.data.pixel_min;

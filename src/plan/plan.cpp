@@ -56,21 +56,31 @@ PlanResult prescreen(const std::vector<CutLeak>& cuts, const Policy& policy) {
   return r;
 }
 
+std::string verdict_text(const CutVerdict& v) {
+  if (!v.safe) return "unsafe";
+  return v.lower_bound ? "safe (lower bound: attacker still improving)" : "safe";
+}
+
 PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
   check_order(cuts);
   PlanResult r;
   r.verdicts.resize(cuts.size());
   double running = -1e300;
   int from = cuts.back().id;
+  std::vector<std::string> improving;  // at this cut and every deeper one
   for (size_t k = cuts.size(); k-- > 0;) {
     auto v = base_verdict(cuts[k], policy);
     if (v.measured >= running) {
       running = v.measured;
       from = cuts[k].id;
     }
+    for (auto it = cuts[k].still_improving.rbegin(); it != cuts[k].still_improving.rend(); ++it)
+      improving.insert(improving.begin(), *it + "@" + cuts[k].name);
     v.envelope = running;
     v.envelope_from = from;
     v.safe = running <= policy.threshold;
+    v.still_improving = improving;
+    v.lower_bound = v.safe && !improving.empty();
     r.verdicts[k] = v;
   }
 
@@ -110,6 +120,10 @@ PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
       d.reason += fmt::format("; the cut before it, '{}', leaks {:.3f}", cuts[chosen - 1].name,
                               r.verdicts[chosen - 1].envelope);
     d.reason += ".";
+    if (v.lower_bound)
+      d.reason += fmt::format(" This is a lower bound: {} {} still improving when the budget ran out; raise "
+                              "budget.steps (--steps) until it levels off.",
+                              fmt::join(v.still_improving, ", "), v.still_improving.size() == 1 ? "was" : "were");
   } else {
     size_t best = 0;
     for (size_t k = 1; k < cuts.size(); ++k)
@@ -138,6 +152,12 @@ PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
     } else if (d.leakage > *policy.fail_above) {
       d.gate_failed = true;
       d.gate_reason = fmt::format("the plan's leakage {:.3f} exceeds --fail-above {:.3f}", d.leakage, *policy.fail_above);
+    } else if (r.verdicts[chosen].lower_bound && !policy.accept_unconverged) {
+      d.gate_failed = true;
+      d.gate_reason = fmt::format(
+          "cut '{}' is safe only as a lower bound ({} still improving): raise budget.steps (--steps), or pass "
+          "--accept-unconverged to gate on the lower bound",
+          d.cut_name, fmt::join(r.verdicts[chosen].still_improving, ", "));
     }
   }
   return r;

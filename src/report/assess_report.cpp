@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -92,9 +94,31 @@ cv::Mat leakage_curve(const PlanContext& ctx) {
   }
   cv::rectangle(m, {x0, y0}, {x1, y1}, cv::Scalar(120, 120, 120));
   const auto& dec = ctx.plan->decision;
-  put(m, "SSIM by cut, shallow to deep: blue = strongest attack, red = envelope (what the host can reach),", {x0, 16},
+  // One line per attacker, then the envelope over them in red.
+  std::vector<std::string> names;
+  for (const auto& c : cuts)
+    for (const auto& s : c.scores)
+      if (std::find(names.begin(), names.end(), s.attack) == names.end()) names.push_back(s.attack);
+  static const cv::Scalar kPalette[] = {{200, 120, 40}, {40, 160, 230}, {150, 60, 150}, {60, 150, 60}, {120, 120, 120}};
+  auto color_of = [&](size_t a) { return kPalette[a % (sizeof(kPalette) / sizeof(kPalette[0]))]; };
+  std::string legend;
+  for (size_t a = 0; a < names.size(); ++a) legend += (a ? ", " : "") + names[a];
+  put(m, fmt::format("SSIM by cut, shallow to deep: one line per attacker ({}); red = envelope,", legend), {x0, 16},
       0.42);
-  put(m, fmt::format("gray = threshold {:.2f}. {}", dec.threshold,
+  for (size_t a = 0; a < names.size(); ++a) {
+    put(m, names[a], {x1 - 90, y0 + 16 + static_cast<int>(a) * 16}, 0.42, color_of(a));
+    std::optional<cv::Point> last;
+    for (size_t i = 0; i < cuts.size(); ++i)
+      for (const auto& s : cuts[i].scores) {
+        if (s.attack != names[a]) continue;
+        const cv::Point pt{xs(i), ys(s.ssim.mean)};
+        if (last) cv::line(m, *last, pt, color_of(a), 2, cv::LINE_AA);
+        // A hollow marker: the attacker was still improving, its number is a lower bound.
+        cv::circle(m, pt, 4, color_of(a), s.train.still_improving ? 1 : cv::FILLED, cv::LINE_AA);
+        last = pt;
+      }
+  }
+  put(m, fmt::format("gray = threshold {:.2f}; hollow = attacker still improving. {}", dec.threshold,
                      dec.cut_id ? fmt::format("Chosen: '{}' (envelope {:.3f}).", dec.cut_name, dec.leakage)
                                 : fmt::format("No safe cut (lowest envelope {:.3f}).", dec.leakage)),
       {x0, 33}, 0.42, dec.cut_id ? cv::Scalar(40, 130, 40) : cv::Scalar(30, 30, 190));
@@ -114,13 +138,9 @@ cv::Mat leakage_curve(const PlanContext& ctx) {
       put(m, "chosen", {xs(i) + 4, y0 + 14}, 0.45, cv::Scalar(40, 130, 40));
     }
     if (i > 0) {
-      cv::line(m, {xs(i - 1), ys(verdict_of(ctx, cuts[i - 1].cut.id).measured)}, {xs(i), ys(v.measured)},
-               cv::Scalar(200, 120, 40), 2,
-               cv::LINE_AA);
       cv::line(m, {xs(i - 1), ys(verdict_of(ctx, cuts[i - 1].cut.id).envelope)}, {xs(i), ys(v.envelope)},
                cv::Scalar(40, 40, 220), 2, cv::LINE_AA);
     }
-    cv::circle(m, {xs(i), ys(v.measured)}, 4, cv::Scalar(200, 120, 40), cv::FILLED, cv::LINE_AA);
     // Cut names, written vertically under the axis.
     const std::string label = fmt::format("{} {}", cuts[i].cut.id, cuts[i].cut.name).substr(0, 22);
     cv::Mat text(16, 170, CV_8UC3, cv::Scalar(255, 255, 255));
@@ -172,6 +192,13 @@ void write_png(const std::string& path, const cv::Mat& m) {
   if (!cv::imwrite(path, m)) throw IoError("cannot write '" + path + "'");
 }
 
+/// "rising" while an attacker's val SSIM was still climbing at the end of its budget, "flat"
+/// once it had levelled off, "-" for the white-box attacker (an optimisation per image).
+std::string trend(const pipeline::AttackScore& s) {
+  if (s.train.val_curve.empty() && !s.train.still_improving) return "-";
+  return s.train.still_improving ? "rising" : "flat";
+}
+
 std::string md_ci(const metrics::MeanCi& c) { return fmt::format("{:.3f} [{:.3f}, {:.3f}]", c.mean, c.low, c.high); }
 
 }  // namespace
@@ -214,6 +241,7 @@ std::string plan_json(const PlanContext& ctx) {
                          {"ssim", ci_json(s.ssim)},
                          {"psnr_db", ci_json(s.psnr_db)},
                          {"psnr_capped", s.psnr_capped},
+                         {"images", s.images},
                          {"top1_agreement", s.top1_agreement < 0 ? json(nullptr) : json(s.top1_agreement)},
                          {"kl", s.kl < 0 ? json(nullptr) : json(s.kl)},
                          {"train",
@@ -221,6 +249,8 @@ std::string plan_json(const PlanContext& ctx) {
                            {"early_stopped", s.train.early_stopped},
                            {"best_step", s.train.best_step},
                            {"best_val_ssim", s.train.best_val_ssim},
+                           {"still_improving", s.train.still_improving},
+                           {"val_slope", s.train.val_slope},
                            {"seconds", s.train.seconds},
                            {"first_l1", s.train.first_l1},
                            {"last_l1", s.train.last_l1}}}});
@@ -258,7 +288,9 @@ std::string plan_json(const PlanContext& ctx) {
                          {"worst_attack", v.measured_by},
                          {"envelope_ssim", v.envelope},
                          {"envelope_from", v.envelope_from},
-                         {"verdict", v.safe ? "safe" : "unsafe"}});
+                         {"verdict", plan::verdict_text(v)},
+                         {"lower_bound", v.lower_bound},
+                         {"still_improving", v.still_improving}});
   }
   const auto& d = ctx.plan->decision;
   json cut_ids = json::array();
@@ -348,8 +380,16 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir) {
       if (b.name == v.measured_by) ssim = b.ssim, psnr = b.psnr_db;
     md += fmt::format("| {} | [{}](cut-{:03d}.png) | {} | {} | {} | {:.1f} | {:.3f} | {} |\n", c.cut.id, c.cut.name,
                       c.cut.id, common::format_shape(c.cut.shape), v.measured_by, md_ci(ssim), psnr.mean,
-                      v.envelope, v.safe ? "safe" : "unsafe");
+                      v.envelope, plan::verdict_text(v));
   }
+  md += "\n## Each attacker\n\nThe worst case at a cut is the maximum over these; *rising* means its validation SSIM "
+        "was still climbing when its budget ran out (the slope of its last checks above budget.min_delta), so its "
+        "number is a lower bound.\n\n| id | cut | attack | images | SSIM mean [95% CI] | PSNR dB | steps | trend | "
+        "seconds |\n|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& c : r.cuts)
+    for (const auto& s : c.scores)
+      md += fmt::format("| {} | {} | {} | {} | {} | {:.1f} | {} | {} | {:.1f} |\n", c.cut.id, c.cut.name, s.attack,
+                        s.images, md_ci(s.ssim), s.psnr_db.mean, s.train.steps_run, trend(s), s.train.seconds);
   md += "\n## Leakage against cost\n\n![pareto](pareto.png)\n\n";
   md += fmt::format("Times: the whole model takes {:.2f} ms natively on {}; enclave times are scaled by the TEE "
                     "slowdown, {:.2f} ms for the whole model in the enclave. ",
@@ -389,15 +429,22 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir) {
 
 std::string assess_text(const PlanContext& ctx) {
   const auto& r = *ctx.result;
-  std::string out = fmt::format("{:>4}  {:<20} {:<16} {:<8} {:>22} {:>8} {:>9}  {}\n", "id", "cut", "shape", "attack",
-                                "SSIM mean [95% CI]", "PSNR dB", "envelope", "verdict");
+  std::string out = fmt::format("{:>4}  {:<20} {:<16} {:<8} {:>22} {:>8} {:>6} {:>9}  {}\n", "id", "cut", "shape",
+                                "attack", "SSIM mean [95% CI]", "PSNR dB", "trend", "envelope", "verdict");
   for (const auto& c : r.cuts) {
     const auto& v = verdict_of(ctx, c.cut.id);
     for (const auto& s : c.scores)
-      out += fmt::format("{:>4}  {:<20} {:<16} {:<8} {:>22} {:>8.1f} {:>9.3f}  {}\n", c.cut.id, c.cut.name.substr(0, 20),
-                         common::format_shape(c.cut.shape), s.attack, md_ci(s.ssim), s.psnr_db.mean, v.envelope,
-                         v.safe ? "safe" : "unsafe");
+      out += fmt::format("{:>4}  {:<20} {:<16} {:<8} {:>22} {:>8.1f} {:>6} {:>9.3f}  {}\n", c.cut.id,
+                         c.cut.name.substr(0, 20), common::format_shape(c.cut.shape), s.attack, md_ci(s.ssim),
+                         s.psnr_db.mean, trend(s), v.envelope, plan::verdict_text(v));
   }
+  std::vector<std::string> rising;
+  for (const auto& c : r.cuts)
+    for (const auto& s : c.scores)
+      if (s.train.still_improving) rising.push_back(s.attack + "@" + c.cut.name);
+  if (!rising.empty())
+    out += fmt::format("      still improving when the budget ran out (a lower bound; raise budget.steps): {}\n",
+                       fmt::join(rising, ", "));
   for (const auto& b : r.baselines)
     out += fmt::format("      baseline {:<16} SSIM {}\n", b.name, md_ci(b.ssim));
   out += "\n  id  cut                  oracle KL  enclave MiB  fits  est. ms";

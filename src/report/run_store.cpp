@@ -125,6 +125,9 @@ std::optional<pipeline::CutAssessment> RunStore::load(const model::CutPoint& cut
       sc.train.first_l1 = t.at("first_l1");
       sc.train.last_l1 = t.at("last_l1");
       sc.train.val_curve = t.at("val_curve").get<std::vector<std::pair<int64_t, double>>>();
+      sc.train.still_improving = t.at("still_improving");
+      sc.train.val_slope = t.at("val_slope");
+      sc.images = s.at("images");
       ca.scores.push_back(sc);
     }
     const auto& im = j.at("reconstructions");
@@ -147,8 +150,11 @@ void RunStore::save(const pipeline::CutAssessment& ca) const {
                       {"ssim", ci_to(s.ssim)},
                       {"psnr_db", ci_to(s.psnr_db)},
                       {"psnr_capped", s.psnr_capped},
+                      {"images", s.images},
                       {"train",
                        {{"steps_run", s.train.steps_run},
+                        {"still_improving", s.train.still_improving},
+                        {"val_slope", s.train.val_slope},
                         {"early_stopped", s.train.early_stopped},
                         {"best_val_ssim", s.train.best_val_ssim},
                         {"best_step", s.train.best_step},

@@ -7,6 +7,7 @@
 
 #include "partplan/attacks/attacker.hpp"
 #include "partplan/attacks/trainer.hpp"
+#include "partplan/attacks/whitebox.hpp"
 #include "partplan/common/error.hpp"
 #include "partplan/data/dataset.hpp"
 #include "partplan/data/preprocess.hpp"
@@ -255,4 +256,60 @@ TEST_CASE("token sequences are attacked as their patch grid", "[attack]") {
   const double mean_image = mean_ssim(d.train.mean(0, true).expand_as(d.eval).contiguous(), d.eval);
   INFO("SSIM " << ssim << " mean-image " << mean_image);
   CHECK(ssim > mean_image + 0.4);
+}
+
+TEST_CASE("convergence: a still-rising validation curve is flagged, a flat or early-stopped one is not", "[attack]") {
+  attacks::TrainStats s;
+  s.val_curve = {{50, 0.40}, {100, 0.50}, {150, 0.55}, {200, 0.60}};
+  attacks::judge_convergence(s, 0.002);
+  CHECK(s.still_improving);
+  CHECK(s.val_slope == Approx(0.05));  // least squares over the last three checks
+  s.val_curve = {{50, 0.40}, {100, 0.600}, {150, 0.601}, {200, 0.600}};
+  attacks::judge_convergence(s, 0.002);
+  CHECK_FALSE(s.still_improving);
+  s.val_curve = {{50, 0.40}, {100, 0.50}, {150, 0.55}, {200, 0.60}};
+  s.early_stopped = true;
+  attacks::judge_convergence(s, 0.002);
+  CHECK_FALSE(s.still_improving);
+  s.early_stopped = false;
+  s.val_curve = {{50, 0.4}};  // one check shows nothing levelling off
+  attacks::judge_convergence(s, 0.002);
+  CHECK(s.still_improving);
+  // The tracker applies the rule: a budget that ends on a rising curve.
+  attacks::TrainBudget b;
+  b.steps = 6;
+  b.eval_every = 2;
+  b.patience = 0;
+  attacks::TrainTracker t(b);
+  while (!t.done()) {
+    t.on_step(0.5);
+    if (t.check_due()) t.on_check(0.1 * static_cast<double>(t.steps()));
+  }
+  CHECK(t.stats(0).still_improving);
+}
+
+TEST_CASE("the white-box attacker rebuilds images from a first-layer cut through the front's weights", "[attack]") {
+  torch::manual_seed(3);
+  const auto d = fashion();
+  const auto w = torch::randn({8, 1, 3, 3}) * 0.5;
+  const attacks::FrontFn front = [&](const at::Tensor& x) { return torch::relu(torch::conv2d(x, w, {}, 2, 1)); };
+  const auto images = d.eval.narrow(0, 0, 16);
+  const auto observed = front(images).detach();
+  const auto mean = d.train.mean(0, true).expand_as(images);
+  attacks::WhiteboxOptions o;
+  const auto from_mean = attacks::whitebox_invert(front, observed, mean, o);
+  INFO("white-box SSIM " << mean_ssim(from_mean.images, images) << ", mean image " << mean_ssim(mean, images));
+  CHECK(mean_ssim(from_mean.images, images) > 0.95);
+  CHECK(mean_ssim(mean, images) < 0.5);
+  CHECK(from_mean.images.min().item<double>() >= 0);
+  CHECK(from_mean.images.max().item<double>() <= 1);
+  // Images are independent of their batch: the first alone gives the same result.
+  const auto alone = attacks::whitebox_invert(front, observed.narrow(0, 0, 1), mean.narrow(0, 0, 1), o);
+  CHECK((alone.images - from_mean.images.narrow(0, 0, 1)).abs().max().item<double>() < 1e-4);
+  // keep_best_fit keeps, per image, the candidate that fits the observed features better.
+  o.iterations = 1;
+  const auto barely = attacks::whitebox_invert(front, observed, mean, o);
+  const auto best = attacks::keep_best_fit({barely, from_mean});
+  CHECK(torch::allclose(best.images, from_mean.images));
+  CHECK((best.objective <= barely.objective).all().item<bool>());
 }

@@ -8,7 +8,7 @@ namespace {
 std::vector<CutLeak> table(const std::vector<double>& measured) {
   std::vector<CutLeak> out;
   for (size_t i = 0; i < measured.size(); ++i)
-    out.push_back({static_cast<int>(i), "c" + std::to_string(i), measured[i], "cgan", 0, 0, 0, 0, 0, 0, true});
+    out.push_back({static_cast<int>(i), "c" + std::to_string(i), measured[i], "cgan", 0, 0, 0, 0, 0, 0, true, {}});
   return out;
 }
 }  // namespace
@@ -132,4 +132,31 @@ TEST_CASE("an ineligible cut (a ternary back cut) shapes the envelope but is nev
   CHECK(decide(t, {0.3, std::nullopt}).decision.cut_id == 1);
   t[2].measured = 0.5;  // the back cut leaks: the envelope makes c1 unsafe too
   CHECK_FALSE(decide(t, {0.3, std::nullopt}).decision.cut_id.has_value());
+}
+
+TEST_CASE("a safe cut whose attacker was still improving is a lower bound, and fails the gate", "[plan]") {
+  auto cuts = table({0.9, 0.5, 0.25, 0.2});
+  cuts[3].still_improving = {"cgan"};  // the deepest cut: it bounds every cut's envelope
+  Policy p;
+  p.threshold = 0.3;
+  p.fail_above = 0.3;
+  auto r = decide(cuts, p);
+  REQUIRE(r.decision.cut_id == 2);
+  CHECK(r.verdicts[2].lower_bound);
+  CHECK(verdict_text(r.verdicts[2]) == "safe (lower bound: attacker still improving)");
+  CHECK(r.verdicts[2].still_improving == std::vector<std::string>{"cgan@c3"});
+  CHECK_FALSE(r.verdicts[1].lower_bound);  // unsafe stays unsafe
+  CHECK(verdict_text(r.verdicts[1]) == "unsafe");
+  CHECK(r.decision.reason.find("budget.steps") != std::string::npos);
+  CHECK(r.decision.gate_failed);
+  CHECK(r.decision.gate_reason.find("--accept-unconverged") != std::string::npos);
+  p.accept_unconverged = true;
+  auto accepted = decide(cuts, p);
+  CHECK_FALSE(accepted.decision.gate_failed);
+  CHECK(accepted.verdicts[2].lower_bound);  // still reported as a lower bound
+  // Converged everywhere: a plain "safe" and a passing gate.
+  p.accept_unconverged = false;
+  auto converged = decide(table({0.9, 0.5, 0.25, 0.2}), p);
+  CHECK(verdict_text(converged.verdicts[2]) == "safe");
+  CHECK_FALSE(converged.decision.gate_failed);
 }

@@ -55,6 +55,10 @@ struct CganOptions {
   /// The generator adopts a cut's closed-form linear inverse (fixed) from this adjusted R^2
   /// up; below it the linear skip is learned (docs/attacks.md). Above 1: never adopted.
   double linear_min_r2 = 0.95;
+  /// Weight of the SSIM term in the reconstruction loss: the generator minimises
+  /// L1 + ssim_weight * (1 - SSIM) (times lambda_l1 for the c-GAN), so that it is trained on
+  /// the score it is judged by. 0 = L1 alone (docs/attacks.md has the measurement).
+  double ssim_weight = 0.0;
 };
 
 template <class V>
@@ -73,6 +77,30 @@ void visit(CganOptions& o, V&& v) {
   v("beta1", o.beta1, 0.0, 0.999999);
   v("beta2", o.beta2, 0.0, 0.999999);
   v("linear_min_r2", o.linear_min_r2, 0.0, 2.0);
+  v("ssim_weight", o.ssim_weight, 0.0, 1e3);
+}
+
+/// The white-box optimisation attacker (He, Zhang and Lee, ACSAC 2019, "rMLE"): per eval
+/// image, projected Adam on the pixels x in [0,1] minimising
+///   ||front(x) - observed||^2 / ||observed||^2 + tv_weight * TV(x)
+/// (TV: mean absolute difference of neighbouring pixels), from the mean image and from the
+/// strongest learned attacker's reconstruction, keeping per image the start whose objective
+/// ends lower (docs/attacks.md).
+struct WhiteboxOptions {
+  int64_t iterations = 200;   ///< optimiser steps per start
+  double lr = 0.05;           ///< Adam step on pixels in [0,1]; decays to a tenth (cosine)
+  double tv_weight = 0.002;   ///< weight of the total-variation prior
+  int64_t images = 64;        ///< eval images it reconstructs and is scored on (the first ones)
+  int64_t batch = 0;          ///< images optimised at once; 0 = the assessment's batch size
+};
+
+template <class V>
+void visit(WhiteboxOptions& o, V&& v) {
+  v("iterations", o.iterations, 1, 1000000);
+  v("lr", o.lr, 1e-6, 10.0);
+  v("tv_weight", o.tv_weight, 0.0, 1e3);
+  v("images", o.images, 1, 1000000);
+  v("batch", o.batch, 0, 65536);
 }
 
 /// How long an attacker trains.
@@ -104,6 +132,14 @@ struct TrainStats {
   double first_l1 = 0;        ///< mean L1 over the first 10 steps
   double last_l1 = 0;         ///< mean L1 over the last 10 steps
   std::vector<std::pair<int64_t, double>> val_curve;  ///< (step, attacker-val SSIM)
+  /// Whether attacker-val SSIM was still rising when the budget ran out: not early-stopped,
+  /// and the least-squares slope of the last kConvergenceChecks checks exceeds min_delta per
+  /// check (one check alone counts as rising: nothing shows it had levelled off).
+  bool still_improving = false;
+  double val_slope = 0;       ///< that slope, SSIM per check
 };
+
+/// Checks the convergence slope is fitted over.
+inline constexpr int kConvergenceChecks = 3;
 
 }  // namespace partplan::attacks

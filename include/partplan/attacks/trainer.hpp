@@ -55,6 +55,10 @@ class TrainTracker {
   bool done_ = false;
 };
 
+/// Fill stats.still_improving and stats.val_slope from stats.val_curve and early_stopped
+/// (TrainStats documents the rule). Pure.
+void judge_convergence(TrainStats& stats, double min_delta);
+
 /// Accumulates FeatureStats over batches of a cut tensor [B, D1, ...] in double precision.
 class FeatureStatsAccumulator {
  public:

@@ -26,11 +26,16 @@ class FeatureExtractor {
   /// model cannot change them). Throws ModelError when the forward fails.
   std::vector<at::Tensor> operator()(const at::Tensor& x) const;
 
+  /// As operator(), with autograd through the forward (the white-box attacker's gradient with
+  /// respect to x); the model's weights are not updated.
+  std::vector<at::Tensor> differentiable(const at::Tensor& x) const;
+
   /// The cut ids, ascending.
   const std::vector<int>& cut_ids() const { return ids_; }
 
  private:
   struct Impl;
+  std::vector<at::Tensor> run(const at::Tensor& x) const;
   std::shared_ptr<Impl> impl_;
   std::vector<int> ids_;
 };

@@ -54,12 +54,18 @@ struct AssessOptions {
   uint64_t seed = 0;                 ///< seeds the data subset and splits, batches, augmentation, attackers
   std::string device = "auto";       ///< "auto", "cpu", "cuda", "cuda:N"; resolved before assess()
   std::string cuts_spec = "stages";  ///< setting "cuts": stages, blocks, all, or a list (model::select_cuts)
+  /// Learned attackers (attacks::attacker_names()), "whitebox" (optimisation through the
+  /// front, attacks::whitebox_invert) and "oracle" (a pre-screen when alone).
   std::vector<std::string> attacks{"cgan"};
   double threshold = 0.3;            ///< a cut is safe when its envelope SSIM <= threshold
   std::optional<double> fail_above;  ///< CI gate (exit 3)
+  /// Let the gate pass a chosen cut whose safety is a lower bound (an attacker was still
+  /// improving when its budget ran out). Off: such a plan fails --fail-above.
+  bool accept_unconverged = false;
   data::DataOptions data;
   attacks::TrainBudget budget;
   attacks::CganOptions cgan;
+  attacks::WhiteboxOptions whitebox;
   bool ternary = false;              ///< enclave | untrusted | enclave
   std::string back_cut;              ///< id or name; "" = the classifier input (ModelSummary::classifier_input_cut)
   OracleOptions oracle;
@@ -79,9 +85,11 @@ void visit(AssessOptions& o, V&& v) {
   v("attacks", o.attacks);
   v("threshold", o.threshold, 0.0, 1.0);
   v("fail_above", o.fail_above, 0.0, 1.0);
+  v("accept_unconverged", o.accept_unconverged);
   visit(o.data, v.sub("data"));
   visit(o.budget, v.sub("budget"));
   visit(o.cgan, v.sub("cgan"));
+  visit(o.whitebox, v.sub("whitebox"));
   v("ternary", o.ternary);
   v("back_cut", o.back_cut);
   visit(o.oracle, v.sub("oracle"));
@@ -108,6 +116,7 @@ struct AttackScore {
   metrics::MeanCi psnr_db;
   int64_t psnr_capped = 0;           ///< eval pairs whose PSNR hit the cap
   attacks::TrainStats train;
+  int64_t images = 0;                ///< eval images it was scored on (all of eval, or whitebox.images)
   /// Semantic leakage (classifiers only, else -1): how often model(reconstruction) has the
   /// same top-1 class as model(original), and the mean KL(p_original || p_reconstruction).
   double top1_agreement = -1;

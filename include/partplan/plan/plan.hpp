@@ -22,6 +22,9 @@ struct CutLeak {
   double untrusted_seconds = 0;    ///< estimated time of the untrusted part
   double transfer_seconds = 0;     ///< moving the cut tensor across the boundary
   bool eligible = true;            ///< may be chosen (a ternary split's back cut counts in the envelope only)
+  /// Attackers at this cut whose validation SSIM was still rising when the budget ran out
+  /// (attacks::TrainStats::still_improving): its measurement is a lower bound.
+  std::vector<std::string> still_improving;
 };
 
 /// Decision policy.
@@ -34,6 +37,8 @@ struct Policy {
   /// of the predicted class). No cut leaks less than it; unset where it does not apply.
   std::optional<double> floor_ssim;
   std::string floor_name = "label-prototype";
+  /// Let the gate pass a chosen cut whose safety is a lower bound (CutVerdict::lower_bound).
+  bool accept_unconverged = false;
 };
 
 /// The envelope and verdict of one cut.
@@ -44,6 +49,11 @@ struct CutVerdict {
   double envelope = 0;      ///< max of measured over this cut and every deeper one
   int envelope_from = 0;    ///< the cut id where that max was measured
   bool safe = false;        ///< envelope <= threshold
+  /// Safe, but an attacker at this cut or a deeper one was still improving: the envelope is a
+  /// lower bound that a longer budget may break. Shown as "safe (lower bound: attacker still
+  /// improving)".
+  bool lower_bound = false;
+  std::vector<std::string> still_improving;  ///< "attack@cut" for each such attacker (this cut and deeper)
   bool fits = true;         ///< enclave_bytes within the memory budget (true without a budget)
   double latency_seconds = 0;  ///< enclave + transfer + untrusted
 };
@@ -66,13 +76,18 @@ struct PlanResult {
   Decision decision;
 };
 
+/// "safe", "unsafe" or "safe (lower bound: attacker still improving)".
+std::string verdict_text(const CutVerdict& v);
+
 /// Apply the envelope, the threshold and the budget. `cuts` must be in depth order (ascending
 /// id) and end where the host's view ends (the last cut, or a ternary split's back cut);
 /// leak(k) = max over k' >= k of measured(k'): whoever sees cut k can compute every later cut,
 /// so a dip in the measured curve means a weak attacker there, not a safe cut. The decision
 /// is, among the safe cuts that fit the enclave memory budget, the one with the lowest
 /// estimated latency (ties: the shallowest). Without cost estimates (all zero) that is the
-/// shallowest safe cut.
+/// shallowest safe cut. With policy.fail_above the gate fails when no cut is chosen, when the
+/// chosen cut's envelope exceeds fail_above, or when the chosen cut is safe only as a lower
+/// bound (unless policy.accept_unconverged).
 /// Throws std::invalid_argument on empty or unordered input.
 PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy);
 

@@ -1,0 +1,36 @@
+#pragma once
+// The white-box optimisation attacker (He, Zhang and Lee, ACSAC 2019): when the front's
+// weights are public, the host can search for an image whose features match the ones it
+// observes. No training: one optimisation per image, batched, on the front's device.
+
+#include <ATen/core/Tensor.h>
+
+#include <functional>
+#include <vector>
+
+#include "partplan/attacks/options.hpp"
+
+namespace partplan::attacks {
+
+/// The front of the split as a differentiable function: images [N,C,H,W] float32 in [0,1] on
+/// the front's device -> the cut tensor [N, ...] with autograd through it (the caller applies
+/// the model's input preprocessing inside).
+using FrontFn = std::function<at::Tensor(const at::Tensor& images)>;
+
+struct WhiteboxResult {
+  at::Tensor images;     ///< [N,C,H,W] float32 in [0,1], on the observed tensor's device
+  at::Tensor objective;  ///< [N] float32: the final objective of each image (lower = better fit)
+};
+
+/// Optimise each image from `start` so that front(x) matches `observed` (see WhiteboxOptions
+/// for the objective and the optimiser). observed [N, ...] float32 and start [N,C,H,W] in
+/// [0,1] on one device. Images are independent: the result of one does not depend on the
+/// others in its batch. Throws DataError on a count mismatch or an empty batch.
+WhiteboxResult whitebox_invert(const FrontFn& front, const at::Tensor& observed, const at::Tensor& start,
+                               const WhiteboxOptions& options);
+
+/// Per image, the candidate with the lowest objective: what a host that cannot see the
+/// original would keep. All candidates have the same N. Throws DataError on an empty list.
+WhiteboxResult keep_best_fit(const std::vector<WhiteboxResult>& candidates);
+
+}  // namespace partplan::attacks
