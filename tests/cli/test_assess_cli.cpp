@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -244,4 +245,61 @@ TEST_CASE("small image folders fit the default split sizes; a tiny one is refuse
   auto prescreen = run({"assess", model, "--data", tiny, "--attack", "oracle", "-o", dir + "/pre.json"});
   INFO(prescreen.err);
   CHECK(prescreen.rc == 0);
+}
+
+TEST_CASE("the worst case at each cut is the max over attackers, the white-box one included", "[cli][assess]") {
+  const auto dir = temp_dir("assess-whitebox");
+  const std::string model = dir + "/tiny.pt";
+  partplan::testing::save_tiny_mnist_net(model);
+  auto args = quick(model, dir);
+  args.insert(args.end(), {"--attack", "cgan,whitebox", "--set", "whitebox.images=16", "--set",
+                           "whitebox.iterations=60", "--report", dir + "/report"});
+  auto r = run(args);
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const auto plan = nlohmann::json::parse(slurp(dir + "/plan.json"));
+  REQUIRE(plan.at("cuts").size() >= 3);
+  for (const auto& c : plan.at("cuts")) {
+    INFO("cut " << c.at("name"));
+    std::vector<std::string> names;
+    for (const auto& a : c.at("attacks")) {
+      names.push_back(a.at("attack"));
+      CHECK(c.at("measured_ssim").get<double>() >= a.at("ssim").at("mean").get<double>());
+      CHECK(c.at("envelope_ssim").get<double>() >= a.at("ssim").at("mean").get<double>());
+    }
+    CHECK(names == std::vector<std::string>{"cgan", "whitebox"});
+    CHECK(c.at("attacks").at(1).at("images") == 16);
+  }
+  // The first cut (a convolution) is rebuilt through the front's weights almost exactly.
+  CHECK(plan.at("cuts").at(0).at("attacks").at(1).at("ssim").at("mean").get<double>() > 0.95);
+  const auto summary = slurp(dir + "/report/summary.md");
+  CHECK(summary.find("| whitebox |") != std::string::npos);
+}
+
+TEST_CASE("an attacker still improving at the end of its budget makes a lower bound, which fails the gate",
+          "[cli][assess]") {
+  const auto dir = temp_dir("assess-unconverged");
+  const std::string model = dir + "/tiny.pt";
+  partplan::testing::save_tiny_mnist_net(model);
+  // One check, at the last step: nothing shows the attacker had levelled off.
+  auto args = quick(model, dir);
+  args.insert(args.end(), {"--cuts", "0,2", "--set", "budget.eval_every=1000", "--threshold", "0.999",
+                           "--fail-above", "0.999"});
+  auto r = run(args);
+  CHECK(r.rc == 3);
+  CHECK(r.err.find("--accept-unconverged") != std::string::npos);
+  const auto plan = nlohmann::json::parse(slurp(dir + "/plan.json"));
+  REQUIRE(plan.at("decision").at("cut_ids").size() == 1);
+  nlohmann::json chosen;
+  for (const auto& c : plan.at("cuts"))
+    if (c.at("id") == plan.at("decision").at("cut_ids").at(0)) chosen = c;
+  REQUIRE(chosen.is_object());
+  CHECK(chosen.at("verdict") == "safe (lower bound: attacker still improving)");
+  CHECK(chosen.at("lower_bound") == true);
+  CHECK(chosen.at("attacks").at(0).at("train").at("still_improving") == true);
+  CHECK(plan.at("decision").at("reason").get<std::string>().find("budget.steps") != std::string::npos);
+  args.push_back("--accept-unconverged");
+  auto accepted = run(args);
+  INFO(accepted.err);
+  CHECK(accepted.rc == 0);
 }
