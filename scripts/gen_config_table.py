@@ -57,6 +57,7 @@ MEANING = {
     "whitebox.tv_weight": "weight of the total-variation prior against the relative feature error",
     "whitebox.images": "eval images it reconstructs and is scored on (the first ones of eval)",
     "whitebox.batch": "images optimised at once; 0 = the assessment's batch size",
+    "whitebox.max_front_gflops": "beside a learned attacker, skip cuts whose front costs more GFLOPs per image (0 = never): deep 224×224 fronts take hours on a CPU; alone it runs everywhere",
     "ternary": "three-way split (`--ternary`), docs/cost-model.md",
     "back_cut": "ternary back cut by id or name; \"\" = the input of the final weight layer",
     "oracle.images": "eval images per cut for the oracle exposure (a pre-screen loads only these)",

@@ -501,7 +501,14 @@ std::vector<CutAssessment> score_cuts(const Run& run, std::vector<CutTraining>& 
       }
       add_score(ca, std::move(sc), s.grid.empty() ? at::Tensor() : torch::cat(s.grid, 0), worst_grid);
     }
-    if (run.whitebox) {
+    const double front_gflops = ca.cut.front_flops / 1e9;
+    const double max_gflops = run.o.whitebox.max_front_gflops;
+    if (run.whitebox && !t.attackers.empty() && max_gflops > 0 && front_gflops > max_gflops) {
+      ca.notes.push_back(fmt::format("whitebox skipped: the front costs {:.2f} GFLOPs per image, above "
+                                     "whitebox.max_front_gflops = {:g} (raise it, best on a GPU)",
+                                     front_gflops, max_gflops));
+      log::info("cut {:<16} {}", ca.cut.name, ca.notes.back());
+    } else if (run.whitebox) {
       // It starts from the learned attacker the host would trust most: the best on attacker-val.
       attacks::Attacker* learned = nullptr;
       double best_val = -2;

@@ -288,6 +288,7 @@ std::string plan_json(const PlanContext& ctx) {
                          {"worst_attack", v.measured_by},
                          {"envelope_ssim", v.envelope},
                          {"envelope_from", v.envelope_from},
+                         {"notes", c.notes},
                          {"verdict", plan::verdict_text(v)},
                          {"lower_bound", v.lower_bound},
                          {"still_improving", v.still_improving}});
@@ -390,6 +391,8 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir) {
     for (const auto& s : c.scores)
       md += fmt::format("| {} | {} | {} | {} | {} | {:.1f} | {} | {} | {:.1f} |\n", c.cut.id, c.cut.name, s.attack,
                         s.images, md_ci(s.ssim), s.psnr_db.mean, s.train.steps_run, trend(s), s.train.seconds);
+  for (const auto& c : r.cuts)
+    for (const auto& n : c.notes) md += fmt::format("\nCut {} '{}': {}.\n", c.cut.id, c.cut.name, n);
   md += "\n## Leakage against cost\n\n![pareto](pareto.png)\n\n";
   md += fmt::format("Times: the whole model takes {:.2f} ms natively on {}; enclave times are scaled by the TEE "
                     "slowdown, {:.2f} ms for the whole model in the enclave. ",

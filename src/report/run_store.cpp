@@ -130,6 +130,7 @@ std::optional<pipeline::CutAssessment> RunStore::load(const model::CutPoint& cut
       sc.images = s.at("images");
       ca.scores.push_back(sc);
     }
+    ca.notes = j.at("notes").get<std::vector<std::string>>();
     const auto& im = j.at("reconstructions");
     ca.reconstructions.n = im.at("n");
     ca.reconstructions.c = im.at("c");
@@ -169,6 +170,7 @@ void RunStore::save(const pipeline::CutAssessment& ca) const {
          {"leak_ssim", ca.leak_ssim},
          {"leak_ci", ci_to(ca.leak_ci)},
          {"scores", scores},
+         {"notes", ca.notes},
          {"reconstructions", {{"n", im.n}, {"c", im.c}, {"h", im.h}, {"w", im.w}, {"pixels_b64", b64_encode(im.pixels)}}}};
   common::write_file_atomic(cut_file(dir_, ca.cut.id), j.dump() + "\n");
 }

@@ -58,7 +58,7 @@ struct CganOptions {
   /// Weight of the SSIM term in the reconstruction loss: the generator minimises
   /// L1 + ssim_weight * (1 - SSIM) (times lambda_l1 for the c-GAN), so that it is trained on
   /// the score it is judged by. 0 = L1 alone (docs/attacks.md has the measurement).
-  double ssim_weight = 0.0;
+  double ssim_weight = 1.0;
 };
 
 template <class V>
@@ -81,7 +81,7 @@ void visit(CganOptions& o, V&& v) {
 }
 
 /// The white-box optimisation attacker (He, Zhang and Lee, ACSAC 2019, "rMLE"): per eval
-/// image, projected Adam on the pixels x in [0,1] minimising
+/// image, projected Adam on the pixels x in [0,1] (coarse to fine) minimising
 ///   ||front(x) - observed||^2 / ||observed||^2 + tv_weight * TV(x)
 /// (TV: mean absolute difference of neighbouring pixels), from the mean image and from the
 /// strongest learned attacker's reconstruction, keeping per image the start whose objective
@@ -92,6 +92,10 @@ struct WhiteboxOptions {
   double tv_weight = 0.002;   ///< weight of the total-variation prior
   int64_t images = 64;        ///< eval images it reconstructs and is scored on (the first ones)
   int64_t batch = 0;          ///< images optimised at once; 0 = the assessment's batch size
+  /// Beside a learned attacker, skip cuts whose front costs more than this many GFLOPs per
+  /// image (0 = never skip): on a CPU a deep 224x224 front takes hours, and there the learned
+  /// attackers are the stronger family (docs/attacks.md). Alone, it runs at every cut.
+  double max_front_gflops = 1.0;
 };
 
 template <class V>
@@ -101,6 +105,7 @@ void visit(WhiteboxOptions& o, V&& v) {
   v("tv_weight", o.tv_weight, 0.0, 1e3);
   v("images", o.images, 1, 1000000);
   v("batch", o.batch, 0, 65536);
+  v("max_front_gflops", o.max_front_gflops, 0.0, 1e9);
 }
 
 /// How long an attacker trains.

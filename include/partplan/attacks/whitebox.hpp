@@ -5,6 +5,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -22,8 +23,17 @@ struct WhiteboxResult {
   at::Tensor objective;  ///< [N] float32: the final objective of each image (lower = better fit)
 };
 
+/// The coarse optimisation stages stop at this side (28: a Fashion-MNIST image is optimised
+/// at full resolution only).
+inline constexpr int64_t kMinCoarseSide = 28;
+/// The first stage's downscale for an image side: the largest of 1, 2, 4, 8 that keeps the
+/// coarse side >= kMinCoarseSide (224 -> 8, 64 -> 2, 28 -> 1).
+int64_t coarsest_scale(int64_t side);
+
 /// Optimise each image from `start` so that front(x) matches `observed` (see WhiteboxOptions
-/// for the objective and the optimiser). observed [N, ...] float32 and start [N,C,H,W] in
+/// for the objective and the optimiser), coarse to fine: the
+/// iterations are shared by stages at 1/s of the side (s from coarsest_scale down to 1,
+/// bilinearly upsampled), and the stage end with the lowest objective is kept per image. observed [N, ...] float32 and start [N,C,H,W] in
 /// [0,1] on one device. Images are independent: the result of one does not depend on the
 /// others in its batch. Throws DataError on a count mismatch or an empty batch.
 WhiteboxResult whitebox_invert(const FrontFn& front, const at::Tensor& observed, const at::Tensor& start,

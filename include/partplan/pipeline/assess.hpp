@@ -56,7 +56,7 @@ struct AssessOptions {
   std::string cuts_spec = "stages";  ///< setting "cuts": stages, blocks, all, or a list (model::select_cuts)
   /// Learned attackers (attacks::attacker_names()), "whitebox" (optimisation through the
   /// front, attacks::whitebox_invert) and "oracle" (a pre-screen when alone).
-  std::vector<std::string> attacks{"cgan"};
+  std::vector<std::string> attacks{"cgan", "whitebox"};
   double threshold = 0.3;            ///< a cut is safe when its envelope SSIM <= threshold
   std::optional<double> fail_above;  ///< CI gate (exit 3)
   /// Let the gate pass a chosen cut whose safety is a lower bound (an attacker was still
@@ -174,6 +174,7 @@ struct CutAssessment {
   CutCost cost;
   double probe_accuracy = -1;        ///< ternary: linear-probe top-1 on the model's own labels, else -1
   bool resumed = false;              ///< taken from an earlier run's --run-dir
+  std::vector<std::string> notes;    ///< what was not measured here and why (a skipped attacker)
 };
 
 /// Guesses that need no feature: what a number must beat to mean something.
