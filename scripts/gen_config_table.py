@@ -52,7 +52,7 @@ MEANING = {
     "cgan.beta2": "Adam β2",
     "cgan.linear_min_r2": "adjusted R² from which a cut's closed-form linear inverse is adopted as the generator's fixed skip (docs/attacks.md); above 1 never",
     "cgan.ssim_weight": "reconstruction loss L1 + ssim_weight·(1 − SSIM) (× lambda_l1 for the c-GAN); 0 = L1 alone (docs/attacks.md has the measurement)",
-    "whitebox.iterations": "projected Adam steps per start (the mean image, and the strongest learned attacker's reconstruction)",
+    "whitebox.iterations": "projected Adam steps per start (the mean image, and the strongest learned attacker's reconstruction), shared by the coarse-to-fine stages",
     "whitebox.lr": "Adam step on pixels in [0,1], cosine-decayed to a tenth",
     "whitebox.tv_weight": "weight of the total-variation prior against the relative feature error",
     "whitebox.images": "eval images it reconstructs and is scored on (the first ones of eval)",
@@ -85,7 +85,7 @@ def leaves(tree, prefix=""):
 def shown(value):
     if isinstance(value, str):
         return value if value else '""'
-    return json.dumps(value, separators=(", ", ": ")) if isinstance(value, list) else json.dumps(value)
+    return json.dumps(value, separators=(",", ":")) if isinstance(value, list) else json.dumps(value)
 
 
 def config(binary, *extra):
