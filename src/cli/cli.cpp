@@ -43,6 +43,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   setup_split(app, dispatch);
   setup_verify(app, dispatch);
   setup_metrics(app, dispatch);
+  setup_compare(app, dispatch);
 
   std::vector<std::string> argv_store{"partplan"};
   argv_store.insert(argv_store.end(), args.begin(), args.end());

@@ -22,6 +22,7 @@ void setup_split(CLI::App& app, Dispatch& dispatch);
 void setup_verify(CLI::App& app, Dispatch& dispatch);
 void setup_assess(CLI::App& app, Dispatch& dispatch);
 void setup_metrics(CLI::App& app, Dispatch& dispatch);
+void setup_compare(CLI::App& app, Dispatch& dispatch);
 
 /// Validator text shared by commands that take a model input shape.
 inline constexpr const char* kInputShapeHelp =

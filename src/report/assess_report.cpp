@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include "partplan/common/build_info.hpp"
 #include "partplan/common/error.hpp"
 #include "partplan/common/fs.hpp"
+#include "partplan/report/html.hpp"
 
 using nlohmann::json;
 
@@ -352,12 +354,17 @@ std::string plan_json(const PlanContext& ctx) {
 void write_report_dir(const PlanContext& ctx, const std::string& dir) {
   common::StagedDir staged(dir);
   const auto& r = *ctx.result;
+  std::map<int, std::vector<uint8_t>> grids;  // PNG bytes, embedded in report.html too
   for (const auto& c : r.cuts) {
     if (r.eval_originals.empty() || c.reconstructions.empty()) continue;
-    write_png(staged.add(fmt::format("cut-{:03d}.png", c.cut.id)),
-              grid(r.eval_originals, c.reconstructions,
-                   fmt::format("cut {} '{}': {} SSIM {:.3f}", c.cut.id, c.cut.name, c.worst_attack, c.leak_ssim)));
+    const auto m = grid(r.eval_originals, c.reconstructions,
+                        fmt::format("cut {} '{}': {} SSIM {:.3f}", c.cut.id, c.cut.name, c.worst_attack, c.leak_ssim));
+    if (!cv::imencode(".png", m, grids[c.cut.id])) throw IoError(fmt::format("cannot encode the grid of cut {}", c.cut.id));
+    common::write_file_atomic(staged.add(fmt::format("cut-{:03d}.png", c.cut.id)),
+                              std::string(grids[c.cut.id].begin(), grids[c.cut.id].end()));
   }
+  // One self-contained page (a pre-screen has no leakage to draw: summary.md only).
+  if (r.trained) common::write_file_atomic(staged.add("report.html"), report_html(read_plan(plan_json(ctx), "plan.json"), grids));
   write_png(staged.add("leakage.png"), leakage_curve(ctx));
   write_png(staged.add("pareto.png"), pareto(ctx));
 
