@@ -23,6 +23,7 @@ PACKAGES=(
   libssl-dev zlib1g-dev
   libopenblas0-pthread  # LibTorch's linear layers call BLAS: the reference libblas is ~3x slower
   dataset-fashion-mnist python3-skimage python3-jsonschema
+  chromium  # the browser test renders report.html and compare.html headless (ctest label browser)
 )
 
 missing=()

@@ -258,6 +258,8 @@ PlanView read_plan(const std::string& text, const std::string& source) {
   if (j.contains("label_floor_ssim") && j["label_floor_ssim"].is_number()) p.label_floor = j["label_floor_ssim"].get<double>();
   if (j.contains("config")) flatten(j["config"], "", p.settings);
   if (j.contains("data")) p.data_description = j["data"].value("description", "");
+  if (j.contains("ternary") && j["ternary"].is_object() && j["ternary"].contains("back_cut"))
+    p.back_cut_name = j["ternary"]["back_cut"].value("name", "");
   for (const auto& c : field<json>(j, "cuts", where)) {
     PlanView::Cut cut;
     cut.id = field<int>(c, "id", where + " cut");
@@ -470,6 +472,10 @@ std::string report_html(const PlanView& p, const std::map<int, std::vector<uint8
   std::string body = fmt::format("<h1>partplan assessment: {}</h1>\n", esc(model_label(p)));
   body += fmt::format("<p class=\"decision{}\" id=\"decision\">{}</p>\n", p.chosen_id ? "" : " none", esc(p.reason));
   if (p.gate_failed) body += fmt::format("<p class=\"gate\">Gate failed: {}</p>\n", esc(p.gate_reason));
+  if (!p.back_cut_name.empty())
+    body += fmt::format("<p id=\"ternary\">Ternary split: enclave | untrusted | enclave. The back cut '{}' returns to "
+                        "the enclave, so the host sees the middle part only; the curve covers the cuts up to it.</p>\n",
+                        esc(p.back_cut_name));
   body += fmt::format("<p class=\"note\">Model <code>{}</code> (input {}), data: {}. Plan: <code>{}</code>.</p>\n",
                       esc(p.model_path), esc(fmt::format("{}", fmt::join(p.input_shape, "x"))), esc(p.data_description),
                       esc(p.source));

@@ -52,6 +52,7 @@ struct PlanView {
   /// The effective settings, flattened: "budget.steps" -> "300" (JSON text of each leaf).
   std::map<std::string, std::string> settings;
   std::string data_description;
+  std::string back_cut_name;       ///< a ternary split's back cut ("" for a two-way split)
 };
 
 /// Parse a plan.json. Throws UsageError naming `source` and the missing or wrong field when

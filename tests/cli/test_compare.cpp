@@ -1,0 +1,114 @@
+// Plans read back for `compare` and the HTML pages: known answers on hand-written plans.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/run_cli.hpp"
+#include "partplan/common/error.hpp"
+#include "partplan/report/html.hpp"
+#include "tiny_models.hpp"
+
+using namespace partplan;
+using nlohmann::json;
+
+namespace {
+
+// A plan of a model with 11 cut points and 1000 FLOPs; cuts at ids 0, 5, 10.
+json plan_of(const std::string& model, const std::vector<double>& envelope, double threshold = 0.3) {
+  json cuts = json::array();
+  const int ids[] = {0, 5, 10};
+  const double flops[] = {100, 500, 1000};
+  for (size_t i = 0; i < envelope.size(); ++i)
+    cuts.push_back({{"id", ids[i]},
+                    {"name", "c" + std::to_string(ids[i])},
+                    {"front_flops", flops[i]},
+                    {"measured_ssim", envelope[i]},
+                    {"worst_attack", "cgan"},
+                    {"envelope_ssim", envelope[i]},
+                    {"verdict", envelope[i] <= threshold ? "safe" : "unsafe"},
+                    {"cost", {{"enclave_flops", flops[i]}, {"enclave_seconds", flops[i] * 1e-6}, {"fits_budget", true}}},
+                    {"attacks", json::array({{{"attack", "cgan"}, {"ssim", {{"mean", envelope[i]}}}}})}});
+  return {{"kind", "partplan.plan"},
+          {"model", {{"path", "models/" + model + ".pt"}, {"total_flops", 1000.0}, {"cut_count", 11}}},
+          {"config", {{"threshold", threshold}, {"data", {{"source", "builtin:fashion-mnist"}}}, {"cuts", "stages"}}},
+          {"decision", {{"kind", "binary"}, {"threshold", threshold}, {"reason", "r"}, {"leakage_ssim", 0.2},
+                        {"cut_ids", json::array({10})}, {"cut_name", "c10"}, {"speedup_vs_enclave", 1.5}}},
+          {"cuts", cuts}};
+}
+
+}  // namespace
+
+TEST_CASE("the threshold crossing is interpolated on the chosen axis", "[compare]") {
+  const auto p = report::read_plan(plan_of("a", {0.9, 0.5, 0.1}).dump(), "a.json");
+  REQUIRE(p.cuts.size() == 3);
+  CHECK(p.model_name == "a");
+  // Between c5 (x 0.5, 0.5) and c10 (x 1.0, 0.1): 0.5 + 0.5 * (0.5 - 0.3) / 0.4 = 0.75.
+  CHECK(*report::threshold_crossing(p, report::Axis::kFlops) == Approx(0.75));
+  CHECK(*report::threshold_crossing(p, report::Axis::kDepth) == Approx(0.75));  // ids 5 and 10 of 0..10
+  CHECK(*report::threshold_crossing(p, report::Axis::kMs) == Approx(0.75e-3 * 1e3));
+  const auto never = report::read_plan(plan_of("b", {0.9, 0.8, 0.7}).dump(), "b.json");
+  CHECK_FALSE(report::threshold_crossing(never, report::Axis::kFlops));
+  CHECK_THROWS_WITH(report::parse_axis("width"), Catch::Contains("'width'") && Catch::Contains("flops, depth, ms"));
+}
+
+TEST_CASE("plans with different settings are compared, and the differences named", "[compare]") {
+  const auto a = report::read_plan(plan_of("vgg", {0.9, 0.5, 0.1}).dump(), "a.json");
+  auto bj = plan_of("resnet", {0.9, 0.25, 0.1}, 0.5);
+  bj["config"]["cuts"] = "all";  // differs by design: not reported
+  const auto b = report::read_plan(bj.dump(), "b.json");
+  const auto diff = report::plan_differences({a, b});
+  REQUIRE(diff.size() == 1);
+  CHECK(diff[0] == "threshold: 0.3 (vgg) vs 0.5 (resnet)");
+  const auto text = report::compare_text({a, b}, report::Axis::kFlops);
+  CHECK(text.find("different settings") != std::string::npos);
+  CHECK(text.find("1.5x") != std::string::npos);
+  const auto j = json::parse(report::compare_json({a, b}, report::Axis::kFlops));
+  CHECK(j["models"][0]["threshold_crossing_x"].get<double>() == Approx(0.75));
+  CHECK(j["models"][1]["chosen_x"].get<double>() == Approx(1.0));
+  const auto html = report::compare_html({a, b}, report::Axis::kFlops);
+  CHECK(html.find("id=\"differences\"") != std::string::npos);
+  CHECK(html.find("src=\"http") == std::string::npos);  // nothing fetched
+  CHECK(html.find("href=") == std::string::npos);
+}
+
+TEST_CASE("files that are not comparable plans are refused with the file named", "[compare]") {
+  CHECK_THROWS_WITH(report::read_plan("{nope", "x.json"), Catch::Contains("'x.json' is not JSON"));
+  CHECK_THROWS_WITH(report::read_plan("{\"kind\": \"partplan.partition\"}", "p.json"),
+                    Catch::Contains("not a partplan plan"));
+  auto pre = plan_of("a", {0.9});
+  pre["decision"]["kind"] = "prescreen";
+  CHECK_THROWS_WITH(report::read_plan(pre.dump(), "pre.json"), Catch::Contains("pre-screen"));
+  auto broken = plan_of("a", {0.9});
+  broken["cuts"][0].erase("envelope_ssim");
+  CHECK_THROWS_WITH(report::read_plan(broken.dump(), "b.json"), Catch::Contains("envelope_ssim"));
+}
+
+TEST_CASE("base64 has the RFC 4648 answers", "[compare]") {
+  auto b = [](const std::string& s) { return report::base64(std::vector<uint8_t>(s.begin(), s.end())); };
+  CHECK(b("") == "");
+  CHECK(b("f") == "Zg==");
+  CHECK(b("fo") == "Zm8=");
+  CHECK(b("foobar") == "Zm9vYmFy");
+}
+
+TEST_CASE("partplan compare: a table on stdout, the pages with --out, a clear error on a bad file", "[compare][cli]") {
+  const auto dir = partplan::testing::temp_dir("compare");
+  std::ofstream(dir + "/a.json") << plan_of("vgg", {0.9, 0.5, 0.1}).dump();
+  std::ofstream(dir + "/b.json") << plan_of("resnet", {0.9, 0.25, 0.1}).dump();
+  auto r = partplan::testing::run_cli({"-q", "compare", dir + "/a.json", dir + "/b.json", "--out", dir + "/cmp"});
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  CHECK(r.out.find("vgg") != std::string::npos);
+  CHECK(r.out.find("resnet") != std::string::npos);
+  std::ifstream html(dir + "/cmp/compare.html");
+  CHECK(html.good());
+  auto j = partplan::testing::run_cli({"-q", "compare", dir + "/a.json", "--json", "--axis", "depth"});
+  REQUIRE(j.rc == 0);
+  CHECK(json::parse(j.out)["axis"] == "depth");
+  std::ofstream(dir + "/bad.json") << "[]";
+  auto bad = partplan::testing::run_cli({"-q", "compare", dir + "/a.json", dir + "/bad.json", "--out", dir + "/cmp2"});
+  CHECK(bad.rc == 2);
+  CHECK(bad.err.find("bad.json") != std::string::npos);
+  CHECK_FALSE(std::ifstream(dir + "/cmp2/compare.html").good());  // nothing written
+}
