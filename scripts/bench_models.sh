@@ -15,6 +15,7 @@ crops=${CROPS:-16}
 # The budget each model's first cut needs to reach SSIM 0.8 on eval (docs/benchmarks.md).
 models=${MODELS:-"efficientnet_b0_script:100 resnet50_script:100 vgg16_script:60"}
 out=${OUT:-$(mktemp -d)}
+mkdir -p "$out"
 for spec in $models; do
   m=${spec%%:*}
   [[ -f $models_dir/$m.pt ]] || { echo "bench_models: $models_dir/$m.pt missing: run scripts/setup.sh" >&2; exit 2; }

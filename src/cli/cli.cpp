@@ -44,6 +44,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   setup_verify(app, dispatch);
   setup_metrics(app, dispatch);
   setup_compare(app, dispatch);
+  setup_merge(app, dispatch);
 
   std::vector<std::string> argv_store{"partplan"};
   argv_store.insert(argv_store.end(), args.begin(), args.end());

@@ -2,7 +2,11 @@
 // preset < --config < flags (and --set KEY=VALUE); the plan records the effective settings.
 #include <filesystem>
 #include <memory>
+#include <algorithm>
+#include <map>
 #include <optional>
+#include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -39,8 +43,29 @@ struct AssessCmdOptions {
   std::string out = "plan.json";
   std::string export_dir, report_dir, run_dir;
   bool resume = false, print_config = false;
+  std::optional<std::string> shard;  ///< "I/N"
   std::vector<std::string> argv;
+  // Set by `merge`: every cut comes from the run directory, whose fingerprint is this.
+  std::optional<std::string> merge_fingerprint;
+  std::optional<config::Settings> merge_settings;
+  std::optional<std::string> merge_model_sha256;
 };
+
+/// "I/N" -> (I, N). Throws UsageError naming the value.
+std::pair<int64_t, int64_t> parse_shard(const std::string& text) {
+  const auto slash = text.find('/');
+  try {
+    if (slash != std::string::npos) {
+      size_t a = 0, b = 0;
+      const auto i = std::stoll(text.substr(0, slash), &a);
+      const auto n = std::stoll(text.substr(slash + 1), &b);
+      if (a == slash && b == text.size() - slash - 1 && n >= 1 && i >= 0 && i < n) return {i, n};
+    }
+  } catch (const std::exception&) {
+  }
+  throw UsageError("--shard '" + text + "' must be I/N with 0 <= I < N, e.g. --shard 0/4 (Slurm: "
+                   "--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT)");
+}
 
 // --set a.b=VALUE: VALUE is one JSON value, or a string when it is not JSON; the key must
 // exist and keep its kind (Settings::assign).
@@ -53,7 +78,7 @@ void apply_assignment(config::Settings& settings, const std::string& assignment)
 
 int run_assess(const AssessCmdOptions& o, Io& io) {
   // Settings: defaults (the quick preset) < --config < flags.
-  auto settings = pipeline::default_settings();
+  auto settings = o.merge_settings ? *o.merge_settings : pipeline::default_settings();
   if (!o.config.empty()) settings.merge(config::Settings::load(o.config), "--config " + o.config);
   if (o.data) settings.set("data.source", *o.data);
   if (o.cuts) settings.set("cuts", *o.cuts);
@@ -78,6 +103,14 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   }
   options.device = model::resolve_device(options.device);
   settings.set("device", options.device);
+  if (o.shard) {
+    std::tie(options.shard_index, options.shard_count) = parse_shard(*o.shard);
+    if (o.run_dir.empty())
+      throw UsageError("--shard needs --run-dir DIR: each shard writes its finished cuts there for partplan merge");
+    if (!o.report_dir.empty() || !o.export_dir.empty())
+      throw UsageError("--shard writes no plan, report or export of its own: pass --report and --export to "
+                       "partplan merge DIR");
+  }
   plan::Policy policy;
   policy.threshold = options.threshold;
   policy.fail_above = options.fail_above;
@@ -86,7 +119,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
 
   // Fail fast on outputs before hours of training.
   const bool json_stdout = o.out == "-";
-  if (!json_stdout) common::check_can_create(o.out, /*is_dir=*/false);
+  if (!json_stdout && !o.shard) common::check_can_create(o.out, /*is_dir=*/false);
   if (!o.report_dir.empty()) common::check_can_create(o.report_dir, true);
   if (!o.export_dir.empty()) {
     common::check_can_create(o.export_dir, true);
@@ -99,6 +132,10 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   lo.device = options.device;
   log::info("loading {} on {}", o.model_path, options.device);
   auto model = model::Model::load(o.model_path, lo);
+  if (o.merge_model_sha256 && model.summary().sha256 != *o.merge_model_sha256)
+    throw UsageError(fmt::format("'{}' is not the model the shards assessed (sha256 {}…, they recorded {}…): pass "
+                                 "the same file with --model",
+                                 o.model_path, model.summary().sha256.substr(0, 12), o.merge_model_sha256->substr(0, 12)));
 
   ProgressLine line;
   auto on_progress = [&](const pipeline::Progress& p) {
@@ -125,6 +162,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   };
   std::optional<report::RunStore> run_store;
   pipeline::CutStore store;
+  std::string fingerprint;
   if (!o.run_dir.empty()) {
     // Everything that changes a cut's result; not the cut list, threshold, gate or report.
     auto key = settings;
@@ -133,14 +171,40 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
     key.set("fail_above", 0.0);
     key.set("accept_unconverged", false);
     key.set("report.grid_images", int64_t{0});
-    run_store.emplace(o.run_dir, common::sha256_bytes(model.summary().sha256 + key.dump(0)), o.resume);
-    store.load = [&](const model::CutPoint& c) { return run_store->load(c); };
+    fingerprint = o.merge_fingerprint ? *o.merge_fingerprint : common::sha256_bytes(model.summary().sha256 + key.dump(0));
+    // Shards share the directory (and the merge reads it): each writes only its own cuts.
+    run_store.emplace(o.run_dir, fingerprint, o.resume || o.merge_fingerprint.has_value(), o.shard.has_value());
+    store.load = [&](const model::CutPoint& c) {
+      auto loaded = run_store->load(c);
+      if (!loaded && o.merge_fingerprint)
+        throw UsageError(fmt::format("'{}' has no result for cut {} '{}': rerun the shard that holds it", o.run_dir,
+                                     c.id, c.name));
+      return loaded;
+    };
     store.save = [&](const pipeline::CutAssessment& c) { run_store->save(c); };
   } else if (o.resume) {
     throw UsageError("--resume needs --run-dir DIR: the directory whose finished cuts to reuse");
   }
   auto result = pipeline::assess(model, options, on_progress, store);
   line.finish();
+  if (o.shard) {
+    // No plan: the manifest says what this shard did, for partplan merge.
+    std::vector<int> mine;
+    for (const auto& c : result.cuts) mine.push_back(c.cut.id);
+    report::ShardManifest m;
+    m.index = options.shard_index;
+    m.count = options.shard_count;
+    m.model_path = fs::absolute(o.model_path).lexically_normal().string();
+    m.model_sha256 = model.summary().sha256;
+    m.settings_json = settings.dump();
+    for (const auto& c : result.candidate_cuts) m.candidates.emplace_back(c.id, c.name);
+    m.cuts = mine;
+    run_store->write_shard(m);
+    io.out << fmt::format("shard {}/{}: {} of {} cuts in {} ({:.0f} s); when every shard is done: partplan merge {}\n",
+                          options.shard_index, options.shard_count, mine.size(), result.candidate_cuts.size(), o.run_dir,
+                          result.seconds, o.run_dir);
+    return 0;
+  }
 
   std::vector<plan::CutLeak> leaks;
   for (const auto& c : result.cuts) {
@@ -204,7 +268,115 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   return 0;
 }
 
+struct MergeCmdOptions {
+  std::string dir;
+  std::string out = "plan.json";
+  std::string report_dir, export_dir, model_path;
+  std::optional<std::string> device;
+  std::optional<double> fail_above;
+  bool accept_unconverged = false;
+  std::vector<std::string> argv;
+};
+
+std::map<std::string, std::string> setting_leaves(const std::string& json_text, const std::string& source) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : config::Settings::parse(json_text, source).leaves()) out[k] = v;
+  return out;
+}
+
+/// Check that the shards in m.dir make one complete run, then plan it as one process would:
+/// the same assess path, every cut taken from the run directory.
+int run_merge(const MergeCmdOptions& m, Io& io) {
+  const auto shards = report::RunStore::read_shards(m.dir);
+  if (shards.empty())
+    throw UsageError(fmt::format("'{}' holds no shard manifest (shard-I-of-N.json): run partplan assess MODEL "
+                                 "--shard I/N --run-dir {} for each shard first",
+                                 m.dir, m.dir));
+  const auto& first = shards.front();
+  const int64_t n = first.count;
+  auto label = [](const report::ShardManifest& s) { return fmt::format("shard {}/{} ('{}')", s.index, s.count, s.file); };
+  for (const auto& s : shards)
+    if (s.count != n)
+      throw UsageError(fmt::format("{} and {} split the run differently: remove the manifests of the sharding you "
+                                   "abandoned",
+                                   label(first), label(s)));
+  for (int64_t i = 0; i < n; ++i)
+    if (std::none_of(shards.begin(), shards.end(), [&](const auto& s) { return s.index == i; }))
+      throw UsageError(fmt::format("shard {0}/{1} has not finished (no {2}/shard-{0}-of-{1}.json): run it, or rerun "
+                                   "it with --resume, then merge again",
+                                   i, n, m.dir));
+  const auto reference = setting_leaves(first.settings_json, first.file);
+  for (const auto& s : shards) {
+    if (s.model_sha256 != first.model_sha256)
+      throw UsageError(fmt::format("{} assessed another model (sha256 {}…) than {} ({}…): rerun it on '{}'", label(s),
+                                   s.model_sha256.substr(0, 12), label(first), first.model_sha256.substr(0, 12),
+                                   first.model_path));
+    const auto mine = setting_leaves(s.settings_json, s.file);
+    for (const auto& [k, v] : reference) {
+      auto it = mine.find(k);
+      const std::string other = it == mine.end() ? std::string("(unset)") : it->second;
+      if (other != v)
+        throw UsageError(fmt::format("{} was run with setting '{}' = {}, {} with {}: rerun it with the same settings "
+                                     "and seed",
+                                     label(s), k, other, label(first), v));
+    }
+    if (s.candidates != first.candidates)
+      throw UsageError(fmt::format("{} saw other candidate cuts than {}: rerun it with the same model and --cuts",
+                                   label(s), label(first)));
+  }
+  for (const auto& [id, name] : first.candidates) {
+    const auto owner = std::find_if(shards.begin(), shards.end(), [&, id = id](const auto& s) {
+      return std::find(s.cuts.begin(), s.cuts.end(), id) != s.cuts.end();
+    });
+    if (owner == shards.end())
+      throw UsageError(fmt::format("cut {} '{}' was assessed by no shard: rerun the shards with the same --shard N", id,
+                                   name));
+    if (!fs::exists(report::RunStore::cut_path(m.dir, id)))
+      throw UsageError(fmt::format("cut {} '{}' has no result in '{}': rerun {} with --resume", id, name, m.dir,
+                                   label(*owner)));
+  }
+  log::info("merging {} shards: {} cuts of '{}'", n, first.candidates.size(), first.model_path);
+  AssessCmdOptions o;
+  o.model_path = m.model_path.empty() ? first.model_path : m.model_path;
+  o.run_dir = m.dir;
+  o.resume = true;
+  o.merge_fingerprint = first.fingerprint;
+  o.merge_settings = config::Settings::parse(first.settings_json, first.file);
+  o.merge_model_sha256 = first.model_sha256;
+  o.out = m.out;
+  o.report_dir = m.report_dir;
+  o.export_dir = m.export_dir;
+  o.device = m.device;
+  o.fail_above = m.fail_above;
+  o.accept_unconverged = m.accept_unconverged;
+  o.argv = m.argv;
+  return run_assess(o, io);
+}
+
 }  // namespace
+
+void setup_merge(CLI::App& app, Dispatch& dispatch) {
+  auto opt = std::make_shared<MergeCmdOptions>();
+  auto* sub = app.add_subcommand(
+      "merge",
+      "Merge a sharded assessment (assess --shard I/N --run-dir DIR): check that every shard used the same model, "
+      "settings and seed and that every candidate cut is there, then write the plan exactly as one assess would.");
+  sub->add_option("DIR", opt->dir, "the --run-dir the shards wrote to")->required()->check(CLI::ExistingDirectory);
+  sub->add_option("-o,--out", opt->out, "plan file; '-' prints the plan JSON on stdout")->capture_default_str();
+  sub->add_option("--report", opt->report_dir, "write report.html, summary.md, leakage.png and per-cut grids here");
+  sub->add_option("--export", opt->export_dir, "write the chosen split's parts and partition.json here");
+  sub->add_option("--model", opt->model_path, "the model, when it moved since the shards ran (default: the path they "
+                                              "recorded; its sha256 must match)");
+  sub->add_option("--device", opt->device, "device for the merge's own passes (default: the shards')");
+  sub->add_option("--fail-above", opt->fail_above, "CI gate, as for assess")->check(CLI::Range(0.0, 1.0));
+  sub->add_flag("--accept-unconverged", opt->accept_unconverged, "as for assess");
+  sub->callback([opt, &dispatch, sub]() {
+    opt->argv = {"partplan", "merge"};
+    for (const auto* o : sub->get_options())
+      for (const auto& r : o->results()) opt->argv.push_back(o->nonpositional() ? o->get_name() + "=" + r : r);
+    dispatch = [opt](Io& io) { return run_merge(*opt, io); };
+  });
+}
 
 void setup_assess(CLI::App& app, Dispatch& dispatch) {
   auto opt = std::make_shared<AssessCmdOptions>();
@@ -256,6 +428,9 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--report", opt->report_dir, "write summary.md, leakage.png and per-cut grids here");
   sub->add_option("--run-dir", opt->run_dir, "keep each finished cut's result here (for --resume)");
   sub->add_flag("--resume", opt->resume, "reuse the finished cuts in --run-dir (same model and settings)");
+  sub->add_option("--shard", opt->shard,
+                  "I/N: assess shard I of N of the candidate cuts (balanced by estimated cost) into --run-dir, and "
+                  "write no plan; then partplan merge DIR (docs/scale-out.md)");
   sub->add_flag("--print-config", opt->print_config,
                 "print the effective settings (defaults < --config < flags) as JSON and exit; MODEL is not read");
   // A later flag wins over an earlier one, so scripts can append overrides.

@@ -23,6 +23,7 @@ void setup_verify(CLI::App& app, Dispatch& dispatch);
 void setup_assess(CLI::App& app, Dispatch& dispatch);
 void setup_metrics(CLI::App& app, Dispatch& dispatch);
 void setup_compare(CLI::App& app, Dispatch& dispatch);
+void setup_merge(CLI::App& app, Dispatch& dispatch);
 
 /// Validator text shared by commands that take a model input shape.
 inline constexpr const char* kInputShapeHelp =

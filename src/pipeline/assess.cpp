@@ -720,6 +720,30 @@ int64_t effective_batch_size(const attacks::TrainBudget& budget, const common::S
   return std::max<int64_t>(8, 32 * 64 * 64 / pixels);
 }
 
+double estimated_cut_cost(const model::CutPoint& cut, const common::Shape& image_shape,
+                          const attacks::CganOptions& cgan) {
+  const double cut_elements = static_cast<double>(common::numel(common::Shape(cut.shape.begin() + 1, cut.shape.end())));
+  const double pixels = static_cast<double>(common::numel(image_shape)) / static_cast<double>(image_shape.at(0));
+  const double width = static_cast<double>(cgan.min_width);
+  const double generator = 2 * cut_elements * static_cast<double>(cgan.width) + 2 * 2 * 9 * pixels * width * width;
+  return cut.front_flops + 3 * generator;
+}
+
+std::vector<int64_t> assign_shards(const std::vector<double>& costs, int64_t count) {
+  if (count < 1) throw UsageError(fmt::format("--shard N must be at least 1, got {}", count));
+  std::vector<size_t> order(costs.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return costs[a] > costs[b]; });
+  std::vector<double> load(static_cast<size_t>(count), 0.0);
+  std::vector<int64_t> out(costs.size(), 0);
+  for (size_t i : order) {
+    const auto least = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    out[i] = static_cast<int64_t>(least);
+    load[least] += costs[i];
+  }
+  return out;
+}
+
 CutCost estimate_cost(const model::CutPoint& cut, const CostInputs& in) {
   const auto& o = in.options;
   const double native_rate = in.total_flops / std::max(in.whole_model_seconds, 1e-12);
@@ -755,6 +779,23 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
                                  "needs a CSV source laid out as 1xSxS (see docs/data.md)",
                                  summary.path, common::format_shape(summary.input_shape)));
   run.cuts = resolve_cuts(summary, o, r);
+  r.candidate_cuts = run.cuts;
+  if (o.shard_count > 1 || o.shard_index != 0) {
+    if (o.shard_index < 0 || o.shard_index >= o.shard_count)
+      throw UsageError(fmt::format("--shard {}/{}: the index must be in 0..{}", o.shard_index, o.shard_count,
+                                   o.shard_count - 1));
+    std::vector<double> costs;
+    for (const auto& c : run.cuts) costs.push_back(estimated_cut_cost(c, run.image_shape, o.cgan));
+    const auto shard_of = assign_shards(costs, o.shard_count);
+    std::vector<model::CutPoint> mine;
+    for (size_t i = 0; i < run.cuts.size(); ++i)
+      if (shard_of[i] == o.shard_index) mine.push_back(run.cuts[i]);
+    log::info("shard {}/{}: {} of the {} candidate cuts", o.shard_index, o.shard_count, mine.size(), run.cuts.size());
+    if (mine.empty())
+      throw UsageError(fmt::format("shard {}/{} has no cut: there are only {} candidate cuts; use --shard with N <= {}",
+                                   o.shard_index, o.shard_count, run.cuts.size(), run.cuts.size()));
+    run.cuts = std::move(mine);
+  }
   for (const auto& a : o.attacks) {
     if (a == "whitebox") run.whitebox = true;
     else if (a != "oracle") run.trained_attacks.push_back(a);

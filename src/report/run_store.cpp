@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -75,12 +77,13 @@ std::string cut_file(const std::string& dir, int id) { return (fs::path(dir) / f
 
 }  // namespace
 
-RunStore::RunStore(std::string dir, std::string fingerprint, bool resume) : dir_(std::move(dir)), resume_(resume) {
+RunStore::RunStore(std::string dir, std::string fingerprint, bool resume, bool shared)
+    : dir_(std::move(dir)), resume_(resume) {
   common::ensure_writable_dir(dir_);
   const std::string run = (fs::path(dir_) / "run.json").string();
   std::error_code ec;
   if (fs::exists(run, ec)) {
-    if (!resume_)
+    if (!resume_ && !shared)
       throw UsageError("--run-dir '" + dir_ + "' already holds a run: pass --resume to reuse its finished cuts, "
                        "or choose an empty directory");
     json j;
@@ -90,8 +93,9 @@ RunStore::RunStore(std::string dir, std::string fingerprint, bool resume) : dir_
       throw UsageError("'" + run + "' is not valid JSON: choose another --run-dir");
     }
     if (j.value("fingerprint", "") != fingerprint)
-      throw UsageError("--run-dir '" + dir_ + "' was made with another model or other settings: drop --resume, "
-                       "or use a new --run-dir");
+      throw UsageError("--run-dir '" + dir_ + "' was made with another model or other settings" +
+                       (shared ? std::string(": every shard needs the same model, settings and seed, or a new --run-dir")
+                               : std::string(": drop --resume, or use a new --run-dir")));
   } else {
     common::write_file_atomic(run, json{{"kind", "partplan.run"}, {"fingerprint", fingerprint}}.dump(2) + "\n");
   }
@@ -173,6 +177,63 @@ void RunStore::save(const pipeline::CutAssessment& ca) const {
          {"notes", ca.notes},
          {"reconstructions", {{"n", im.n}, {"c", im.c}, {"h", im.h}, {"w", im.w}, {"pixels_b64", b64_encode(im.pixels)}}}};
   common::write_file_atomic(cut_file(dir_, ca.cut.id), j.dump() + "\n");
+}
+
+}  // namespace partplan::report
+
+namespace partplan::report {
+
+std::string RunStore::cut_path(const std::string& dir, int cut_id) { return cut_file(dir, cut_id); }
+
+void RunStore::write_shard(const ShardManifest& m) const {
+  json cands = json::array();
+  for (const auto& [id, name] : m.candidates) cands.push_back({{"id", id}, {"name", name}});
+  const json j{{"kind", "partplan.shard"},
+               {"index", m.index},
+               {"count", m.count},
+               {"model", {{"path", m.model_path}, {"sha256", m.model_sha256}}},
+               {"settings", json::parse(m.settings_json)},
+               {"candidate_cuts", cands},
+               {"cuts", m.cuts}};
+  common::write_file_atomic((fs::path(dir_) / fmt::format("shard-{}-of-{}.json", m.index, m.count)).string(),
+                            j.dump(2) + "\n");
+}
+
+std::vector<ShardManifest> RunStore::read_shards(const std::string& dir) {
+  std::string fingerprint;
+  try {
+    fingerprint = json::parse(common::read_file((fs::path(dir) / "run.json").string())).value("fingerprint", "");
+  } catch (const std::exception&) {
+    throw UsageError("'" + dir + "' holds no run (no readable run.json): give the --run-dir the shards wrote to");
+  }
+  std::vector<ShardManifest> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const auto name = e.path().filename().string();
+    if (name.rfind("shard-", 0) != 0 || e.path().extension() != ".json") continue;
+    ShardManifest m;
+    m.file = e.path().string();
+    m.fingerprint = fingerprint;
+    try {
+      const json j = json::parse(common::read_file(m.file));
+      if (j.at("kind") != "partplan.shard") throw json::other_error::create(501, "not a shard manifest", nullptr);
+      m.index = j.at("index");
+      m.count = j.at("count");
+      m.model_path = j.at("model").at("path");
+      m.model_sha256 = j.at("model").at("sha256");
+      m.settings_json = j.at("settings").dump();
+      for (const auto& c : j.at("candidate_cuts")) m.candidates.emplace_back(c.at("id"), c.at("name"));
+      m.cuts = j.at("cuts").get<std::vector<int>>();
+    } catch (const json::exception& x) {
+      throw UsageError("'" + m.file + "' is not a valid shard manifest (" + first_line(x.what()) +
+                       "): delete it and rerun that shard");
+    }
+    out.push_back(std::move(m));
+  }
+  std::sort(out.begin(), out.end(), [](const ShardManifest& a, const ShardManifest& b) {
+    return a.count != b.count ? a.count < b.count : a.index < b.index;
+  });
+  return out;
 }
 
 }  // namespace partplan::report

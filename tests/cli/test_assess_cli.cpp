@@ -303,3 +303,67 @@ TEST_CASE("an attacker still improving at the end of its budget makes a lower bo
   INFO(accepted.err);
   CHECK(accepted.rc == 0);
 }
+
+TEST_CASE("sharded and merged equals unsharded; merge refuses incomplete or mismatched shard sets", "[cli][assess]") {
+  const auto dir = temp_dir("assess-shards");
+  const std::string model = dir + "/tiny.pt";
+  partplan::testing::save_tiny_mnist_net(model);
+  auto one = quick(model, dir);
+  one.insert(one.end(), {"-o", dir + "/one.json"});
+  REQUIRE(run(one).rc == 0);
+  for (const char* shard : {"0/2", "1/2"}) {
+    auto args = quick(model, dir);
+    args.insert(args.end(), {"--shard", shard, "--run-dir", dir + "/run"});
+    auto r = run(args);
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+    CHECK(r.out.find("partplan merge") != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(dir + "/plan.json"));  // a shard writes no plan
+  auto merged = run({"merge", dir + "/run", "-o", dir + "/merged.json"});
+  INFO(merged.err);
+  REQUIRE(merged.rc == 0);
+  const auto a = nlohmann::json::parse(slurp(dir + "/one.json"));
+  const auto b = nlohmann::json::parse(slurp(dir + "/merged.json"));
+  REQUIRE(a.at("cuts").size() == b.at("cuts").size());
+  for (size_t i = 0; i < a.at("cuts").size(); ++i) {
+    const auto &x = a["cuts"][i], &y = b["cuts"][i];
+    INFO("cut " << x.at("name"));
+    CHECK(x.at("measured_ssim") == y.at("measured_ssim"));  // bit for bit
+    CHECK(x.at("envelope_ssim") == y.at("envelope_ssim"));
+    CHECK(x.at("verdict") == y.at("verdict"));
+    CHECK(x.at("attacks") .size() == y.at("attacks").size());
+    for (size_t k = 0; k < x.at("attacks").size(); ++k) CHECK(x["attacks"][k].at("ssim") == y["attacks"][k].at("ssim"));
+  }
+  CHECK(a.at("decision").at("kind") == b.at("decision").at("kind"));
+  CHECK(a.at("decision").at("cut_ids") == b.at("decision").at("cut_ids"));
+  CHECK(a.at("decision").at("leakage_ssim") == b.at("decision").at("leakage_ssim"));
+
+  // A shard whose manifest records other settings is named, with the key.
+  fs::copy(dir + "/run", dir + "/tampered", fs::copy_options::recursive);
+  auto m = nlohmann::json::parse(slurp(dir + "/tampered/shard-1-of-2.json"));
+  m["settings"]["budget"]["steps"] = 41;
+  std::ofstream(dir + "/tampered/shard-1-of-2.json") << m.dump();
+  auto t = run({"merge", dir + "/tampered", "-o", dir + "/t.json"});
+  CHECK(t.rc == 2);
+  CHECK(t.err.find("shard 1/2") != std::string::npos);
+  CHECK(t.err.find("'budget.steps'") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir + "/t.json"));
+  // A missing shard, and a missing cut result, name what to rerun.
+  fs::copy(dir + "/run", dir + "/partial", fs::copy_options::recursive);
+  fs::remove(dir + "/partial/shard-1-of-2.json");
+  auto p = run({"merge", dir + "/partial", "-o", dir + "/p.json"});
+  CHECK(p.rc == 2);
+  CHECK(p.err.find("shard 1/2 has not finished") != std::string::npos);
+  fs::copy(dir + "/run", dir + "/nocut", fs::copy_options::recursive);
+  fs::remove(dir + "/nocut/cut-000.json");
+  auto c = run({"merge", dir + "/nocut", "-o", dir + "/c.json"});
+  CHECK(c.rc == 2);
+  CHECK(c.err.find("rerun shard") != std::string::npos);
+  // A shard run with other settings into the same directory is refused at once.
+  auto other = quick(model, dir);
+  other.insert(other.end(), {"--shard", "0/2", "--run-dir", dir + "/run", "--steps", "41"});
+  auto o = run(other);
+  CHECK(o.rc == 2);
+  CHECK(o.err.find("every shard needs the same model, settings and seed") != std::string::npos);
+}

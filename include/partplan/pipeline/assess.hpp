@@ -75,6 +75,9 @@ struct AssessOptions {
   /// Setting "limits.feature_memory_mib": bound on features held in memory; only the ternary
   /// split's linear probe holds any (the assessment streams).
   int64_t feature_memory_mib = 4096;
+  /// `--shard I/N` (not a setting: every shard shares the settings): assess only the candidate
+  /// cuts assign_shards() gives shard `shard_index` of `shard_count`.
+  int64_t shard_index = 0, shard_count = 1;
 };
 
 template <class V>
@@ -108,6 +111,17 @@ AssessOptions options_from_settings(const config::Settings& s);
 /// The batch size an assessment uses: budget.batch_size, or when that is 0 one chosen by the
 /// image size (32 up to 64x64 pixels, then shrinking with the pixel count to 8 at 224x224).
 int64_t effective_batch_size(const attacks::TrainBudget& budget, const common::Shape& image_shape);
+
+/// Rough training cost of a cut, FLOPs per sample and step, for balancing shards: the front's
+/// forward plus, per attacker, three times (forward and backward) the generator's projection
+/// of the cut tensor (2 x its elements x cgan.width) and its full-resolution layers (two 3x3
+/// convolutions at cgan.min_width channels over the image). Only ratios matter.
+double estimated_cut_cost(const model::CutPoint& cut, const common::Shape& image_shape, const attacks::CganOptions& cgan);
+
+/// Longest-processing-time-first assignment: the costliest unassigned cut goes to the shard
+/// with the least cost so far (ties: the lowest index). Deterministic; returns each cut's
+/// shard. Throws UsageError when count < 1.
+std::vector<int64_t> assign_shards(const std::vector<double>& costs, int64_t count);
 
 /// One attacker's scores at one cut, on the eval split, in [0,1] pixel space.
 struct AttackScore {
@@ -187,6 +201,8 @@ struct Baseline {
 
 struct AssessResult {
   std::string device;
+  /// Every candidate cut of the assessment (a shard assesses the subset in `cuts`).
+  std::vector<model::CutPoint> candidate_cuts;
   std::string data_description;
   int64_t data_size = 0;
   int64_t n_train = 0, n_val = 0, n_eval = 0;

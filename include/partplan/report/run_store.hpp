@@ -2,20 +2,45 @@
 // Per-cut results kept in a run directory, so that an interrupted or extended assessment
 // can resume (--run-dir DIR --resume). Torch-free.
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "partplan/pipeline/assess.hpp"
 
 namespace partplan::report {
 
+/// What one shard of a sharded assessment did (`assess --shard I/N`), kept in the run
+/// directory as shard-I-of-N.json for `partplan merge`.
+struct ShardManifest {
+  int64_t index = 0, count = 1;
+  std::string model_path;      ///< absolute, as the shard saw it
+  std::string model_sha256;
+  std::string settings_json;   ///< the shard's effective settings
+  std::vector<std::pair<int, std::string>> candidates;  ///< every candidate cut: id, name
+  std::vector<int> cuts;       ///< the cuts this shard assessed
+  std::string fingerprint;     ///< of the run directory (filled when read)
+  std::string file;            ///< where it was read from (filled when read)
+};
+
 class RunStore {
  public:
   /// Open `dir` (created if missing). `fingerprint` names the model and every setting that
   /// changes a cut's result. Without `resume`, a directory that already holds a run is
-  /// refused (nothing is overwritten); with it, the stored fingerprint must match.
+  /// refused (nothing is overwritten); with it, the stored fingerprint must match. A
+  /// `shared` directory (shards of one run) may already hold the run: the fingerprint must
+  /// match, and only `resume` reuses finished cuts.
   /// Throws UsageError or IoError naming the directory and what to do.
-  RunStore(std::string dir, std::string fingerprint, bool resume);
+  RunStore(std::string dir, std::string fingerprint, bool resume, bool shared = false);
+
+  /// Write shard-I-of-N.json (atomic).
+  void write_shard(const ShardManifest& manifest) const;
+  /// The file a cut's result is kept in.
+  static std::string cut_path(const std::string& dir, int cut_id);
+  /// Every shard manifest in `dir`, by index. Throws UsageError naming the file on a bad one.
+  static std::vector<ShardManifest> read_shards(const std::string& dir);
 
   /// The stored result of `cut`, when resuming and one exists for the same cut.
   std::optional<pipeline::CutAssessment> load(const model::CutPoint& cut) const;
