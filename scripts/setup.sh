@@ -24,6 +24,7 @@ PACKAGES=(
   libopenblas0-pthread  # LibTorch's linear layers call BLAS: the reference libblas is ~3x slower
   dataset-fashion-mnist python3-skimage python3-jsonschema
   chromium  # the browser test renders report.html and compare.html headless (ctest label browser)
+  slurm-wlm munge  # the Slurm test runs a sharded assessment on a one-node cluster (ctest label slurm)
 )
 
 missing=()
