@@ -409,7 +409,7 @@ std::string resolve_device(const std::string& requested) {
   if (!cuda)
     throw UsageError("--device " + requested +
                      ": this partplan's LibTorch has no CUDA or no GPU is visible; use --device cpu "
-                     "(or build against a CUDA LibTorch, docs/gpu.md)");
+                     "(or build against a CUDA LibTorch: docs/gpu.md)");
   const std::string dev = requested == "cuda" ? "cuda:0" : requested;
   const long index = std::stol(dev.substr(5));
   if (index >= static_cast<long>(torch::cuda::device_count()))
