@@ -1,4 +1,4 @@
-// The c-GAN attacker (pix2pix-style, design.md) and the plain inverse network, which is the
+// The c-GAN attacker (pix2pix-style, docs/attacks.md) and the plain inverse network, which is the
 // same generator trained on the L1 loss alone. Features are standardised per channel with
 // attacker-train statistics (AttackerSpec::feature_stats). The attacker is stepped one batch
 // at a time by its caller; it owns its networks, optimisers and best-weights copy.

@@ -1,4 +1,4 @@
-// Generator / discriminator of the c-GAN attacker (design.md recipe). To change the
+// Generator / discriminator of the c-GAN attacker (docs/attacks.md). To change the
 // architecture, keep the contract in networks.hpp: any feature shape in, [0,1] image out.
 #include "attacks/networks.hpp"
 

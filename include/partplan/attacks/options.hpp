@@ -32,7 +32,7 @@ inline const std::vector<std::pair<AdversarialLoss, std::string>>& enum_names(Ad
   return n;
 }
 
-/// Architecture and optimiser of the c-GAN (design.md, "The c-GAN attacker").
+/// Architecture and optimiser of the c-GAN (docs/attacks.md).
 struct CganOptions {
   int64_t width = 128;            ///< channels after the 1x1 projection; halved per upsample block
   int64_t min_width = 32;         ///< floor of the halving

@@ -1,5 +1,5 @@
 #pragma once
-// Data sources (design.md, "data"): each source is decoded once into memory, as uint8 where
+// Data sources (docs/data.md): each source is decoded once into memory, as uint8 where
 // the source is 8-bit images, and batches are then cut from that copy. Selected by one string
 // (--data SRC); the formats, encodings and limits are in docs/data.md.
 

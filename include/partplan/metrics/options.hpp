@@ -4,7 +4,7 @@
 
 namespace partplan::metrics {
 
-/// SSIM parameters. The defaults are design.md's and scikit-image's
+/// SSIM parameters. The defaults are scikit-image's (docs/metrics.md)
 /// `structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
 /// data_range=1)`: an 11x11 Gaussian window (sigma 1.5, weights normalised to sum 1),
 /// K1 = 0.01, K2 = 0.03, population (not sample) covariance.
