@@ -62,8 +62,6 @@ bool TrainTracker::on_check(double val_ssim) {
   return best;
 }
 
-double TrainTracker::recent_l1() const { return mean_of(recent_l1_); }
-
 TrainStats TrainTracker::stats(double seconds) const {
   TrainStats s = stats_;
   s.seconds = seconds;
@@ -266,7 +264,7 @@ TrainStats train_on_pairs(Attacker& attacker, const PairSet& tr, const PairSet& 
       last_report = now;
       const double secs = std::chrono::duration<double>(now - t0).count();
       progress({tracker.steps(), b.steps, static_cast<double>(tracker.steps()) / std::max(secs, 1e-9),
-                tracker.latest_val_ssim(), tracker.recent_l1()});
+                tracker.latest_val_ssim()});
     }
   }
   attacker.restore_best();

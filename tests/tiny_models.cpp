@@ -83,6 +83,18 @@ void save_guarded_net(const std::string& path) {
   save(m, path, "[1, 1, 8, 8]");
 }
 
+void save_transposed_conv_net(const std::string& path) {
+  torch::manual_seed(13);
+  Module m(c10::QualifiedName("__torch__.ConvT"));
+  m.register_parameter("w", torch::randn({4, 2, 3, 3}) * 0.3, false);  // [in, out, k, k]: transposed
+  // The op a traced ConvTranspose2d records: _convolution with transposed = True (argument 6).
+  m.define(
+      "def forward(self, x):\n"
+      "    y = torch._convolution(x, self.w, None, [2, 2], [0, 0], [1, 1], True, [0, 0], 1, False, False, True, True)\n"
+      "    return torch.relu(y)\n");
+  save(m, path, "[1, 4, 4, 4]");
+}
+
 void save_mlp(const std::string& path) {
   torch::manual_seed(1);
   Module m(c10::QualifiedName("__torch__.Mlp"));

@@ -21,6 +21,8 @@ void save_tiny_mnist_net(const std::string& path);
 /// A 1x1x8x8 net whose forward guards its input with a raising branch (a top-level
 /// prim::Uninitialized after freezing, as scripted transformers have).
 void save_guarded_net(const std::string& path);
+/// One transposed convolution as a traced model records it (aten::_convolution, transposed), input 1x4x4x4.
+void save_transposed_conv_net(const std::string& path);
 
 /// Two linear layers, input [N,5] (inferable from the first layer), no shape recorded.
 void save_mlp(const std::string& path);

@@ -55,8 +55,6 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     app.parse(static_cast<int>(argv.size()), argv.data());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e, out, err);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e, out, err);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e, out, err);
   } catch (const CLI::ParseError& e) {
@@ -72,7 +70,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   try {
     model::set_threads(threads);
     Io io{out, err};
-    const int rc = dispatch ? dispatch(io) : kExitUsage;
+    const int rc = dispatch(io);  // require_subcommand(1): parsing set it
     // A full disk or a closed pipe must not pass for success: stdout is the result.
     out.flush();
     if (!out) {

@@ -208,7 +208,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
 
   std::vector<plan::CutLeak> leaks;
   for (const auto& c : result.cuts) {
-    leaks.push_back({c.cut.id, c.cut.name, c.leak_ssim, c.worst_attack, c.leak_ci.low, c.leak_ci.high,
+    leaks.push_back({c.cut.id, c.cut.name, c.leak_ssim, c.worst_attack,
                      c.cost.enclave_bytes, c.cost.enclave_seconds, c.cost.untrusted_seconds, c.cost.transfer_seconds,
                      /*eligible=*/!(result.back_cut && result.back_cut->id == c.cut.id), {}});
     for (const auto& s : c.scores)

@@ -1,4 +1,5 @@
 // partplan verify PARTITION_JSON: hashes, then the composed parts against the original.
+#include <fmt/format.h>
 #include <filesystem>
 #include <memory>
 
@@ -38,9 +39,9 @@ int run_verify(const VerifyCmdOptions& o, Io& io) {
   io.out << (o.json ? report::verify_json(manifest, result, o.verify.tolerance)
                     : report::verify_text(manifest, result, o.verify.tolerance));
   if (!result.passed)
-    throw VerificationError("composed parts differ from the original: max relative error " +
-                            std::to_string(result.max_rel_error) + " above --tolerance " +
-                            std::to_string(o.verify.tolerance));
+    throw VerificationError(fmt::format("composed parts differ from the original: max relative error {:.3g} above "
+                                        "--tolerance {:.3g}",
+                                        result.max_rel_error, o.verify.tolerance));
   return 0;
 }
 

@@ -49,7 +49,8 @@ std::optional<double> exact_flops(const Node* n, const std::unordered_map<const 
     for (int64_t d = 1; d < w->dim(); ++d) per_out *= static_cast<double>(w->size(d));
     bool transposed = false;
     if (kind == "aten::_convolution" || kind == "aten::convolution") {
-      auto tr = torch::jit::toIValue(n->inputs()[6]);
+      // By the schema's argument name, not its position.
+      auto tr = n->maybeSchema() ? n->get(c10::Symbol::attr("transposed")) : c10::nullopt;
       transposed = tr && tr->isBool() && tr->toBool();
     }
     if (transposed) {

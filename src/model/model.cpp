@@ -261,7 +261,11 @@ void analyse(Model::Impl& impl) {
     return (t.dim() > 0 && t.size(0) == batch && batch > 0) ? bytes / batch : bytes;
   };
   Value* out = g.outputs()[0];
-  if (probe.count(out)) s.output_shape = to_shape(probe.at(out));
+  if (probe.count(out)) {
+    const auto& t = probe.at(out);
+    s.output_shape = to_shape(t);
+    s.output_bytes = per_sample_bytes(t);
+  }
 
   // Per-node cost, cumulated along the order.
   std::vector<NodeCost> costs(n_nodes);

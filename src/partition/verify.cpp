@@ -62,7 +62,13 @@ VerifyResult verify_partition(const PartitionManifest& m, const std::string& bas
   at::Tensor x = torch::rand(shape);
 
   auto original = load_part(m.model_path);
-  at::Tensor ref = original.forward({x}).toTensor();
+  at::Tensor ref;
+  try {
+    ref = original.forward({x}).toTensor();
+  } catch (const std::exception& e) {
+    throw VerificationError(fmt::format("the source model '{}' failed to run on input {}: {}", m.model_path,
+                                        common::format_shape(shape), first_line(e.what())));
+  }
   at::Tensor y = x;
   for (size_t i = 0; i < part_paths.size(); ++i) {
     auto part = load_part(part_paths[i]);

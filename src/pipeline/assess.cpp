@@ -677,9 +677,7 @@ void cost_phase(const Run& run, AssessResult& r) {
   CostInputs in;
   in.total_flops = summary.total_flops;
   in.total_param_bytes = summary.total_param_bytes;
-  in.output_bytes = summary.output_shape.empty() ? 0
-                                                 : common::numel(summary.output_shape) * 4 /
-                                                       std::max<int64_t>(1, summary.output_shape[0]);
+  in.output_bytes = summary.output_bytes;  // at the output's own dtype
   in.whole_model_seconds = r.whole_model_seconds;
   in.back_cut = r.back_cut;
   in.options = o.cost;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -67,6 +68,19 @@ TEST_CASE("shapes, bytes, FLOPs and weights of the front part are exact for conv
   CHECK(m.summary().total_param_bytes == (76 + 144 + 144 + 768 + 3) * 4);
   CHECK(flat.front_flops > stem.front_flops);
   CHECK(flat.front_flops_approx > 0);  // relu and add are estimated
+}
+
+TEST_CASE("a transposed convolution's FLOPs scale with its input (flag read by name)", "[model]") {
+  const auto dir = temp_dir("convt");
+  partplan::testing::save_transposed_conv_net(dir + "/convt.pt");
+  auto m = model::Model::load(dir + "/convt.pt");
+  const auto& cuts = m.summary().cuts;
+  const auto it = std::find_if(cuts.begin(), cuts.end(), [](const auto& c) { return c.op == "aten::_convolution"; });
+  REQUIRE(it != cuts.end());
+  CHECK(it->shape == common::Shape{1, 2, 9, 9});
+  // 2 x input elements (4*4*4) x (2 x 3 x 3) = 2304; counted as a plain convolution it would be
+  // 2 x output elements (2*9*9) x (2 x 3 x 3) = 5832.
+  CHECK(it->front_flops == Approx(2.0 * 64 * 18));
 }
 
 TEST_CASE("per-sample bytes do not depend on the probe batch", "[model]") {

@@ -8,7 +8,7 @@ namespace {
 std::vector<CutLeak> table(const std::vector<double>& measured) {
   std::vector<CutLeak> out;
   for (size_t i = 0; i < measured.size(); ++i)
-    out.push_back({static_cast<int>(i), "c" + std::to_string(i), measured[i], "cgan", 0, 0, 0, 0, 0, 0, true, {}});
+    out.push_back({static_cast<int>(i), "c" + std::to_string(i), measured[i], "cgan", 0, 0, 0, 0, true, {}});
   return out;
 }
 }  // namespace

@@ -21,7 +21,6 @@ struct TrainProgress {
   int64_t total_steps = 0;
   double steps_per_second = 0;
   double val_ssim = -1;       ///< latest attacker-val SSIM; -1 before the first check
-  double loss_l1 = 0;         ///< running mean L1 of the latest steps
 };
 
 /// Counts steps and attacker-val checks, and decides when an attacker stops: after
@@ -42,7 +41,6 @@ class TrainTracker {
   bool done() const { return done_; }
   int64_t steps() const { return stats_.steps_run; }
   double latest_val_ssim() const { return stats_.val_curve.empty() ? -1 : stats_.val_curve.back().second; }
-  double recent_l1() const;
   /// The statistics so far, with `seconds` of training time.
   TrainStats stats(double seconds) const;
 

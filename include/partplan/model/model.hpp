@@ -45,7 +45,7 @@ struct ModelSummary {
   common::Shape input_shape;
   std::string input_shape_source;  ///< "flag", "archive" (partplan.json extra file) or "inferred"
   common::Shape output_shape;
-  std::string graph_kind;          ///< "scripted" or "traced" (from the op spelling)
+  int64_t output_bytes = 0;        ///< model output bytes per sample, at its dtype (the cost model's back transfer)
   int node_count = 0;              ///< top-level non-constant nodes of the frozen graph
   double total_flops = 0;          ///< per sample
   double total_flops_approx = 0;

@@ -15,7 +15,6 @@ struct CutLeak {
   std::string name;
   double measured = 0;        ///< max over attackers of mean eval SSIM
   std::string worst_attack;   ///< the attacker that reached it
-  double ci_low = 0, ci_high = 0;  ///< 95% CI of that attacker's mean
   // Cost of splitting here (per inference, batch 1).
   double enclave_bytes = 0;        ///< weights + peak activations the enclave holds
   double enclave_seconds = 0;      ///< estimated enclave time (native CPU time x TEE slowdown)
