@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "partplan/common/error.hpp"
+#include "partplan/common/strings.hpp"
 #include "partplan/common/log.hpp"
 #include "partplan/common/shape.hpp"
 #include "partplan/data/image_io.hpp"
@@ -40,12 +41,7 @@ struct Pair {
 
 constexpr size_t kListed = 5;
 
-std::string listed(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size() && i < kListed; ++i) out += (i ? ", " : "") + names[i];
-  if (names.size() > kListed) out += fmt::format(", ... ({} in all)", names.size());
-  return out;
-}
+std::string listed(const std::vector<std::string>& names) { return common::first_names(names, kListed); }
 
 // Relative path without its extension -> relative path, for one folder.
 std::map<std::string, std::string> keyed_images(const std::string& dir) {

@@ -28,6 +28,7 @@
 #include <string_view>
 
 #include "partplan/common/error.hpp"
+#include "partplan/common/strings.hpp"
 #include "partplan/common/fs.hpp"
 #include "partplan/common/log.hpp"
 #include "partplan/common/shape.hpp"
@@ -56,12 +57,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
+using common::iequals;
 
 // Cells that mean "no value": empty, "-" (TON_IoT's), "?", and NaN/NA/N/A/null/none in any case.
 bool is_missing(std::string_view s) {
@@ -173,12 +169,7 @@ Table parse_csv(std::string text, const std::string& path) {
   return t;
 }
 
-std::string column_list(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size() && i < 12; ++i) out += (i ? ", " : "") + names[i];
-  if (names.size() > 12) out += ", ...";
-  return out;
-}
+std::string column_list(const std::vector<std::string>& names) { return common::first_names(names, 12); }
 
 // Rank of each value among the sorted distinct values, divided by (K-1).
 template <typename Key>

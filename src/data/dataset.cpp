@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "partplan/common/error.hpp"
+#include "partplan/common/strings.hpp"
 #include "partplan/common/log.hpp"
 #include "partplan/common/shape.hpp"
 #include "src/data/sources.hpp"
@@ -84,8 +85,7 @@ Dataset load(const std::string& source, const LoadOptions& options) {
                        "'; valid: builtin:fashion-mnist, builtin:fashion-mnist:train, builtin:fashion-mnist:test");
   } else {
     std::error_code ec;
-    std::string ext = fs::path(source).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string ext = common::to_lower(fs::path(source).extension().string());
     if (fs::is_directory(source, ec)) d = detail::load_image_folder(source, options);
     else if (ext == ".csv") {
       if (!fs::exists(source, ec)) throw IoError("data file '" + source + "' not found: check the path");

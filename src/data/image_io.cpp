@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "partplan/common/error.hpp"
+#include "partplan/common/strings.hpp"
 #include "partplan/common/fs.hpp"
 #include "src/data/image_ops.hpp"
 
@@ -21,10 +22,7 @@ namespace fs = std::filesystem;
 namespace partplan::data {
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+using common::to_lower;
 
 bool hidden(const fs::path& p) {
   const auto name = p.filename().string();
@@ -63,7 +61,7 @@ const std::vector<std::string>& image_extensions() {
 }
 
 bool has_image_extension(const std::string& path) {
-  const auto ext = lower(fs::path(path).extension().string());
+  const auto ext = to_lower(fs::path(path).extension().string());
   const auto& all = image_extensions();
   return std::find(all.begin(), all.end(), ext) != all.end();
 }
@@ -124,7 +122,7 @@ void write_image(const std::string& path, const at::Tensor& image) {
   cv::merge(planes, hwc);
   if (c == 3) cv::cvtColor(hwc, hwc, cv::COLOR_RGB2BGR);
   std::vector<uchar> buf;
-  const auto ext = lower(fs::path(path).extension().string());
+  const auto ext = to_lower(fs::path(path).extension().string());
   bool ok = false;
   try {
     ok = cv::imencode(ext, hwc, buf);

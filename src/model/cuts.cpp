@@ -14,10 +14,7 @@ namespace {
 std::string valid_names(const ModelSummary& s) {
   std::vector<std::string> names;
   for (const auto& c : s.cuts) names.push_back(c.name);
-  const size_t kShow = 12;
-  std::string out = fmt::format("{}", fmt::join(names.begin(), names.begin() + std::min(kShow, names.size()), ", "));
-  if (names.size() > kShow) out += fmt::format(", ... ({} in all; see partplan inspect)", names.size());
-  return out;
+  return common::first_names(names, 12) + (names.size() > 12 ? "; see partplan inspect" : "");
 }
 
 // Spatial size of a cut tensor [N,C,h,w] with h*w > 4, else 0 (flat, tokens, tiny maps).

@@ -1,5 +1,8 @@
 #pragma once
+// Small string helpers shared by every module (one copy each).
+#include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace partplan::common {
@@ -7,5 +10,14 @@ namespace partplan::common {
 /// Split on every `sep`: "a.b" -> {"a", "b"}; "" -> {""}; "a," -> {"a", ""}. With
 /// skip_empty_input, "" gives {} instead.
 std::vector<std::string> split(const std::string& text, char sep, bool skip_empty_input = false);
+
+/// The first `max` names joined by ", ", then ", ... (N in all)" when there are more: for
+/// error messages that list valid choices.
+std::string first_names(const std::vector<std::string>& names, size_t max);
+
+/// ASCII lower case.
+std::string to_lower(std::string text);
+/// ASCII case-insensitive equality.
+bool iequals(std::string_view a, std::string_view b);
 
 }  // namespace partplan::common
