@@ -70,6 +70,8 @@ WhiteboxResult whitebox_invert(const FrontFn& front, const at::Tensor& observed,
   // gradient descent on full-resolution pixels alone fills a deep cut's null space with noise.
   std::vector<int64_t> scales;
   for (int64_t s = coarsest_scale(std::min(size[0], size[1])); s >= 1; s /= 2) scales.push_back(s);
+  // Fewer iterations than stages: drop the coarsest, so that the full resolution always runs.
+  while (static_cast<int64_t>(scales.size()) > std::max<int64_t>(o.iterations, 1)) scales.erase(scales.begin());
   const int64_t per_stage = std::max<int64_t>(1, o.iterations / static_cast<int64_t>(scales.size()));
   auto x = start.detach().to(t.device(), torch::kFloat).clamp(0, 1);
   std::vector<WhiteboxResult> ends;  // each stage's result: the host keeps the best fit

@@ -30,7 +30,9 @@ render() {
     --screenshot="$work/$2.png" "file://$1" > /dev/null 2>&1 || fail "$2: no screenshot"
   [[ $(stat -c %s "$work/$2.png") -gt 20000 ]] || fail "$2: the screenshot is blank ($(stat -c %s "$work/$2.png") bytes)"
   if grep -E "CONSOLE|Uncaught" "$work/$2.log"; then fail "$2: console messages (above)"; fi
-  if grep -Eo '(src|href)="(https?:)?//[^"]*' "$1"; then fail "$2: the page fetches from the network (above)"; fi
+  if grep -Eo "(src|href|srcset|action)=[\"']?(https?:)?//[^\"' >]*|url\([\"']?(https?:)?//[^)]*|@import" "$1"; then
+    fail "$2: the page fetches from the network (above)"
+  fi
 }
 expect() {  # expect NAME PATTERN COUNT: the DOM has COUNT matches of PATTERN
   local n

@@ -8,13 +8,24 @@
 set -uo pipefail
 pp=$(readlink -f "$1") make_model=$2 work=$3 shards=${4:-2}
 root=$(cd "$(dirname "$0")/.." && pwd)
-fail() { echo "FAIL: $*" >&2; for f in "$work"/logs/*.log "$work"/state/*.log; do [[ -f $f ]] && { echo "== $f"; tail -5 "$f"; } >&2; done; exit 1; }
+fail() {
+  echo "FAIL: $*" >&2
+  for f in "$work"/run/logs/*.log "$work"/logs/*.out "$work"/state/*.log; do
+    [[ -f $f ]] && { echo "== $f"; tail -5 "$f"; } >&2
+  done
+  exit 1
+}
 for b in munged mungekey slurmctld slurmd sbatch squeue; do
   command -v "$b" > /dev/null || fail "$b is not installed: run scripts/setup.sh (Debian packages slurm-wlm, munge)"
 done
 rm -rf "$work" && mkdir -p "$work"/{state,spool,munge,logs}
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done; sleep 1; for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done; }
+cleanup() {
+  [[ -n ${SLURM_CONF:-} ]] && scancel --user="$(id -un)" > /dev/null 2>&1  # jobs first, then the daemons
+  for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
+  sleep 1
+  for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done
+}
 trap cleanup EXIT
 chmod 700 "$work/munge"
 mungekey --create --keyfile="$work/munge/munge.key" > /dev/null 2>&1 || fail "mungekey"
@@ -25,6 +36,11 @@ munged --force --foreground --socket="$socket" --key-file="$work/munge/munge.key
 pids+=($!)
 host=$(hostname -s)
 port=$(( 20000 + RANDOM % 20000 ))
+# Two free ports in a row (slurmctld, slurmd).
+for _ in $(seq 20); do
+  ss -ltn 2> /dev/null | grep -qE ":($port|$((port + 1)))\b" || break
+  port=$(( 20000 + RANDOM % 20000 ))
+done
 cat > "$work/slurm.conf" <<CONF
 ClusterName=partplan-test
 SlurmctldHost=$host

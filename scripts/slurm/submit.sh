@@ -24,6 +24,6 @@ gres=()
 array=$(sbatch --parsable ${SBATCH_EXTRA:-} "${gres[@]}" --array="0-$((n - 1))" --job-name=partplan-shard \
   --output="$run_dir/logs/shard-%a.log" "$here/assess_array.sbatch" "$model" "$run_dir" "$@")
 # shellcheck disable=SC2086
-merge=$(sbatch --parsable ${SBATCH_EXTRA:-} --dependency="afterok:${array%%;*}" --job-name=partplan-merge \
+merge=$(sbatch --parsable ${SBATCH_EXTRA:-} --dependency="afterok:${array%%;*}" --kill-on-invalid-dep=yes --job-name=partplan-merge \
   --output="$run_dir/logs/merge.log" "$here/merge.sbatch" "$run_dir" ${MERGE_FLAGS:-})
 echo "shards: job $array (array 0-$((n - 1))); merge: job $merge -> $run_dir/plan.json"

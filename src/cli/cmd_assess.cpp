@@ -107,6 +107,9 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
     std::tie(options.shard_index, options.shard_count) = parse_shard(*o.shard);
     if (o.run_dir.empty())
       throw UsageError("--shard needs --run-dir DIR: each shard writes its finished cuts there for partplan merge");
+    if (std::all_of(options.attacks.begin(), options.attacks.end(), [](const std::string& a) { return a == "oracle"; }))
+      throw UsageError("--shard shards trained attackers; an oracle pre-screen (--attack oracle) is cheap: run it "
+                       "without --shard");
     if (!o.report_dir.empty() || !o.export_dir.empty())
       throw UsageError("--shard writes no plan, report or export of its own: pass --report and --export to "
                        "partplan merge DIR");
@@ -229,6 +232,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   ctx.plan_policy_memory_bytes = policy.enclave_memory_bytes.value_or(0);
   ctx.effective_config_json = settings.dump();
   ctx.seed = options.seed;
+  ctx.plan_path = json_stdout ? std::string("(stdout)") : o.out;
   ctx.data_source = options.data.source;
   for (const auto& a : o.argv) ctx.command_line += (ctx.command_line.empty() ? "" : " ") + a;
 
@@ -313,6 +317,8 @@ int run_merge(const MergeCmdOptions& m, Io& io) {
                                    first.model_path));
     const auto mine = setting_leaves(s.settings_json, s.file);
     for (const auto& [k, v] : reference) {
+      // What the run directory's fingerprint leaves out (the decision's inputs, not a cut's).
+      if (k == "threshold" || k == "fail_above" || k == "accept_unconverged" || k == "report.grid_images") continue;
       auto it = mine.find(k);
       const std::string other = it == mine.end() ? std::string("(unset)") : it->second;
       if (other != v)
@@ -346,7 +352,9 @@ int run_merge(const MergeCmdOptions& m, Io& io) {
   o.out = m.out;
   o.report_dir = m.report_dir;
   o.export_dir = m.export_dir;
-  o.device = m.device;
+  // The merge's own passes (baselines, oracle, timing) run where it runs: not necessarily on
+  // the shards' GPUs.
+  o.device = m.device ? *m.device : std::string("auto");
   o.fail_above = m.fail_above;
   o.accept_unconverged = m.accept_unconverged;
   o.argv = m.argv;
@@ -367,7 +375,8 @@ void setup_merge(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--export", opt->export_dir, "write the chosen split's parts and partition.json here");
   sub->add_option("--model", opt->model_path, "the model, when it moved since the shards ran (default: the path they "
                                               "recorded; its sha256 must match)");
-  sub->add_option("--device", opt->device, "device for the merge's own passes (default: the shards')");
+  sub->add_option("--device", opt->device, "device for the merge's own passes: baselines, oracle, timing (default "
+                                         "auto; the cuts' numbers come from the shards)");
   sub->add_option("--fail-above", opt->fail_above, "CI gate, as for assess")->check(CLI::Range(0.0, 1.0));
   sub->add_flag("--accept-unconverged", opt->accept_unconverged, "as for assess");
   sub->callback([opt, &dispatch, sub]() {
@@ -394,8 +403,8 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
                   "candidate cuts: stages (default: the first cut, each resolution stage's output and the classifier "
                   "input, at most 12), blocks, all, or a comma list of ids/names");
   sub->add_option("--attack", opt->attack,
-                  "attackers, comma list: cgan (default), inverse, whitebox (optimises the image through the front's "
-                  "weights); 'oracle' alone is a pre-screen without training. The worst case is the max over them");
+                  "attackers, comma list (default cgan,whitebox): cgan, inverse, whitebox (optimises the image through the "
+                  "front's weights); 'oracle' alone is a pre-screen without training. The worst case is the max over them");
   sub->add_option("--device", opt->device, "auto (default), cpu, cuda or cuda:N");
   sub->add_option("--seed", opt->seed, "seed of the data splits and the attackers (default 0)");
   sub->add_option("--steps", opt->steps, "attacker training steps per cut (budget.steps)");

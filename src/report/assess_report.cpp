@@ -364,7 +364,7 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir) {
                               std::string(grids[c.cut.id].begin(), grids[c.cut.id].end()));
   }
   // One self-contained page (a pre-screen has no leakage to draw: summary.md only).
-  if (r.trained) common::write_file_atomic(staged.add("report.html"), report_html(read_plan(plan_json(ctx), "plan.json"), grids));
+  if (r.trained) common::write_file_atomic(staged.add("report.html"), report_html(read_plan(plan_json(ctx), ctx.plan_path), grids));
   write_png(staged.add("leakage.png"), leakage_curve(ctx));
   write_png(staged.add("pareto.png"), pareto(ctx));
 

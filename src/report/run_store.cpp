@@ -132,6 +132,8 @@ std::optional<pipeline::CutAssessment> RunStore::load(const model::CutPoint& cut
       sc.train.still_improving = t.at("still_improving");
       sc.train.val_slope = t.at("val_slope");
       sc.images = s.at("images");
+      sc.top1_agreement = s.at("top1_agreement");
+      sc.kl = s.at("kl");
       ca.scores.push_back(sc);
     }
     ca.notes = j.at("notes").get<std::vector<std::string>>();
@@ -156,6 +158,8 @@ void RunStore::save(const pipeline::CutAssessment& ca) const {
                       {"psnr_db", ci_to(s.psnr_db)},
                       {"psnr_capped", s.psnr_capped},
                       {"images", s.images},
+                      {"top1_agreement", s.top1_agreement},
+                      {"kl", s.kl},
                       {"train",
                        {{"steps_run", s.train.steps_run},
                         {"still_improving", s.train.still_improving},

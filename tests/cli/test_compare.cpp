@@ -66,6 +66,13 @@ TEST_CASE("plans with different settings are compared, and the differences named
   const auto j = json::parse(report::compare_json({a, b}, report::Axis::kFlops));
   CHECK(j["models"][0]["threshold_crossing_x"].get<double>() == Approx(0.75));
   CHECK(j["models"][1]["chosen_x"].get<double>() == Approx(1.0));
+  auto hostile = plan_of("<script>alert(1)</script>", {0.9, 0.5, 0.1});
+  hostile["cuts"][0]["name"] = "c\"><img src=x onerror=alert(1)>";
+  const auto h = report::read_plan(hostile.dump(), "h.json");
+  const auto escaped = report::compare_html({h}, report::Axis::kFlops) + report::report_html(h, {});
+  CHECK(escaped.find("<script>alert") == std::string::npos);
+  CHECK(escaped.find("<img src=x") == std::string::npos);
+  CHECK(escaped.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
   const auto html = report::compare_html({a, b}, report::Axis::kFlops);
   CHECK(html.find("id=\"differences\"") != std::string::npos);
   CHECK(html.find("src=\"http") == std::string::npos);  // nothing fetched

@@ -25,6 +25,7 @@ struct PlanContext {
   uint64_t seed = 0;
   std::string data_source;
   std::string command_line;
+  std::string plan_path = "plan.json";   ///< where plan.json is written (named in report.html)
   std::optional<partition::PartitionManifest> exported;  ///< the chosen split's parts, when --export
   std::string export_dir;
   std::optional<partition::VerifyResult> verification;
