@@ -51,8 +51,10 @@ set -e
 "$bin" -q verify "$out/parts" | grep -q '^PASS$'
 $py "$root/scripts/validate_json.py" "$root/docs/schemas/partition.schema.json" "$out/parts/partition.json"
 # 5. Ternary: three parts (enclave | untrusted | enclave) that verify, with the output-side
-#    probe reported. Threshold 0.8: at 0.3 no cut of this small CNN is safe.
-"$bin" -q assess "$model" --ternary --cuts conv1,pool2,conv3 --steps 60 --threshold 0.8 -o "$out/ternary.json" \
+#    probe reported. Threshold 0.95: this checks the ternary machinery, so some cut must be
+#    safe; at 0.3 none of this small CNN is, and since the white-box attacker joined the
+#    default preset pool2 and conv3 leak 0.91 and 0.82 at 60 steps, above the former 0.8.
+"$bin" -q assess "$model" --ternary --cuts conv1,pool2,conv3 --steps 60 --threshold 0.95 -o "$out/ternary.json" \
   --export "$out/ternary" > /dev/null
 $py "$root/scripts/validate_json.py" "$root/docs/schemas/plan.schema.json" "$out/ternary.json"
 $py - "$out/ternary.json" <<'PY'
