@@ -1,6 +1,8 @@
 #include "partplan/common/strings.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <iterator>
 
 namespace partplan::common {
 
@@ -20,6 +22,46 @@ std::string first_names(const std::vector<std::string>& names, size_t max) {
   std::string out;
   for (size_t i = 0; i < names.size() && i < max; ++i) out += (i ? ", " : "") + names[i];
   if (names.size() > max) out += ", ... (" + std::to_string(names.size()) + " in all)";
+  return out;
+}
+
+namespace {
+const char* const kBase64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+}
+
+std::string base64_encode(const std::vector<uint8_t>& in) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < in.size(); i += 3) {
+    uint32_t v = static_cast<uint32_t>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<uint32_t>(in[i + 1]) << 8;
+    if (i + 2 < in.size()) v |= in[i + 2];
+    out.push_back(kBase64[(v >> 18) & 63]);
+    out.push_back(kBase64[(v >> 12) & 63]);
+    out.push_back(i + 1 < in.size() ? kBase64[(v >> 6) & 63] : '=');
+    out.push_back(i + 2 < in.size() ? kBase64[v & 63] : '=');
+  }
+  return out;
+}
+
+std::optional<std::vector<uint8_t>> base64_decode(const std::string& in) {
+  int rev[256];
+  std::fill(std::begin(rev), std::end(rev), -1);
+  for (int i = 0; i < 64; ++i) rev[static_cast<unsigned char>(kBase64[i])] = i;
+  std::vector<uint8_t> out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') break;
+    const int v = rev[static_cast<unsigned char>(c)];
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<uint8_t>((acc >> bits) & 0xFF));
+    }
+  }
   return out;
 }
 

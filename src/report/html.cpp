@@ -13,6 +13,7 @@
 
 #include "partplan/common/build_info.hpp"
 #include "partplan/common/error.hpp"
+#include "partplan/common/strings.hpp"
 
 using nlohmann::json;
 
@@ -197,22 +198,6 @@ const PlanView::Cut* chosen_cut(const PlanView& p) {
 }
 
 }  // namespace
-
-std::string base64(const std::vector<uint8_t>& in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  for (size_t i = 0; i < in.size(); i += 3) {
-    const uint32_t n = (static_cast<uint32_t>(in[i]) << 16) |
-                       (i + 1 < in.size() ? static_cast<uint32_t>(in[i + 1]) << 8 : 0) |
-                       (i + 2 < in.size() ? static_cast<uint32_t>(in[i + 2]) : 0);
-    out += t[(n >> 18) & 63];
-    out += t[(n >> 12) & 63];
-    out += i + 1 < in.size() ? t[(n >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? t[n & 63] : '=';
-  }
-  return out;
-}
 
 PlanView read_plan(const std::string& text, const std::string& source) {
   json j;
@@ -564,7 +549,7 @@ std::string report_html(const PlanView& p, const std::map<int, std::vector<uint8
     body += fmt::format("<details class=\"grid\" id=\"grid-{}\"{}><summary>cut {} '{}': {} SSIM {:.3f}, {}</summary>"
                         "<img class=\"grid\" alt=\"reconstructions at cut {}\" src=\"data:image/png;base64,{}\"></details>\n",
                         c.id, open ? " open" : "", c.id, esc(c.name), esc(c.worst_attack), c.measured, esc(c.verdict),
-                        c.id, base64(it->second));
+                        c.id, common::base64_encode(it->second));
   }
   return page("partplan assessment: " + model_label(p), body);
 }

@@ -1,5 +1,5 @@
 // Run directory: run.json (fingerprint) and cut-<id>.json per finished cut. Reconstructions
-// are stored as base64 of their uint8 pixels.
+// are stored as base64 of their uint8 pixels (common::base64_encode).
 #include "partplan/report/run_store.hpp"
 
 #include <fmt/format.h>
@@ -11,49 +11,13 @@
 
 #include "partplan/common/error.hpp"
 #include "partplan/common/fs.hpp"
+#include "partplan/common/strings.hpp"
 
 using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace partplan::report {
 namespace {
-
-const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string b64_encode(const std::vector<uint8_t>& in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  for (size_t i = 0; i < in.size(); i += 3) {
-    uint32_t v = static_cast<uint32_t>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<uint32_t>(in[i + 1]) << 8;
-    if (i + 2 < in.size()) v |= in[i + 2];
-    out.push_back(kB64[(v >> 18) & 63]);
-    out.push_back(kB64[(v >> 12) & 63]);
-    out.push_back(i + 1 < in.size() ? kB64[(v >> 6) & 63] : '=');
-    out.push_back(i + 2 < in.size() ? kB64[v & 63] : '=');
-  }
-  return out;
-}
-
-std::vector<uint8_t> b64_decode(const std::string& in) {
-  std::vector<int> rev(256, -1);
-  for (int i = 0; i < 64; ++i) rev[static_cast<unsigned char>(kB64[i])] = i;
-  std::vector<uint8_t> out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    const int v = rev[static_cast<unsigned char>(c)];
-    if (v < 0) throw UsageError("corrupt base64 in a run directory file");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<uint8_t>((acc >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
 
 json ci_to(const metrics::MeanCi& c) {
   return {{"n", c.n},         {"mean", c.mean},           {"stddev", c.stddev}, {"level", c.level},
@@ -142,7 +106,9 @@ std::optional<pipeline::CutAssessment> RunStore::load(const model::CutPoint& cut
     ca.reconstructions.c = im.at("c");
     ca.reconstructions.h = im.at("h");
     ca.reconstructions.w = im.at("w");
-    ca.reconstructions.pixels = b64_decode(im.at("pixels_b64"));
+    auto pixels = common::base64_decode(im.at("pixels_b64").get<std::string>());
+    if (!pixels) throw UsageError("'" + path + "' holds corrupt base64 pixels: delete it to recompute that cut");
+    ca.reconstructions.pixels = std::move(*pixels);
     return ca;
   } catch (const json::exception& e) {
     throw UsageError("'" + path + "' is not a valid cut result (" + first_line(e.what()) +
@@ -179,7 +145,7 @@ void RunStore::save(const pipeline::CutAssessment& ca) const {
          {"leak_ci", ci_to(ca.leak_ci)},
          {"scores", scores},
          {"notes", ca.notes},
-         {"reconstructions", {{"n", im.n}, {"c", im.c}, {"h", im.h}, {"w", im.w}, {"pixels_b64", b64_encode(im.pixels)}}}};
+         {"reconstructions", {{"n", im.n}, {"c", im.c}, {"h", im.h}, {"w", im.w}, {"pixels_b64", common::base64_encode(im.pixels)}}}};
   common::write_file_atomic(cut_file(dir_, ca.cut.id), j.dump() + "\n");
 }
 

@@ -6,6 +6,7 @@
 
 #include "cli/run_cli.hpp"
 #include "partplan/common/error.hpp"
+#include "partplan/common/strings.hpp"
 #include "partplan/report/html.hpp"
 #include "tiny_models.hpp"
 
@@ -92,11 +93,15 @@ TEST_CASE("files that are not comparable plans are refused with the file named",
 }
 
 TEST_CASE("base64 has the RFC 4648 answers", "[compare]") {
-  auto b = [](const std::string& s) { return report::base64(std::vector<uint8_t>(s.begin(), s.end())); };
+  auto b = [](const std::string& s) { return common::base64_encode(std::vector<uint8_t>(s.begin(), s.end())); };
   CHECK(b("") == "");
   CHECK(b("f") == "Zg==");
   CHECK(b("fo") == "Zm8=");
   CHECK(b("foobar") == "Zm9vYmFy");
+  const auto back = common::base64_decode("Zm9vYmFy");
+  REQUIRE(back);
+  CHECK(std::string(back->begin(), back->end()) == "foobar");
+  CHECK_FALSE(common::base64_decode("Zm9v*mFy"));
 }
 
 TEST_CASE("partplan compare: a table on stdout, the pages with --out, a clear error on a bad file", "[compare][cli]") {

@@ -1,6 +1,8 @@
 #pragma once
 // Small string helpers shared by every module (one copy each).
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +16,11 @@ std::vector<std::string> split(const std::string& text, char sep, bool skip_empt
 /// The first `max` names joined by ", ", then ", ... (N in all)" when there are more: for
 /// error messages that list valid choices.
 std::string first_names(const std::vector<std::string>& names, size_t max);
+
+/// Base64 (RFC 4648, with padding).
+std::string base64_encode(const std::vector<uint8_t>& bytes);
+/// Its inverse; nullopt on a character outside the alphabet.
+std::optional<std::vector<uint8_t>> base64_decode(const std::string& text);
 
 /// ASCII lower case.
 std::string to_lower(std::string text);

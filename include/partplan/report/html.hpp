@@ -86,7 +86,4 @@ std::string compare_html(const std::vector<PlanView>& plans, Axis axis);
 /// reconstruction grid of each cut (`grids`: cut id -> PNG bytes), all inline.
 std::string report_html(const PlanView& plan, const std::map<int, std::vector<uint8_t>>& grids);
 
-/// Base64 (RFC 4648, with padding).
-std::string base64(const std::vector<uint8_t>& bytes);
-
 }  // namespace partplan::report
