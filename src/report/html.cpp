@@ -14,6 +14,7 @@
 #include "partplan/common/build_info.hpp"
 #include "partplan/common/error.hpp"
 #include "partplan/common/strings.hpp"
+#include "partplan/config/settings.hpp"
 
 using nlohmann::json;
 
@@ -21,14 +22,6 @@ namespace partplan::report {
 namespace {
 
 // ---- reading ------------------------------------------------------------------------------
-
-void flatten(const json& j, const std::string& prefix, std::map<std::string, std::string>& out) {
-  if (j.is_object() && !j.empty()) {
-    for (const auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
-  } else {
-    out[prefix] = j.dump();
-  }
-}
 
 template <class T>
 T field(const json& j, const char* key, const std::string& where) {
@@ -241,7 +234,8 @@ PlanView read_plan(const std::string& text, const std::string& source) {
   }
   if (j.contains("cost_model")) p.all_enclave_seconds = j["cost_model"].value("all_enclave_seconds", 0.0);
   if (j.contains("label_floor_ssim") && j["label_floor_ssim"].is_number()) p.label_floor = j["label_floor_ssim"].get<double>();
-  if (j.contains("config")) flatten(j["config"], "", p.settings);
+  if (j.contains("config") && j["config"].is_object())
+    for (auto& [k, v] : config::Settings::parse(j["config"].dump(), source).leaves()) p.settings[k] = v;
   if (j.contains("data")) p.data_description = j["data"].value("description", "");
   if (j.contains("ternary") && j["ternary"].is_object() && j["ternary"].contains("back_cut"))
     p.back_cut_name = j["ternary"]["back_cut"].value("name", "");
