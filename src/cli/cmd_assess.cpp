@@ -51,6 +51,18 @@ struct AssessCmdOptions {
   std::optional<std::string> merge_model_sha256;
 };
 
+/// The settings that change a cut's result: all but the cut list and the decision's inputs
+/// (threshold, gate, report). The run directory's fingerprint hashes them, and merge compares
+/// them shard by shard.
+config::Settings result_settings(config::Settings s) {
+  s.set("cuts", std::string());
+  s.set("threshold", 0.0);
+  s.set("fail_above", 0.0);
+  s.set("accept_unconverged", false);
+  s.set("report.grid_images", int64_t{0});
+  return s;
+}
+
 /// "I/N" -> (I, N). Throws UsageError naming the value.
 std::pair<int64_t, int64_t> parse_shard(const std::string& text) {
   const auto slash = text.find('/');
@@ -167,14 +179,8 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   pipeline::CutStore store;
   std::string fingerprint;
   if (!o.run_dir.empty()) {
-    // Everything that changes a cut's result; not the cut list, threshold, gate or report.
-    auto key = settings;
-    key.set("cuts", std::string());
-    key.set("threshold", 0.0);
-    key.set("fail_above", 0.0);
-    key.set("accept_unconverged", false);
-    key.set("report.grid_images", int64_t{0});
-    fingerprint = o.merge_fingerprint ? *o.merge_fingerprint : common::sha256_bytes(model.summary().sha256 + key.dump(0));
+    fingerprint = o.merge_fingerprint ? *o.merge_fingerprint
+                                      : common::sha256_bytes(model.summary().sha256 + result_settings(settings).dump(0));
     // Shards share the directory (and the merge reads it): each writes only its own cuts.
     run_store.emplace(o.run_dir, fingerprint, o.resume || o.merge_fingerprint.has_value(), o.shard.has_value());
     store.load = [&](const model::CutPoint& c) {
@@ -272,6 +278,14 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   return 0;
 }
 
+/// The command as parsed ("partplan assess MODEL --steps=100 ..."), recorded in the plan.
+std::vector<std::string> command_line(const CLI::App& sub) {
+  std::vector<std::string> argv{"partplan", sub.get_name()};
+  for (const auto* o : sub.get_options())
+    for (const auto& r : o->results()) argv.push_back(o->nonpositional() ? o->get_name() + "=" + r : r);
+  return argv;
+}
+
 struct MergeCmdOptions {
   std::string dir;
   std::string out = "plan.json";
@@ -282,9 +296,9 @@ struct MergeCmdOptions {
   std::vector<std::string> argv;
 };
 
-std::map<std::string, std::string> setting_leaves(const std::string& json_text, const std::string& source) {
+std::map<std::string, std::string> result_leaves(const std::string& json_text, const std::string& source) {
   std::map<std::string, std::string> out;
-  for (const auto& [k, v] : config::Settings::parse(json_text, source).leaves()) out[k] = v;
+  for (const auto& [k, v] : result_settings(config::Settings::parse(json_text, source)).leaves()) out[k] = v;
   return out;
 }
 
@@ -309,16 +323,14 @@ int run_merge(const MergeCmdOptions& m, Io& io) {
       throw UsageError(fmt::format("shard {0}/{1} has not finished (no {2}/shard-{0}-of-{1}.json): run it, or rerun "
                                    "it with --resume, then merge again",
                                    i, n, m.dir));
-  const auto reference = setting_leaves(first.settings_json, first.file);
+  const auto reference = result_leaves(first.settings_json, first.file);
   for (const auto& s : shards) {
     if (s.model_sha256 != first.model_sha256)
       throw UsageError(fmt::format("{} assessed another model (sha256 {}…) than {} ({}…): rerun it on '{}'", label(s),
                                    s.model_sha256.substr(0, 12), label(first), first.model_sha256.substr(0, 12),
                                    first.model_path));
-    const auto mine = setting_leaves(s.settings_json, s.file);
+    const auto mine = result_leaves(s.settings_json, s.file);
     for (const auto& [k, v] : reference) {
-      // What the run directory's fingerprint leaves out (the decision's inputs, not a cut's).
-      if (k == "threshold" || k == "fail_above" || k == "accept_unconverged" || k == "report.grid_images") continue;
       auto it = mine.find(k);
       const std::string other = it == mine.end() ? std::string("(unset)") : it->second;
       if (other != v)
@@ -380,9 +392,7 @@ void setup_merge(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--fail-above", opt->fail_above, "CI gate, as for assess")->check(CLI::Range(0.0, 1.0));
   sub->add_flag("--accept-unconverged", opt->accept_unconverged, "as for assess");
   sub->callback([opt, &dispatch, sub]() {
-    opt->argv = {"partplan", "merge"};
-    for (const auto* o : sub->get_options())
-      for (const auto& r : o->results()) opt->argv.push_back(o->nonpositional() ? o->get_name() + "=" + r : r);
+    opt->argv = command_line(*sub);
     dispatch = [opt](Io& io) { return run_merge(*opt, io); };
   });
 }
@@ -446,9 +456,7 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
   for (auto* o : sub->get_options())
     if (o->get_name() != "--set") o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   sub->callback([opt, &dispatch, sub]() {
-    opt->argv = {"partplan", "assess"};
-    for (const auto* o : sub->get_options())
-      for (const auto& r : o->results()) opt->argv.push_back(o->nonpositional() ? o->get_name() + "=" + r : r);
+    opt->argv = command_line(*sub);
     dispatch = [opt](Io& io) { return run_assess(*opt, io); };
   });
 }
