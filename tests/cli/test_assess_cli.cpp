@@ -212,7 +212,7 @@ TEST_CASE("a cut's result does not depend on which other cuts train beside it", 
   CHECK(measured_of_cut2(slurp(dir + "/both.json")) == measured_of_cut2(slurp(dir + "/alone.json")));
 }
 
-TEST_CASE("small image folders fit the default split sizes; a tiny one is refused", "[cli][assess]") {
+TEST_CASE("small image folders fit the default split sizes, and a tiny one is refused", "[cli][assess]") {
   const auto dir = temp_dir("assess-folder");
   const std::string model = dir + "/tiny.pt";
   partplan::testing::save_tiny_mnist_net(model);
@@ -227,8 +227,10 @@ TEST_CASE("small image folders fit the default split sizes; a tiny one is refuse
     return dir + "/" + name;
   };
   const auto folder = make_folder("two-hundred", 200);
-  auto r = run({"assess", model, "--data", folder, "--steps", "10", "--set", "budget.eval_every=5", "--set",
-                "cgan.width=16", "--set", "cgan.disc_width=8", "--cuts", "0", "-o", dir + "/plan.json"});
+  // Without -q: the warning is what a user sees on stderr.
+  auto r = partplan::testing::run_cli({"--threads", "1", "assess", model, "--data", folder, "--steps", "10", "--set",
+                                       "budget.eval_every=5", "--set", "cgan.width=16", "--set", "cgan.disc_width=8",
+                                       "--cuts", "0", "-o", dir + "/plan.json"});
   INFO(r.err);
   REQUIRE(r.rc == 0);
   const auto plan = slurp(dir + "/plan.json");
@@ -308,7 +310,7 @@ TEST_CASE("an attacker still improving at the end of its budget makes a lower bo
   CHECK(accepted.rc == 0);
 }
 
-TEST_CASE("sharded and merged equals unsharded; merge refuses incomplete or mismatched shard sets", "[cli][assess]") {
+TEST_CASE("sharded and merged equals unsharded, and merge refuses incomplete or mismatched shard sets", "[cli][assess]") {
   const auto dir = temp_dir("assess-shards");
   const std::string model = dir + "/tiny.pt";
   partplan::testing::save_tiny_mnist_net(model);

@@ -101,7 +101,7 @@ TEST_CASE("bad model files: missing, not TorchScript, truncated, unsupported sig
   }
 }
 
-TEST_CASE("unknown cut lists the valid ones; a rejected input shape asks for the right one", "[cli]") {
+TEST_CASE("unknown cut lists the valid ones, and a rejected input shape asks for the right one", "[cli]") {
   Models m;
   auto r = run({"-q", "split", m.tiny, "--cuts", "layer9", "--out", m.dir + "/o"});
   CHECK(r.rc == 2);
@@ -128,7 +128,7 @@ TEST_CASE("an unwritable output directory is refused before any work", "[cli]") 
   CHECK(r.err.find("afile/out") != std::string::npos);
 }
 
-TEST_CASE("split + verify end to end; tampering exits 4; an existing split needs --force", "[cli]") {
+TEST_CASE("split + verify end to end, tampering exits 4, and an existing split needs --force", "[cli]") {
   Models m;
   const std::string out = m.dir + "/split";
   auto s = run({"-q", "split", m.tiny, "--cuts", "stem,res", "--out", out});

@@ -25,7 +25,7 @@ TEST_CASE("KL of identical predictions is 0 and matches the formula", "[pipeline
   CHECK(pipeline::kl_per_image(p, q).item<double>() == Approx(expected).epsilon(1e-6));
 }
 
-TEST_CASE("oracle: a channel that is the input itself has KL 0; noise channels score higher", "[pipeline]") {
+TEST_CASE("oracle: a channel that is the input itself has KL 0 and noise channels score higher", "[pipeline]") {
   torch::manual_seed(3);
   Toy model;
   auto images = torch::rand({6, 1, 16, 16});
