@@ -268,7 +268,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
     io.out << "plan: " << o.out << "\n";
   }
   if (!o.report_dir.empty()) {
-    report::write_report_dir(ctx, o.report_dir);
+    report::write_report_dir(ctx, o.report_dir, plan_text);
     if (!json_stdout) io.out << "report: " << o.report_dir << "/summary.md\n";
   }
   if (decided.decision.gate_failed) {

@@ -26,13 +26,14 @@ int run_compare(const CompareOptions& o, Io& io) {
   if (!o.out_dir.empty()) common::check_can_create(o.out_dir, /*is_dir=*/true);
   std::vector<report::PlanView> plans;
   for (const auto& path : o.plans) plans.push_back(report::read_plan(common::read_file(path), path));
+  const auto json = report::compare_json(plans, axis);
   if (!o.out_dir.empty()) {
     common::StagedDir staged(o.out_dir);
     common::write_file_atomic(staged.add("compare.html"), report::compare_html(plans, axis));
-    common::write_file_atomic(staged.add("compare.json"), report::compare_json(plans, axis));
+    common::write_file_atomic(staged.add("compare.json"), json);
     staged.commit();
   }
-  io.out << (o.json ? report::compare_json(plans, axis) : report::compare_text(plans, axis));
+  io.out << (o.json ? json : report::compare_text(plans, axis));
   if (!o.out_dir.empty() && !o.json) io.out << "compare: " << o.out_dir << "/compare.html\n";
   return 0;
 }

@@ -365,13 +365,12 @@ CutTraining start_cut(const Run& run, size_t index) {
 /// per image the start that fits the observed features better. Its grid (the first k
 /// reconstructions) goes to *grid.
 AttackScore whitebox_score(const Run& run, const model::CutPoint& cut, attacks::Attacker* learned,
-                           const AssessResult& r, at::Tensor* grid) {
+                           const partition::ModelRunner& runner, const AssessResult& r, at::Tensor* grid) {
   const auto t0 = Clock::now();
   const auto& wo = run.o.whitebox;
   const int64_t n = std::min<int64_t>(wo.images, r.n_eval);
   const std::vector<int64_t> idx(run.splits.eval.begin(), run.splits.eval.begin() + n);
   partition::FeatureExtractor ex(run.model, {cut.id});
-  partition::ModelRunner runner(run.model);
   const attacks::FrontFn front = [&](const at::Tensor& x) { return ex.differentiable(run.input(x))[0]; };
   const int64_t k = std::min<int64_t>(run.o.grid_images, n);
   std::vector<double> ssim, psnr;
@@ -518,7 +517,7 @@ std::vector<CutAssessment> score_cuts(const Run& run, std::vector<CutTraining>& 
           learned = t.attackers[a].get();
         }
       at::Tensor grid;
-      auto sc = whitebox_score(run, ca.cut, learned, r, &grid);
+      auto sc = whitebox_score(run, ca.cut, learned, runner, r, &grid);
       add_score(ca, std::move(sc), grid, worst_grid);
     }
     if (worst_grid.defined()) ca.reconstructions = to_image8(worst_grid);

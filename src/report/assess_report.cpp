@@ -351,7 +351,7 @@ std::string plan_json(const PlanContext& ctx) {
   return j.dump(2) + "\n";
 }
 
-void write_report_dir(const PlanContext& ctx, const std::string& dir) {
+void write_report_dir(const PlanContext& ctx, const std::string& dir, const std::string& plan_text) {
   common::StagedDir staged(dir);
   const auto& r = *ctx.result;
   std::map<int, std::vector<uint8_t>> grids;  // PNG bytes, embedded in report.html too
@@ -364,7 +364,7 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir) {
                               std::string(grids[c.cut.id].begin(), grids[c.cut.id].end()));
   }
   // One self-contained page (a pre-screen has no leakage to draw: summary.md only).
-  if (r.trained) common::write_file_atomic(staged.add("report.html"), report_html(read_plan(plan_json(ctx), ctx.plan_path), grids));
+  if (r.trained) common::write_file_atomic(staged.add("report.html"), report_html(read_plan(plan_text, ctx.plan_path), grids));
   write_png(staged.add("leakage.png"), leakage_curve(ctx));
   write_png(staged.add("pareto.png"), pareto(ctx));
 

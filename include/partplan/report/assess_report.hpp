@@ -37,7 +37,8 @@ std::string plan_json(const PlanContext& ctx);
 /// Write `dir`/summary.md, leakage.png and cut-<id>.png grids (eval originals above their
 /// reconstructions by the strongest attacker). Atomic: a failure leaves `dir` as it was.
 /// Throws IoError naming the path.
-void write_report_dir(const PlanContext& ctx, const std::string& dir);
+/// `plan_text` is plan_json(ctx), which report.html is rendered from.
+void write_report_dir(const PlanContext& ctx, const std::string& dir, const std::string& plan_text);
 
 /// The table and decision printed on stdout.
 std::string assess_text(const PlanContext& ctx);
