@@ -60,9 +60,10 @@ class GanInverter final : public Attacker {
     }
     opt_g_->zero_grad();
     auto l1 = torch::l1_loss(rebuilt, real);
-    // The reconstruction term: L1, plus the score the attacker is judged by when asked.
+    // The reconstruction term: L1, plus the score the attacker is judged by when asked (images;
+    // a record's score, re-identification, is not differentiable, and L1 is its closeness).
     auto recon = l1;
-    if (spec_.cgan.ssim_weight > 0) recon = l1 + spec_.cgan.ssim_weight * (1 - metrics::ssim(rebuilt, real).mean());
+    if (spec_.cgan.ssim_weight > 0 && real.dim() == 4) recon = l1 + spec_.cgan.ssim_weight * (1 - metrics::ssim(rebuilt, real).mean());
     auto loss_g = adversarial_ ? adv_loss(disc_->forward(rebuilt, f), true) + spec_.cgan.lambda_l1 * recon : recon;
     loss_g.backward();
     opt_g_->step();

@@ -17,6 +17,13 @@ torch::nn::AnyModule make_norm(Norm norm, int64_t ch) {
   return torch::nn::AnyModule(torch::nn::Identity());
 }
 
+// For record MLPs: batch norm, layer norm for "instance" (one record has no spatial extent), or none.
+torch::nn::AnyModule make_norm1d(Norm norm, int64_t width) {
+  if (norm == Norm::kBatch) return torch::nn::AnyModule(torch::nn::BatchNorm1d(width));
+  if (norm == Norm::kInstance) return torch::nn::AnyModule(torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+  return torch::nn::AnyModule(torch::nn::Identity());
+}
+
 // Side of the starting map for flat features: halve the image side until <= 8 (28 -> 7, 224 -> 7).
 int64_t start_side(int64_t side) {
   while (side > 8) side = (side + 1) / 2;
@@ -100,7 +107,28 @@ int64_t linear_inverse_kernel(const std::vector<int64_t>& fs) {
 
 GeneratorImpl::GeneratorImpl(const std::vector<int64_t>& fs, const std::vector<int64_t>& is, const CganOptions& o,
                              const LinearInverse& o_linear)
-    : flat_(is_flat(fs)), out_h_(is.at(1)), out_w_(is.at(2)), upsample_(o.upsample) {
+    : record_(is.size() == 1),
+      flat_(is_flat(fs)),
+      out_h_(record_ ? 1 : is.at(1)),
+      out_w_(record_ ? is.at(0) : is.at(2)),
+      upsample_(o.upsample) {
+  if (record_) {
+    const int64_t in = numel(fs), hidden = 4 * o.width, out = is[0];
+    mlp_ = torch::nn::Sequential();
+    add_flat_projection(mlp_, in, hidden);
+    mlp_->push_back(make_norm1d(o.norm, hidden));
+    mlp_->push_back(torch::nn::ReLU());
+    mlp_->push_back(torch::nn::Linear(hidden, hidden));
+    mlp_->push_back(make_norm1d(o.norm, hidden));
+    mlp_->push_back(torch::nn::ReLU());
+    mlp_->push_back(torch::nn::Linear(hidden, out));
+    register_module("mlp", mlp_);
+    linear_ = register_module("linear", torch::nn::Linear(in, out));
+    torch::NoGradGuard ng;
+    linear_->weight.zero_();
+    linear_->bias.zero_();
+    return;
+  }
   const int64_t channels = is.at(0);
   head_ = torch::nn::Sequential();
   if (flat_) {
@@ -161,6 +189,10 @@ GeneratorImpl::GeneratorImpl(const std::vector<int64_t>& fs, const std::vector<i
 }
 
 torch::Tensor GeneratorImpl::forward(torch::Tensor f) {
+  if (record_) {
+    const auto x = f.flatten(1);
+    return torch::sigmoid(mlp_->forward(x) + linear_->forward(x));
+  }
   torch::Tensor x;
   if (flat_) {
     x = head_->forward(f.flatten(1)).view({f.size(0), width0_, h0_, w0_});
@@ -192,7 +224,22 @@ torch::Tensor GeneratorImpl::forward(torch::Tensor f) {
 
 DiscriminatorImpl::DiscriminatorImpl(const std::vector<int64_t>& fs, const std::vector<int64_t>& is,
                                      const CganOptions& o)
-    : flat_(is_flat(fs)), cond_(o.cond_channels), out_h_(is.at(1)), out_w_(is.at(2)) {
+    : record_(is.size() == 1),
+      flat_(is_flat(fs)),
+      cond_(o.cond_channels),
+      out_h_(record_ ? 1 : is.at(1)),
+      out_w_(record_ ? is.at(0) : is.at(2)) {
+  if (record_) {
+    const int64_t cond = 8 * cond_, width = 4 * o.disc_width;
+    cond_proj_ = torch::nn::Sequential();
+    add_flat_projection(cond_proj_, numel(fs), cond);
+    register_module("cond_proj", cond_proj_);
+    auto leaky = [] { return torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)); };
+    body_ = torch::nn::Sequential(torch::nn::Linear(is[0] + cond, width), leaky(), torch::nn::Linear(width, width),
+                                  leaky(), torch::nn::Linear(width, 1));
+    register_module("body", body_);
+    return;
+  }
   // Large images are judged at a reduced size: halve until the longer side is <= disc_max_side.
   while (std::max(out_h_, out_w_) > o.disc_max_side && std::min(out_h_, out_w_) >= 16) {
     out_h_ = (out_h_ + 1) / 2;
@@ -222,6 +269,7 @@ DiscriminatorImpl::DiscriminatorImpl(const std::vector<int64_t>& fs, const std::
 }
 
 torch::Tensor DiscriminatorImpl::forward(torch::Tensor image, torch::Tensor f) {
+  if (record_) return body_->forward(torch::cat({image, cond_proj_->forward(f.flatten(1))}, 1));
   torch::Tensor c;
   if (flat_) {
     c = cond_proj_->forward(f.flatten(1)).view({f.size(0), cond_, h0_, w0_});

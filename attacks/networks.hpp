@@ -7,7 +7,10 @@
 
 namespace partplan::attacks {
 
-/// Feature map [N, feature_shape...] -> image [N,C,H,W] in [0,1]. Spatial features go
+/// Feature map [N, feature_shape...] -> image [N,C,H,W] in [0,1], or, for a record target
+/// (image_shape {F}), -> record [N,F] in [0,1] through an MLP over the flattened features
+/// (two hidden layers of 4 x width, CganOptions::norm as BatchNorm1d, plus a linear skip that
+/// starts at zero), whatever the cut's layout. Spatial features go
 /// through a 1x1 projection; flat ones (or maps of side <= 2) through a linear layer that
 /// reshapes them to width x h0 x w0. Then [upsample x2, 3x3 conv, norm, ReLU] blocks up to
 /// the image size (a final resize covers sizes that are not powers of two), a 3x3 conv to C
@@ -28,6 +31,9 @@ class GeneratorImpl : public torch::nn::Module {
   torch::Tensor forward(torch::Tensor f);
 
  private:
+  bool record_ = false;  ///< record target: mlp_ and linear_ only
+  torch::nn::Sequential mlp_{nullptr};
+  torch::nn::Linear linear_{nullptr};
   bool flat_ = false;
   int64_t h0_ = 0, w0_ = 0, width0_ = 0, out_h_ = 0, out_w_ = 0;
   Upsample upsample_ = Upsample::kNearest;
@@ -42,7 +48,9 @@ TORCH_MODULE(Generator);
 
 /// Conditional PatchGAN: sees the image concatenated with the features projected to
 /// cond_channels and resized to the image size; outputs a map of patch logits. Images larger
-/// than CganOptions::disc_max_side are judged at half size (repeatedly), bilinear.
+/// than CganOptions::disc_max_side are judged at half size (repeatedly), bilinear. For a
+/// record target (image_shape {F}): an MLP over the record and the features projected to
+/// 8 x cond_channels, one logit per record.
 class DiscriminatorImpl : public torch::nn::Module {
  public:
   DiscriminatorImpl(const std::vector<int64_t>& feature_shape, const std::vector<int64_t>& image_shape,
@@ -50,6 +58,7 @@ class DiscriminatorImpl : public torch::nn::Module {
   torch::Tensor forward(torch::Tensor image, torch::Tensor f);
 
  private:
+  bool record_ = false;
   bool flat_ = false;
   int64_t h0_ = 0, w0_ = 0, cond_ = 0, out_h_ = 0, out_w_ = 0;
   torch::nn::Sequential cond_proj_{nullptr};

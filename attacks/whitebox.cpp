@@ -55,21 +55,24 @@ WhiteboxResult whitebox_invert(const FrontFn& front, const at::Tensor& observed,
   torch::AutoGradMode grad(true);
   const auto t = observed.detach().to(torch::kFloat);
   const auto t_norm = t.flatten(1).square().sum(1).clamp_min(1e-12);
-  const std::vector<int64_t> size{start.size(2), start.size(3)};
+  // Records [N,F]: one stage on the values, no image prior.
+  const bool record = start.dim() == 2;
+  const double tv_weight = record ? 0.0 : o.tv_weight;
+  const std::vector<int64_t> size = record ? std::vector<int64_t>{1, 1} : std::vector<int64_t>{start.size(2), start.size(3)};
   auto image_of = [&](const torch::Tensor& z) {
-    return z.size(2) == size[0] && z.size(3) == size[1]
+    return record || (z.size(2) == size[0] && z.size(3) == size[1])
                ? z
                : F::interpolate(z, F::InterpolateFuncOptions().size(size).mode(torch::kBilinear).align_corners(false));
   };
   auto score = [&](const torch::Tensor& x) {
     torch::NoGradGuard ng;
-    return objective(front(x), t, t_norm, x, o.tv_weight);
+    return objective(front(x), t, t_norm, x, tv_weight);
   };
   // Coarse to fine: pixels at 1/s of the side, bilinearly upsampled, for s = 8, 4, 2, 1 (as
   // far as the coarse side stays >= kMinCoarseSide); low frequencies settle first, and
   // gradient descent on full-resolution pixels alone fills a deep cut's null space with noise.
   std::vector<int64_t> scales;
-  for (int64_t s = coarsest_scale(std::min(size[0], size[1])); s >= 1; s /= 2) scales.push_back(s);
+  for (int64_t s = record ? 1 : coarsest_scale(std::min(size[0], size[1])); s >= 1; s /= 2) scales.push_back(s);
   // Fewer iterations than stages: drop the coarsest, so that the full resolution always runs.
   while (static_cast<int64_t>(scales.size()) > std::max<int64_t>(o.iterations, 1)) scales.erase(scales.begin());
   const int64_t per_stage = std::max<int64_t>(1, o.iterations / static_cast<int64_t>(scales.size()));
@@ -94,7 +97,7 @@ WhiteboxResult whitebox_invert(const FrontFn& front, const at::Tensor& observed,
       opt.zero_grad();
       const auto xi = image_of(z);
       // The sum over images: Adam is element-wise, so each image follows its own gradient.
-      const auto loss = objective(front(xi), t, t_norm, xi, o.tv_weight).sum();
+      const auto loss = objective(front(xi), t, t_norm, xi, tv_weight).sum();
       z.mutable_grad() = torch::autograd::grad({loss}, {z})[0];
       opt.step();
       torch::NoGradGuard ng;
@@ -112,7 +115,9 @@ WhiteboxResult keep_best_fit(const std::vector<WhiteboxResult>& c) {
   for (size_t i = 1; i < c.size(); ++i) {
     const auto better = c[i].objective < best.objective;
     best.objective = torch::where(better, c[i].objective, best.objective);
-    best.images = torch::where(better.view({-1, 1, 1, 1}), c[i].images, best.images);
+    std::vector<int64_t> view(static_cast<size_t>(best.images.dim()), 1);
+    view[0] = -1;
+    best.images = torch::where(better.view(view), c[i].images, best.images);
   }
   return best;
 }

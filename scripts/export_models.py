@@ -12,6 +12,12 @@ Writes into OUT (default: models/, git-ignored):
   resnet50_trace.pt       same, traced
   efficientnet_b0_script.pt torchvision EfficientNet-B0, random weights, scripted, 1x3x224x224
   efficientnet_b0_trace.pt  same, traced
+  toniot.csv              a synthetic TON_IoT-like network table (scripts/make_toniot_csv.py,
+                          5000 records, seed 0): the data source of the two record models
+  toniot_mlp.pt           MLP over the flat encoded record, input 1x44 (scripted), trained to
+                          tell attacks from normal traffic (`label`); held-out accuracy printed
+  toniot_cnn8.pt          small CNN over the record laid out as 1x1x8x8 (44 values, zero-padded,
+                          row-major), same task
 
 224x224 is the torchvision/ImageNet evaluation size used by the published setups.
 No pretrained weights can be downloaded here, so the torchvision models have seeded random
@@ -111,6 +117,150 @@ def export_fmnist(out, force, train_images):
     save(torch.jit.script(model), path, [1, 1, 28, 28])
 
 
+class RecordMLP(nn.Module):
+    """fc(64) - fc(32) - fc(2) over the encoded record."""
+
+    def __init__(self, features):
+        super().__init__()
+        self.fc1 = nn.Linear(features, 64)
+        self.relu1 = nn.ReLU()
+        self.fc2 = nn.Linear(64, 32)
+        self.relu2 = nn.ReLU()
+        self.fc3 = nn.Linear(32, 2)
+
+    def forward(self, x):
+        return self.fc3(self.relu2(self.fc2(self.relu1(self.fc1(x)))))
+
+
+class RecordCNN8(nn.Module):
+    """conv(16) - conv(32) - pool - fc(64) - fc(2) over the record as a 1x8x8 grid."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.relu2 = nn.ReLU()
+        self.pool = nn.MaxPool2d(2)
+        self.flatten = nn.Flatten()
+        self.fc1 = nn.Linear(32 * 4 * 4, 64)
+        self.relu3 = nn.ReLU()
+        self.fc2 = nn.Linear(64, 2)
+
+    def forward(self, x):
+        x = self.pool(self.relu2(self.conv2(self.relu1(self.conv1(x)))))
+        return self.fc2(self.relu3(self.fc1(self.flatten(x))))
+
+
+MISSING = {"", "-", "?"}
+MISSING_WORDS = {"nan", "na", "n/a", "null", "none"}
+
+
+def is_missing(cell):
+    return cell in MISSING or cell.lower() in MISSING_WORDS
+
+
+def as_number(cell):
+    try:
+        v = float(cell[1:] if cell.startswith("+") else cell)
+    except ValueError:
+        return None
+    return None if cell.strip() != cell or "_" in cell else v
+
+
+def as_ip_key(cell):
+    import ipaddress
+    try:
+        a = ipaddress.ip_address(cell)
+    except ValueError:
+        return None
+    return int(a) + (0xFFFF << 32) if a.version == 4 else int(a)  # IPv4 as ::ffff:a.b.c.d
+
+
+def ordinal(keys):
+    ranks = {k: i for i, k in enumerate(sorted(set(keys)))}
+    top = len(ranks) - 1
+    return [ranks[k] / top if top > 0 else 0.0 for k in keys]
+
+
+def encode_records(header, rows, label="label", drop=("type",)):
+    """partplan's default CSV encoding (docs/data.md, "CSV records"), re-implemented: the
+    model must be trained on the features partplan will feed it. Returns (features per row,
+    labels, feature names)."""
+    columns, names = [], []
+    for c, name in enumerate(header):
+        if name == label or name in drop:
+            continue
+        cells = [r[c].strip(" \t") for r in rows]
+        present = [x for x in cells if not is_missing(x)]
+        if all(as_number(x) is not None for x in present):
+            raw = [0.0 if is_missing(x) or as_number(x) != as_number(x) else as_number(x) for x in cells]
+            finite = [v for v in raw if abs(v) != float("inf")]
+            lo, hi = min(finite), max(finite)
+            col = [1.0 if v == float("inf") else 0.0 if v == -float("inf") or hi <= lo else (v - lo) / (hi - lo)
+                   for v in raw]
+        elif present and all(as_ip_key(x) is not None for x in present):
+            col = ordinal([(0, 0) if is_missing(x) else (1, as_ip_key(x)) for x in cells])
+        else:
+            col = ordinal([x.encode() for x in cells])  # byte order
+        columns.append(col)
+        names.append(name)
+    li = header.index(label)
+    labels = [int(r[li]) for r in rows]
+    return [list(v) for v in zip(*columns)], labels, names
+
+
+def export_toniot(out, force, rows=5000):
+    import csv
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import make_toniot_csv
+    csv_path = os.path.join(out, "toniot.csv")
+    paths = [csv_path, os.path.join(out, "toniot_mlp.pt"), os.path.join(out, "toniot_cnn8.pt")]
+    if all(os.path.exists(p) for p in paths) and not force:
+        print(f"keep {', '.join(paths)}", file=sys.stderr)
+        return
+    rng = make_toniot_csv.SplitMix64(0)
+    with open(csv_path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(make_toniot_csv.COLUMNS)
+        ts = 1554198358
+        for _ in range(rows):
+            ts += rng.below(5)
+            w.writerow(make_toniot_csv.record(rng, ts))
+    with open(csv_path, newline="") as f:
+        table = list(csv.reader(f))
+    feats, labels, names = encode_records(table[0], table[1:])
+    x = torch.tensor(feats, dtype=torch.float32)
+    y = torch.tensor(labels, dtype=torch.long)
+    n_features = x.shape[1]
+    perm = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(0))
+    test, train = perm[: x.shape[0] // 5], perm[x.shape[0] // 5:]
+    grid = F.pad(x, (0, 64 - n_features)).view(-1, 1, 8, 8)
+    for name, model, inputs, shape in (("toniot_mlp", RecordMLP(n_features), x, [1, n_features]),
+                                       ("toniot_cnn8", RecordCNN8(), grid, [1, 1, 8, 8])):
+        torch.manual_seed(0)
+        opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+        g = torch.Generator().manual_seed(0)
+        t0 = time.time()
+        model.train()
+        for epoch in range(30):
+            order = train[torch.randperm(train.shape[0], generator=g)]
+            for i in range(0, order.shape[0], 64):
+                idx = order[i:i + 64]
+                loss = F.cross_entropy(model(inputs[idx]), y[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        model.eval()
+        with torch.no_grad():
+            acc = (model(inputs[test]).argmax(1) == y[test]).float().mean().item()
+        majority = max(y[test].float().mean().item(), 1 - y[test].float().mean().item())
+        print(f"{name}: trained 30 epochs on {train.shape[0]} records ({n_features} features) in "
+              f"{time.time() - t0:.1f} s, held-out accuracy {acc * 100:.2f}% on {test.shape[0]} records "
+              f"(majority class {majority * 100:.1f}%)")
+        save(torch.jit.script(model), os.path.join(out, name + ".pt"), shape)
+
+
 def calibrate_bn(model, shape, passes=4):
     """Training-mode passes with momentum=None (cumulative average) set realistic BN statistics."""
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
@@ -157,15 +307,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="models")
     ap.add_argument("--force", action="store_true", help="re-export existing files")
-    ap.add_argument("--only", default="", help="comma list of: fmnist_cnn,vgg16,resnet50,efficientnet_b0")
+    ap.add_argument("--only", default="", help="comma list of: fmnist_cnn,toniot,vgg16,resnet50,efficientnet_b0")
     ap.add_argument("--train-images", type=int, default=20000,
                     help="Fashion-MNIST training images for the small CNN (default 20000)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    wanted = set(filter(None, args.only.split(","))) or {"fmnist_cnn", "vgg16", "resnet50", "efficientnet_b0"}
+    wanted = set(filter(None, args.only.split(","))) or {"fmnist_cnn", "toniot", "vgg16", "resnet50",
+                                                         "efficientnet_b0"}
     if "fmnist_cnn" in wanted:
         export_fmnist(args.out, args.force, args.train_images)
+    if "toniot" in wanted:
+        export_toniot(args.out, args.force)
     for name in ("vgg16", "resnet50", "efficientnet_b0"):
         if name in wanted:
             export_torchvision(args.out, args.force, name)

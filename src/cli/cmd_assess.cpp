@@ -217,16 +217,17 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
 
   std::vector<plan::CutLeak> leaks;
   for (const auto& c : result.cuts) {
-    leaks.push_back({c.cut.id, c.cut.name, c.leak_ssim, c.worst_attack,
+    leaks.push_back({c.cut.id, c.cut.name, c.leak, c.worst_attack,
                      c.cost.enclave_bytes, c.cost.enclave_seconds, c.cost.untrusted_seconds, c.cost.transfer_seconds,
                      /*eligible=*/!(result.back_cut && result.back_cut->id == c.cut.id), {}});
     for (const auto& s : c.scores)
       if (s.train.still_improving) leaks.back().still_improving.push_back(s.attack);
   }
   policy.all_enclave_seconds = result.all_enclave_seconds;
+  policy.measure = result.measure == "reidentification" ? "re-identification" : "SSIM";
   // A two-way split's host sees the prediction: the label-only guess is an attack it always
   // has. A ternary split keeps the prediction inside the enclave.
-  if (!result.ternary) policy.floor_ssim = result.label_floor_ssim;
+  if (!result.ternary) policy.floor_ssim = result.label_floor;
   plan::PlanResult decided = result.trained ? plan::decide(leaks, policy) : plan::prescreen(leaks, policy);
   if (result.ternary && decided.decision.cut_id) decided.decision.kind = "ternary";
 
@@ -401,12 +402,14 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
   auto opt = std::make_shared<AssessCmdOptions>();
   auto* sub = app.add_subcommand(
       "assess",
-      "The main job: train inversion attackers at each candidate cut, score their reconstructions (SSIM/PSNR), "
-      "apply the envelope and threshold, and write the partition plan.");
+      "The main job: train inversion attackers at each candidate cut, score their reconstructions (SSIM/PSNR for "
+      "images; re-identification and field recovery for CSV records), apply the envelope and threshold, and write "
+      "the partition plan.");
   sub->add_option("MODEL", opt->model_path, "TorchScript model (.pt)")->required();
   sub->add_option("--data", opt->data,
-                  "data source: builtin:fashion-mnist, an image folder, or a TON_IoT-style .csv (default: the "
-                  "config's data.source, builtin:fashion-mnist)");
+                  "data source: builtin:fashion-mnist, an image folder, or a TON_IoT-style .csv whose records feed a "
+                  "flat [1,F] or 1xHxW model (columns: data.csv.*; default: the config's data.source, "
+                  "builtin:fashion-mnist)");
   sub->add_option("--config", opt->config,
                   "preset (quick, thorough) or JSON file layered over the quick defaults; see docs/config.md");
   sub->add_option("--cuts", opt->cuts,
@@ -418,10 +421,11 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--device", opt->device, "auto (default), cpu, cuda or cuda:N");
   sub->add_option("--seed", opt->seed, "seed of the data splits and the attackers (default 0)");
   sub->add_option("--steps", opt->steps, "attacker training steps per cut (budget.steps)");
-  sub->add_option("--threshold", opt->threshold, "a cut is safe when its envelope SSIM <= this (default 0.3)")
+  sub->add_option("--threshold", opt->threshold, "a cut is safe when its envelope <= this: the mean SSIM for images, the share of "
+                  "records re-identified for CSV records (default 0.3)")
       ->check(CLI::Range(0.0, 1.0));
   sub->add_option("--fail-above", opt->fail_above,
-                  "CI gate: exit 3 when no cut is safe, the chosen cut's leakage SSIM exceeds this, or its safety is "
+                  "CI gate: exit 3 when no cut is safe, the chosen cut's leakage (as --threshold) exceeds this, or its safety is "
                   "a lower bound (see --accept-unconverged)")
       ->check(CLI::Range(0.0, 1.0));
   sub->add_flag("--accept-unconverged", opt->accept_unconverged,

@@ -1,10 +1,12 @@
 // FILE.csv: TON_IoT-style tabular records (docs/data.md, "CSV records").
 // The file is read once into memory and split into cells (RFC 4180: commas, optional double
-// quotes with "" escapes, \n or \r\n, a header row; blank lines skipped). Every column that is
-// neither the label nor dropped becomes one feature in [0,1]:
+// quotes with "" escapes, \n or \r\n, a header row; blank lines skipped). Which columns are the
+// label, dropped, kept or forced categorical is the user's (CsvOptions, `data.csv.*`). Every
+// column that is neither the label nor dropped becomes one feature in [0,1]:
 //   numeric      every non-missing cell parses as a number: missing/NaN cells read as 0 (TON_IoT
 //                writes "-" for "none", e.g. no HTTP transaction), then min-max over the finite
-//                values to [0,1]; +inf -> 1, -inf -> 0; a constant column -> 0;
+//                values to [0,1] (after sign(v) log(1+|v|) with scaling log-minmax); +inf -> 1,
+//                -inf -> 0, or with nonfinite "error" a NaN/inf cell fails the load; constant -> 0;
 //   ip           every non-missing cell is an IPv4 or IPv6 address: rank among the distinct
 //                addresses in numeric order (IPv4 as ::ffff:a.b.c.d, missing first) / (K-1);
 //   categorical  anything else: rank among the distinct strings in byte order / (K-1).
@@ -160,8 +162,11 @@ Table parse_csv(std::string text, const std::string& path) {
       continue;
     }
     if (row.size() != t.cols())
-      throw DataError(fmt::format("{}:{}: {} fields, but the header has {}: fix or remove that record", path, row_line,
-                                  row.size(), t.cols()));
+      throw DataError(fmt::format("{}:{}: {} fields, but the header has {}{}: fix or remove that record", path, row_line,
+                                  row.size(), t.cols(),
+                                  row.size() < t.cols()
+                                      ? fmt::format(" (column {} '{}' onwards missing)", row.size() + 1, t.header[row.size()])
+                                      : fmt::format(" (column {} onwards extra)", t.cols() + 1)));
     t.cells.insert(t.cells.end(), row.begin(), row.end());
     t.line.push_back(row_line);
   }
@@ -195,33 +200,55 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
   const Table t = parse_csv(common::read_file(path), path);
   if (t.rows() == 0) throw DataError("'" + path + "' has a header but no records");
 
-  // Label and dropped columns.
+  // Label, dropped, kept and categorical columns (CsvOptions).
   auto column_index = [&](const std::string& name) -> int64_t {
     const auto it = std::find(t.header.begin(), t.header.end(), name);
     return it == t.header.end() ? -1 : it - t.header.begin();
   };
+  auto must_exist = [&](const std::string& name, const char* setting) {
+    const int64_t c = column_index(name);
+    if (c < 0)
+      throw UsageError(fmt::format("column '{}' (data.csv.{}) is not in '{}'; its columns: {}", name, setting, path,
+                                   column_list(t.header)));
+    return c;
+  };
   std::string label_name;
-  if (o.csv.label_column) {
-    label_name = *o.csv.label_column;
-    if (!label_name.empty() && column_index(label_name) < 0)
-      throw UsageError(fmt::format("label column '{}' not in '{}'; columns: {}", label_name, path, column_list(t.header)));
-  } else if (column_index("label") >= 0) {
-    label_name = "label";
+  if (o.csv.label == "auto") {
+    if (column_index("label") >= 0) label_name = "label";
+  } else if (!o.csv.label.empty()) {
+    label_name = o.csv.label;
+    if (column_index(label_name) < 0)
+      throw UsageError(fmt::format("label column '{}' (data.csv.label) is not in '{}'; its columns: {}; set "
+                                   "data.csv.label to one of them, or \"\" for none",
+                                   label_name, path, column_list(t.header)));
   }
   const int64_t label_col = label_name.empty() ? -1 : column_index(label_name);
   std::set<int64_t> dropped;
-  if (o.csv.drop_columns) {
-    for (const auto& name : *o.csv.drop_columns) {
-      const int64_t c = column_index(name);
-      if (c < 0) throw UsageError(fmt::format("column '{}' to drop is not in '{}'; columns: {}", name, path, column_list(t.header)));
-      dropped.insert(c);
+  for (const auto& name : o.csv.drop) {
+    if (name == "auto") {
+      // TON_IoT has two targets: the binary `label` and the attack `type`. Neither may leak.
+      const std::string other = label_name == "label" ? "type" : label_name == "type" ? "label" : "";
+      if (!other.empty() && column_index(other) >= 0) dropped.insert(column_index(other));
+    } else {
+      dropped.insert(must_exist(name, "drop"));
     }
-  } else {
-    // TON_IoT has two targets: the binary `label` and the attack `type`. Neither may leak.
-    const std::string other = label_name == "label" ? "type" : label_name == "type" ? "label" : "";
-    if (!other.empty() && column_index(other) >= 0) dropped.insert(column_index(other));
+  }
+  if (!o.csv.keep.empty()) {
+    std::set<int64_t> kept;
+    for (const auto& name : o.csv.keep) {
+      const int64_t c = must_exist(name, "keep");
+      if (c == label_col)
+        throw UsageError(fmt::format("column '{}' is both the label (data.csv.label) and a feature (data.csv.keep): "
+                                     "remove it from one of them", name));
+      kept.insert(c);
+    }
+    for (int64_t c = 0; c < static_cast<int64_t>(t.cols()); ++c)
+      if (!kept.count(c)) dropped.insert(c);
   }
   dropped.erase(label_col);
+  std::set<int64_t> forced_categorical;
+  for (const auto& name : o.csv.categorical) forced_categorical.insert(must_exist(name, "categorical"));
+  const bool log_scale = o.csv.scaling == CsvScaling::kLogMinMax;
 
   // Rows kept.
   const int64_t all_rows = static_cast<int64_t>(t.rows());
@@ -232,6 +259,7 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
 
   Dataset d;
   d.report.rows = all_rows;
+  d.record_features = 0;
   std::vector<std::vector<double>> features;  // per feature column, per kept row
   std::vector<std::string> constant_cols, missing_cols, infinite_cols;
   for (size_t c = 0; c < t.cols(); ++c) {
@@ -251,7 +279,7 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
     cells.reserve(rows.size());
     for (auto r : rows) cells.push_back(trim(t.at(static_cast<size_t>(r), c)));
 
-    bool numeric = true, ip = true;
+    bool numeric = !forced_categorical.count(static_cast<int64_t>(c)), ip = numeric;
     int64_t present = 0;
     for (auto s : cells) {
       if (is_missing(s)) continue;
@@ -264,8 +292,20 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
     }
     std::vector<double> values;
     values.reserve(cells.size());
+    if (numeric && o.csv.nonfinite == NonFinite::kError) {
+      for (size_t i = 0; i < cells.size(); ++i) {
+        double v = 0;
+        const bool nan_word = iequals(cells[i], "nan");
+        if (nan_word || (!is_missing(cells[i]) && parse_number(cells[i], &v) && !std::isfinite(v)))
+          throw DataError(fmt::format("{}:{}: column {} '{}' holds '{}', not a finite number: fix the record, or set "
+                                      "data.csv.nonfinite = \"count\" to read NaN as missing and +-inf as the "
+                                      "column's max/min (counted in the plan)",
+                                      path, t.line[static_cast<size_t>(rows[i])], c + 1, enc.name, cells[i]));
+      }
+    }
     if (numeric) {
       enc.kind = "numeric";
+      enc.log_scaled = log_scale;
       double lo = INFINITY, hi = -INFINITY;
       std::vector<double> raw;
       raw.reserve(cells.size());
@@ -274,6 +314,7 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
         if (!is_missing(s)) parse_number(s, &v);
         raw.push_back(v);
         // A missing cell reads as 0, so 0 belongs to the range it is scaled over.
+        if (log_scale && std::isfinite(v)) v = std::copysign(std::log1p(std::fabs(v)), v);
         const double as_read = std::isnan(v) ? 0.0 : v;
         if (std::isfinite(as_read)) {
           lo = std::min(lo, as_read);
@@ -281,8 +322,10 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
         }
       }
       enc.constant = !(hi > lo);
-      enc.min = std::isfinite(lo) ? lo : 0.0;
-      enc.max = std::isfinite(hi) ? hi : 0.0;
+      // Recorded in the column's own units, so that a reader can decode a field.
+      auto unscaled = [&](double x) { return log_scale ? std::copysign(std::expm1(std::fabs(x)), x) : x; };
+      enc.min = std::isfinite(lo) ? unscaled(lo) : 0.0;
+      enc.max = std::isfinite(hi) ? unscaled(hi) : 0.0;
       for (double v : raw) {
         if (std::isnan(v)) {
           ++enc.missing;
@@ -320,7 +363,9 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
   }
   const int64_t f = static_cast<int64_t>(features.size());
   if (f == 0)
-    throw DataError(fmt::format("'{}' has no feature columns left after the label and dropped columns", path));
+    throw DataError(fmt::format("'{}' has no feature columns left after the label and dropped columns: check "
+                                "data.csv.label, data.csv.drop and data.csv.keep",
+                                path));
 
   // Labels.
   if (label_col >= 0) {
@@ -363,12 +408,15 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
     shape = {1, side, side};
   } else if (req.size() == 1) {
     if (req[0] != f)
-      throw UsageError(fmt::format("the model takes flat vectors of {} values, but '{}' gives {} features; "
-                                   "drop or add columns to match", req[0], path, f));
+      throw UsageError(fmt::format("the model takes flat vectors of {} values, but '{}' encodes {} features per "
+                                   "record: set data.csv.keep, data.csv.drop or data.csv.label so that {} columns "
+                                   "remain (see the column list in docs/data.md)",
+                                   req[0], path, f, req[0]));
     shape = req;
   } else if (req.size() == 3 && req[0] == 1) {
     if (req[1] * req[2] < f)
-      throw UsageError(fmt::format("'{}' gives {} features, more than the {} pixels of the model input {}",
+      throw UsageError(fmt::format("'{}' encodes {} features per record, more than the {} cells of the model "
+                                   "input {}: drop columns with data.csv.drop or data.csv.keep",
                                    path, f, req[1] * req[2], common::format_shape(req)));
     shape = req;
   } else {
@@ -404,6 +452,7 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
                                             : fmt::format("label '{}'{}", label_name,
                                                           d.class_names.empty() ? std::string()
                                                                                 : fmt::format(" ({} classes)", d.class_names.size())));
+  d.record_features = f;
   if (o.progress) o.progress(n, n);
   return d;
 }

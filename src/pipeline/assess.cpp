@@ -25,7 +25,9 @@
 #include "partplan/data/dataset.hpp"
 #include "partplan/data/preprocess.hpp"
 #include "partplan/data/splits.hpp"
+#include "partplan/common/strings.hpp"
 #include "partplan/metrics/psnr.hpp"
+#include "partplan/metrics/records.hpp"
 #include "partplan/metrics/ssim.hpp"
 #include "partplan/partition/extractor.hpp"
 #include "src/pipeline/exposure.hpp"
@@ -78,11 +80,16 @@ struct Run {
   int64_t batch = 0;
   bool augment = false;
   bool classifier = false;
+  // CSV records: the attackers rebuild the encoded record [F], whatever the model's layout.
+  bool records = false;
+  int64_t record_features = 0;
+  std::vector<metrics::RecordField> fields{};        ///< per record feature
+  at::Tensor eval_records{};                         ///< [n_eval, F] on dev: the re-identification pool
   // From the stats pass over attacker-train.
   std::vector<attacks::FeatureStats> feature_stats{};  ///< per cut
   std::vector<attacks::LinearInverse> linear_inverse{};  ///< per cut; empty for non-spatial cuts
-  at::Tensor mean_image{};                           ///< [1,C,H,W]
-  at::Tensor prototypes{};                           ///< [K,C,H,W] by predicted class
+  at::Tensor mean_image{};                           ///< [1,C,H,W], records [1,F] (metrics::record_prototype)
+  at::Tensor prototypes{};                           ///< [K,C,H,W] or [K,F] by predicted class
   at::Tensor train_pred{};                           ///< [n_train] the model's labels (ternary probe)
   // From the reference pass over eval.
   at::Tensor eval_logits{};                          ///< [n_eval, K], device
@@ -99,8 +106,27 @@ struct Run {
     for (int id : ids) bytes += static_cast<double>(model.summary().cuts.at(static_cast<size_t>(id)).activation_bytes);
     return std::clamp<int64_t>(static_cast<int64_t>(kPassBytes / std::max(bytes, 1.0)), 1, 256);
   }
-  at::Tensor images(const std::vector<int64_t>& idx) const { return data::gather_unit(ds, idx).to(dev); }
-  at::Tensor input(const at::Tensor& unit) const { return data::to_model_input(unit, pre, model_sample); }
+  /// Samples `idx` in [0,1] on dev: images [n,C,H,W], or records [n,F].
+  at::Tensor images(const std::vector<int64_t>& idx) const {
+    auto u = data::gather_unit(ds, idx);
+    if (records) u = u.flatten(1).narrow(1, 0, record_features).contiguous();
+    return u.to(dev);
+  }
+  /// To the model's input; a record is laid out row-major and zero-padded to the model's cells.
+  at::Tensor input(const at::Tensor& unit) const {
+    if (!records) return data::to_model_input(unit, pre, model_sample);
+    const int64_t cells = common::numel(model_sample);
+    const auto x = cells > unit.size(1) ? at::constant_pad_nd(unit, {0, cells - unit.size(1)}) : unit;
+    return data::to_model_input(x, pre, model_sample);
+  }
+  /// Per sample, the attacker-val score early stopping follows: SSIM, or a record's closeness.
+  at::Tensor val_score(const at::Tensor& rec, const at::Tensor& unit) const {
+    return records ? metrics::record_closeness(rec, unit) : metrics::ssim(rec, unit);
+  }
+  /// Record measures of reconstructions `rec` of the eval records at positions `own`.
+  metrics::RecordScores record_scores(const at::Tensor& rec, const std::vector<int64_t>& own) const {
+    return metrics::record_scores(rec, eval_records, own, fields, o.records.tolerance);
+  }
 };
 
 /// Calls fn(first, indices) for consecutive batches of `idx`.
@@ -156,7 +182,8 @@ void load_data(Run& run, AssessResult& r) {
   const bool prescreen = run.trained_attacks.empty() && !run.whitebox;
   const auto policy = o.data.split_policy();
   data::LoadOptions lo;
-  lo.sample_shape = run.image_shape;
+  lo.sample_shape = run.model_sample;
+  lo.csv = o.data.csv;
   lo.seed = o.seed;
   lo.crops_per_image = o.data.crops_per_image;
   // A pre-screen scores oracle.images eval images and loads only those.
@@ -164,6 +191,17 @@ void load_data(Run& run, AssessResult& r) {
   run.ds = data::load(o.data.source, lo);
   r.data_description = run.ds.description;
   r.data_size = run.ds.size();
+  r.data_notes = run.ds.report.notes;
+  if (run.ds.record_features > 0) {
+    run.records = true;
+    run.record_features = run.ds.record_features;
+    run.image_shape = {run.record_features};
+    run.fields.resize(static_cast<size_t>(run.record_features));
+    for (const auto& c : run.ds.report.columns)
+      if (c.feature >= 0) run.fields[static_cast<size_t>(c.feature)] = {c.name, c.kind != "numeric", c.categories, c.constant};
+    r.measure = "reidentification";
+    r.record_columns = run.ds.report.columns;
+  }
   if (prescreen) {
     if (run.ds.size() < o.oracle.images)
       throw UsageError(fmt::format("the oracle pre-screen scores oracle.images = {} images, but '{}' has {}: add "
@@ -185,7 +223,7 @@ void load_data(Run& run, AssessResult& r) {
   r.n_val = static_cast<int64_t>(run.splits.attacker_val.size());
   r.n_eval = static_cast<int64_t>(run.splits.eval.size());
   if (!prescreen && r.n_eval < kEvalForNarrowCi)
-    log::warn("only {} eval images: at a typical SSIM spread (0.1) the 95% CI is wider than +-0.02; use a larger "
+    log::warn("only {} eval samples: at a typical SSIM spread (0.1) the 95% CI is wider than +-0.02; use a larger "
               "data set (or data.crops_per_image for a few large photos) for tighter scores",
               r.n_eval);
   run.batch = std::min(effective_batch_size(o.budget, run.image_shape), std::max<int64_t>(r.n_train, 1));
@@ -195,6 +233,23 @@ void load_data(Run& run, AssessResult& r) {
 }
 
 // ---- phase: stats --------------------------------------------------------------------------
+
+/// Records: the mean record and the class prototypes take each categorical field's most common
+/// category, not the mean of its codes (metrics::record_prototype). Attacker-train's records
+/// are small ([n, F]), so they are gathered once here.
+void record_prototypes(Run& run) {
+  const auto train = run.images(run.splits.attacker_train);
+  run.mean_image = metrics::record_prototype(train, run.fields).unsqueeze(0);
+  if (!run.classifier) return;
+  const auto pred = run.train_pred.to(run.dev);
+  std::vector<at::Tensor> rows;
+  for (int64_t k = 0; k < run.prototypes.size(0); ++k) {
+    const auto mine = torch::nonzero(pred == k).flatten();
+    rows.push_back(mine.numel() ? metrics::record_prototype(train.index_select(0, mine), run.fields)
+                                : run.mean_image.squeeze(0));
+  }
+  run.prototypes = torch::stack(rows, 0);
+}
 
 /// One pass over attacker-train with every cut and the output: each cut's feature statistics
 /// (the attackers' standardiser) and linear inverse, the mean image and the prototype of each
@@ -222,7 +277,9 @@ void stats_pass(Run& run) {
       const auto pred = logits.argmax(1);
       preds.push_back(pred.cpu());
       if (!class_sum.defined()) {
-        class_sum = torch::zeros({logits.size(1), unit.size(1), unit.size(2), unit.size(3)}, unit.options());
+        auto shape = unit.sizes().vec();
+        shape[0] = logits.size(1);
+        class_sum = torch::zeros(shape, unit.options());
         class_count = torch::zeros({logits.size(1)}, unit.options());
       }
       class_sum.index_add_(0, pred, unit);
@@ -241,10 +298,13 @@ void stats_pass(Run& run) {
   run.mean_image = sum_image / static_cast<double>(idx.size());
   if (run.classifier) {
     const int64_t k = class_sum.size(0);
-    const auto c = class_count.view({k, 1, 1, 1});
+    std::vector<int64_t> view(static_cast<size_t>(class_sum.dim()), 1);
+    view[0] = k;
+    const auto c = class_count.view(view);
     run.prototypes = torch::where(c > 0, class_sum / c.clamp_min(1), run.mean_image.expand_as(class_sum));
     run.train_pred = torch::cat(preds, 0);
   }
+  if (run.records) record_prototypes(run);
 }
 
 // ---- phase: reference ----------------------------------------------------------------------
@@ -257,30 +317,47 @@ void reference_pass(Run& run, AssessResult& r) {
   struct Guess {
     std::string name, note;
     std::vector<double> ssim, psnr;
+    std::vector<at::Tensor> rows;  ///< records: the guesses, scored once eval is complete
   };
   std::vector<Guess> guesses;
   const bool baselines = run.o.baselines;
-  if (baselines) {
-    guesses.push_back({"blank", "all-zero image", {}, {}});
+  std::vector<at::Tensor> eval_records;
+  if (baselines && run.records) {
     if (run.mean_image.defined())
-      guesses.push_back({"mean-image", "mean attacker-train image: knows only the data distribution", {}, {}});
+      guesses.push_back({"mean-record",
+                         "attacker-train's mean numeric fields and most common categories: knows only the data "
+                         "distribution (its categorical accuracy is the majority-class baseline)",
+                         {}, {}, {}});
+    if (run.prototypes.defined())
+      guesses.push_back({"label-prototype",
+                         "the same record for the class the model predicts: available to the host of any two-way "
+                         "split",
+                         {}, {}, {}});
+  } else if (baselines) {
+    guesses.push_back({"blank", "all-zero image", {}, {}, {}});
+    if (run.mean_image.defined())
+      guesses.push_back({"mean-image", "mean attacker-train image: knows only the data distribution", {}, {}, {}});
     if (run.prototypes.defined())
       guesses.push_back({"label-prototype",
                          "average attacker-train image of the class the model predicts: available to the host of "
                          "any two-way split",
-                         {},
-                         {}});
+                         {}, {}, {}});
   }
   for_batches(run.splits.eval, run.pass_batch({}), [&](int64_t first, const std::vector<int64_t>& b) {
     const auto unit = run.images(b);
     const auto out = runner(run.input(unit));
     logits.push_back(out);
-    if (first < k) originals.push_back(unit.narrow(0, 0, std::min<int64_t>(k - first, unit.size(0))));
+    if (run.records) eval_records.push_back(unit);
+    else if (first < k) originals.push_back(unit.narrow(0, 0, std::min<int64_t>(k - first, unit.size(0))));
     for (auto& g : guesses) {
       at::Tensor guess;
       if (g.name == "blank") guess = torch::zeros_like(unit);
-      else if (g.name == "mean-image") guess = run.mean_image.expand_as(unit).contiguous();
+      else if (g.name == "mean-image" || g.name == "mean-record") guess = run.mean_image.expand_as(unit).contiguous();
       else guess = run.prototypes.index_select(0, out.argmax(1));
+      if (run.records) {
+        g.rows.push_back(guess);
+        continue;
+      }
       const auto ssim = to_vector(metrics::ssim(guess, unit));
       const auto psnr = to_vector(metrics::psnr(guess, unit).psnr_db);
       g.ssim.insert(g.ssim.end(), ssim.begin(), ssim.end());
@@ -288,14 +365,25 @@ void reference_pass(Run& run, AssessResult& r) {
     }
   });
   run.eval_logits = torch::cat(logits, 0);
+  if (run.records) run.eval_records = torch::cat(eval_records, 0);
   if (!originals.empty()) r.eval_originals = to_image8(torch::cat(originals, 0));
+  std::vector<int64_t> all_eval(static_cast<size_t>(r.n_eval));
+  std::iota(all_eval.begin(), all_eval.end(), int64_t{0});
   for (auto& g : guesses) {
-    r.baselines.push_back({g.name, ci(g.ssim), ci(g.psnr), g.note});
+    if (run.records) {
+      Baseline b;
+      b.name = g.name;
+      b.note = g.note;
+      b.records = run.record_scores(torch::cat(g.rows, 0), all_eval);
+      r.baselines.push_back(b);
+    } else {
+      r.baselines.push_back({g.name, ci(g.ssim), ci(g.psnr), g.note, std::nullopt});
+    }
     // The host of a two-way split sees the prediction; it can always answer with the
     // average auxiliary image of the predicted class.
-    if (g.name == "label-prototype") r.label_floor_ssim = r.baselines.back().ssim.mean;
+    if (g.name == "label-prototype") r.label_floor = r.baselines.back().headline().mean;
   }
-  if (run.classifier) {
+  if (run.classifier && !run.records) {  // the oracle's reference: records have no oracle exposure
     const auto uniform = torch::zeros_like(run.eval_logits);
     r.oracle_reference_kl = kl_per_image(run.eval_logits, uniform).mean().item<double>();
   }
@@ -311,6 +399,11 @@ bool is_classifier(const Run& run) {
 // ---- phase: oracle -------------------------------------------------------------------------
 
 std::vector<OracleScore> oracle_phase(const Run& run, int64_t n_eval) {
+  if (run.records) {
+    OracleScore none;
+    none.note = "records: the oracle exposure feeds a cut's channels to the model as images, which a record is not";
+    return std::vector<OracleScore>(run.cuts.size(), none);
+  }
   partition::ModelRunner runner(run.model);
   const ModelFn model_fn = [&](const at::Tensor& x) { return runner(x); };
   const int64_t n = std::min<int64_t>(run.o.oracle.images, n_eval);
@@ -376,7 +469,7 @@ AttackScore whitebox_score(const Run& run, const model::CutPoint& cut, attacks::
   std::vector<double> ssim, psnr;
   int64_t capped = 0, agree = 0;
   double kl = 0;
-  std::vector<at::Tensor> grid_parts;
+  std::vector<at::Tensor> grid_parts, recs;
   for_batches(idx, wo.batch > 0 ? wo.batch : run.batch, [&](int64_t first, const std::vector<int64_t>& b) {
     const auto unit = run.images(b);
     const auto observed = ex(run.input(unit))[0];
@@ -384,13 +477,17 @@ AttackScore whitebox_score(const Run& run, const model::CutPoint& cut, attacks::
     fits.push_back(attacks::whitebox_invert(front, observed, run.mean_image.expand_as(unit), wo));
     if (learned) fits.push_back(attacks::whitebox_invert(front, observed, learned->reconstruct(observed), wo));
     const auto rec = attacks::keep_best_fit(fits).images;
-    const auto s = to_vector(metrics::ssim(rec, unit));
-    const auto p = metrics::psnr(rec, unit);
-    const auto pv = to_vector(p.psnr_db);
-    ssim.insert(ssim.end(), s.begin(), s.end());
-    psnr.insert(psnr.end(), pv.begin(), pv.end());
-    capped += p.capped.sum().item<int64_t>();
-    if (first < k) grid_parts.push_back(rec.narrow(0, 0, std::min<int64_t>(k - first, rec.size(0))).cpu());
+    if (run.records) {
+      recs.push_back(rec);
+    } else {
+      const auto s = to_vector(metrics::ssim(rec, unit));
+      const auto p = metrics::psnr(rec, unit);
+      const auto pv = to_vector(p.psnr_db);
+      ssim.insert(ssim.end(), s.begin(), s.end());
+      psnr.insert(psnr.end(), pv.begin(), pv.end());
+      capped += p.capped.sum().item<int64_t>();
+      if (first < k) grid_parts.push_back(rec.narrow(0, 0, std::min<int64_t>(k - first, rec.size(0))).cpu());
+    }
     if (run.classifier) {
       const auto logits = run.eval_logits.narrow(0, first, static_cast<int64_t>(b.size()));
       const auto rec_logits = runner(run.input(rec));
@@ -402,9 +499,15 @@ AttackScore whitebox_score(const Run& run, const model::CutPoint& cut, attacks::
   AttackScore sc;
   sc.attack = "whitebox";
   sc.images = n;
-  sc.ssim = ci(ssim);
-  sc.psnr_db = ci(psnr);
-  sc.psnr_capped = capped;
+  if (run.records) {
+    std::vector<int64_t> own(static_cast<size_t>(n));
+    std::iota(own.begin(), own.end(), int64_t{0});  // the first n eval records
+    sc.records = run.record_scores(torch::cat(recs, 0), own);
+  } else {
+    sc.ssim = ci(ssim);
+    sc.psnr_db = ci(psnr);
+    sc.psnr_capped = capped;
+  }
   if (run.classifier) {
     sc.top1_agreement = static_cast<double>(agree) / static_cast<double>(n);
     sc.kl = kl / static_cast<double>(n);
@@ -419,14 +522,23 @@ AttackScore whitebox_score(const Run& run, const model::CutPoint& cut, attacks::
 /// Append an attacker's score to its cut, logging it, and make it the cut's leak (and its
 /// grid the cut's) when it is the strongest so far.
 void add_score(CutAssessment& ca, AttackScore sc, const at::Tensor& grid, at::Tensor& worst_grid) {
-  if (ca.scores.empty() || sc.ssim.mean > ca.leak_ssim) {
-    ca.leak_ssim = sc.ssim.mean;
-    ca.leak_ci = sc.ssim;
+  const auto& h = sc.headline();
+  if (ca.scores.empty() || h.mean > ca.leak) {
+    ca.leak = h.mean;
+    ca.leak_ci = h;
     ca.worst_attack = sc.attack;
     worst_grid = grid;
   }
-  log::info("cut {:<16} {:<8} SSIM {:.3f} [{:.3f}, {:.3f}]  PSNR {:.1f} dB  {} {}{}{} in {:.1f} s", ca.cut.name,
-            sc.attack, sc.ssim.mean, sc.ssim.low, sc.ssim.high, sc.psnr_db.mean, sc.train.steps_run,
+  std::string detail = fmt::format("PSNR {:.1f} dB", sc.psnr_db.mean);
+  if (sc.records) {
+    const auto& rs = *sc.records;
+    detail = fmt::format("fields: numeric error {}, within tolerance {}, categorical accuracy {}",
+                         rs.numeric_error ? fmt::format("{:.3f}", rs.numeric_error->mean) : "-",
+                         rs.numeric_within ? fmt::format("{:.3f}", rs.numeric_within->mean) : "-",
+                         rs.categorical_accuracy ? fmt::format("{:.3f}", rs.categorical_accuracy->mean) : "-");
+  }
+  log::info("cut {:<16} {:<8} {} {:.3f} [{:.3f}, {:.3f}]  {}  {} {}{}{} in {:.1f} s", ca.cut.name, sc.attack,
+            sc.records ? "re-identified" : "SSIM", h.mean, h.low, h.high, detail, sc.train.steps_run,
             sc.attack == "whitebox" ? "iterations" : "steps", sc.train.early_stopped ? " (early stop)" : "",
             sc.train.still_improving ? " (still improving)" : "", sc.train.seconds);
   ca.scores.push_back(std::move(sc));
@@ -446,7 +558,7 @@ std::vector<CutAssessment> score_cuts(const Run& run, std::vector<CutTraining>& 
     std::vector<double> ssim, psnr;
     int64_t capped = 0, agree = 0;
     double kl = 0;
-    std::vector<at::Tensor> grid;
+    std::vector<at::Tensor> grid, recs;
   };
   std::vector<std::vector<Acc>> acc(group.size());
   for (size_t g = 0; g < group.size(); ++g) acc[g].resize(group[g].attackers.size());
@@ -460,13 +572,17 @@ std::vector<CutAssessment> score_cuts(const Run& run, std::vector<CutTraining>& 
       for (size_t a = 0; a < group[g].attackers.size(); ++a) {
         auto& s = acc[g][a];
         const auto rec = group[g].attackers[a]->reconstruct(f);
-        const auto ssim = to_vector(metrics::ssim(rec, unit));
-        const auto psnr = metrics::psnr(rec, unit);
-        const auto p = to_vector(psnr.psnr_db);
-        s.ssim.insert(s.ssim.end(), ssim.begin(), ssim.end());
-        s.psnr.insert(s.psnr.end(), p.begin(), p.end());
-        s.capped += psnr.capped.sum().item<int64_t>();
-        if (first < k) s.grid.push_back(rec.narrow(0, 0, std::min<int64_t>(k - first, rec.size(0))).cpu());
+        if (run.records) {
+          s.recs.push_back(rec);
+        } else {
+          const auto ssim = to_vector(metrics::ssim(rec, unit));
+          const auto psnr = metrics::psnr(rec, unit);
+          const auto p = to_vector(psnr.psnr_db);
+          s.ssim.insert(s.ssim.end(), ssim.begin(), ssim.end());
+          s.psnr.insert(s.psnr.end(), p.begin(), p.end());
+          s.capped += psnr.capped.sum().item<int64_t>();
+          if (first < k) s.grid.push_back(rec.narrow(0, 0, std::min<int64_t>(k - first, rec.size(0))).cpu());
+        }
         if (run.classifier) {
           const auto rec_logits = runner(run.input(rec));
           s.agree += (rec_logits.argmax(1) == logits.argmax(1)).sum().item<int64_t>();
@@ -483,16 +599,22 @@ std::vector<CutAssessment> score_cuts(const Run& run, std::vector<CutTraining>& 
     CutAssessment ca;
     ca.cut = run.cuts[t.index];
     ca.oracle = oracle[t.index];
-    ca.leak_ssim = -1;
+    ca.leak = -1;
     at::Tensor worst_grid;
     for (size_t a = 0; a < t.attackers.size(); ++a) {
       auto& s = acc[g][a];
       AttackScore sc;
       sc.attack = t.attackers[a]->name();
       sc.train = t.trackers[a].stats(t.seconds[a]);
-      sc.ssim = ci(s.ssim);
-      sc.psnr_db = ci(s.psnr);
-      sc.psnr_capped = s.capped;
+      if (run.records) {
+        std::vector<int64_t> own(static_cast<size_t>(r.n_eval));
+        std::iota(own.begin(), own.end(), int64_t{0});
+        sc.records = run.record_scores(torch::cat(s.recs, 0), own);
+      } else {
+        sc.ssim = ci(s.ssim);
+        sc.psnr_db = ci(s.psnr);
+        sc.psnr_capped = s.capped;
+      }
       sc.images = r.n_eval;
       if (run.classifier) {
         sc.top1_agreement = static_cast<double>(s.agree) / static_cast<double>(r.n_eval);
@@ -582,7 +704,7 @@ std::vector<CutAssessment> train_phase(const Run& run, std::vector<size_t> todo,
         for (size_t i = 0; i < active.size(); ++i)
           for (size_t a = 0; a < active[i].attackers.size(); ++a)
             if (active[i].trackers[a].check_due())
-              sums[i][a] += metrics::ssim(active[i].attackers[a]->reconstruct(vf[slot(active[i])]), vu).sum().item<double>();
+              sums[i][a] += run.val_score(active[i].attackers[a]->reconstruct(vf[slot(active[i])]), vu).sum().item<double>();
       });
       for (size_t i = 0; i < active.size(); ++i)
         for (size_t a = 0; a < active[i].attackers.size(); ++a)
@@ -771,9 +893,11 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
   r.device = o.device;
   run.model_sample = common::Shape(summary.input_shape.begin() + 1, summary.input_shape.end());
   run.image_shape = run.model_sample;
-  if (run.image_shape.size() != 3)
-    throw UsageError(fmt::format("assess reconstructs images, but '{}' takes input {}: a flat-input model "
-                                 "needs a CSV source laid out as 1xSxS (see docs/data.md)",
+  const std::string src = common::to_lower(o.data.source);
+  const bool csv = src.size() >= 4 && src.compare(src.size() - 4, 4, ".csv") == 0;
+  if (run.model_sample.size() != 3 && !csv)
+    throw UsageError(fmt::format("'{}' takes input {}, not an image [N,C,H,W]: assess rebuilds images, or the records "
+                                 "of a CSV data source (--data FILE.csv, see docs/data.md)",
                                  summary.path, common::format_shape(summary.input_shape)));
   run.cuts = resolve_cuts(summary, o, r);
   r.candidate_cuts = run.cuts;
@@ -799,12 +923,14 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
   }
   r.trained = !run.trained_attacks.empty() || run.whitebox;
 
-  run.pre = data::Preprocess::defaults_for_channels(run.image_shape[0]);
+  // The model's input channels: a flat input counts as one.
+  const int64_t channels = run.model_sample.size() == 3 ? run.model_sample[0] : 1;
+  run.pre = data::Preprocess::defaults_for_channels(channels);
   run.pre.pixel_min = o.data.pixel_min;
   run.pre.pixel_max = o.data.pixel_max;
   if (!o.data.mean.empty()) run.pre.mean = o.data.mean;
   if (!o.data.std.empty()) run.pre.std = o.data.std;
-  run.pre.validate(run.image_shape[0]);
+  run.pre.validate(channels);
 
   load_data(run, r);
   run.classifier = is_classifier(run);
@@ -819,7 +945,7 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
     std::optional<CutAssessment> loaded;
     if (r.trained && store.load) loaded = store.load(run.cuts[i]);
     if (loaded) {
-      log::info("cut {:<16} resumed: SSIM {:.3f} ({})", run.cuts[i].name, loaded->leak_ssim, loaded->worst_attack);
+      log::info("cut {:<16} resumed: SSIM {:.3f} ({})", run.cuts[i].name, loaded->leak, loaded->worst_attack);
       loaded->resumed = true;
       loaded->oracle = oracle[i];
       done.push_back(std::move(*loaded));
@@ -827,7 +953,7 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
       CutAssessment ca;
       ca.cut = run.cuts[i];
       ca.oracle = oracle[i];
-      ca.leak_ssim = -1;
+      ca.leak = -1;
       done.push_back(std::move(ca));
     } else {
       todo.push_back(i);

@@ -105,8 +105,8 @@ PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
     if (policy.all_enclave_seconds > 0 && v.latency_seconds > 0)
       d.speedup_vs_enclave = policy.all_enclave_seconds / v.latency_seconds;
     const bool by_cost = v.latency_seconds > 0;
-    d.reason = fmt::format("cut '{}' (id {}) has envelope SSIM {:.3f}, at or below the threshold {:.2f}, and is the {}",
-                           c.name, c.id, v.envelope, policy.threshold,
+    d.reason = fmt::format("cut '{}' (id {}) has envelope {} {:.3f}, at or below the threshold {:.2f}, and is the {}",
+                           c.name, c.id, policy.measure, v.envelope, policy.threshold,
                            by_cost ? fmt::format("fastest such cut that fits the enclave budget (estimated {:.2f} ms{})",
                                                  v.latency_seconds * 1e3,
                                                  d.speedup_vs_enclave > 0
@@ -135,12 +135,12 @@ PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
                              "or accept a deeper split",
                              policy.enclave_memory_bytes.value_or(0) / 1048576.0);
     } else {
-      d.reason = fmt::format("no cut is safe at threshold {:.2f}: the lowest envelope SSIM is {:.3f}, at '{}' (id {}).",
-                             policy.threshold, r.verdicts[best].envelope, cuts[best].name, cuts[best].id);
+      d.reason = fmt::format("no cut is safe at threshold {:.2f}: the lowest envelope {} is {:.3f}, at '{}' (id {}).",
+                             policy.threshold, policy.measure, r.verdicts[best].envelope, cuts[best].name, cuts[best].id);
       if (policy.floor_ssim)
-        d.reason += fmt::format(" The {} guess, which the host always has, scores SSIM {:.3f}: no cut of this "
+        d.reason += fmt::format(" The {} guess, which the host always has, scores {} {:.3f}: no cut of this "
                                 "split can score below it.",
-                                policy.floor_name, *policy.floor_ssim);
+                                policy.floor_name, policy.measure, *policy.floor_ssim);
     }
   }
 

@@ -28,6 +28,20 @@ json ci_json(const metrics::MeanCi& c) {
   return {{"mean", c.mean}, {"ci_low", c.low}, {"ci_high", c.high}, {"std", c.stddev}, {"n", c.n}, {"level", c.level}};
 }
 
+json ci_json(const std::optional<metrics::MeanCi>& c) { return c ? ci_json(*c) : json(nullptr); }
+
+json records_json(const metrics::RecordScores& r) {
+  return {{"reidentification", ci_json(r.reidentification)},
+          {"numeric_error", ci_json(r.numeric_error)},
+          {"numeric_within_tolerance", ci_json(r.numeric_within)},
+          {"categorical_accuracy", ci_json(r.categorical_accuracy)}};
+}
+
+bool is_records(const pipeline::AssessResult& r) { return r.measure == "reidentification"; }
+
+/// The headline measure, as a column and axis title.
+std::string measure_title(const pipeline::AssessResult& r) { return is_records(r) ? "re-identified" : "SSIM"; }
+
 std::string utc_now() {
   std::time_t t = std::time(nullptr);
   char buf[32];
@@ -105,15 +119,16 @@ cv::Mat leakage_curve(const PlanContext& ctx) {
   auto color_of = [&](size_t a) { return kPalette[a % (sizeof(kPalette) / sizeof(kPalette[0]))]; };
   std::string legend;
   for (size_t a = 0; a < names.size(); ++a) legend += (a ? ", " : "") + names[a];
-  put(m, fmt::format("SSIM by cut, shallow to deep: one line per attacker ({}); red = envelope,", legend), {x0, 16},
-      0.42);
+  put(m, fmt::format("{} by cut, shallow to deep: one line per attacker ({}); red = envelope,",
+                     is_records(*ctx.result) ? "Re-identification" : "SSIM", legend),
+      {x0, 16}, 0.42);
   for (size_t a = 0; a < names.size(); ++a) {
     put(m, names[a], {x1 - 90, y0 + 16 + static_cast<int>(a) * 16}, 0.42, color_of(a));
     std::optional<cv::Point> last;
     for (size_t i = 0; i < cuts.size(); ++i)
       for (const auto& s : cuts[i].scores) {
         if (s.attack != names[a]) continue;
-        const cv::Point pt{xs(i), ys(s.ssim.mean)};
+        const cv::Point pt{xs(i), ys(s.headline().mean)};
         if (last) cv::line(m, *last, pt, color_of(a), 2, cv::LINE_AA);
         // A hollow marker: the attacker was still improving, its number is a lower bound.
         cv::circle(m, pt, 4, color_of(a), s.train.still_improving ? 1 : cv::FILLED, cv::LINE_AA);
@@ -126,10 +141,10 @@ cv::Mat leakage_curve(const PlanContext& ctx) {
       {x0, 33}, 0.42, dec.cut_id ? cv::Scalar(40, 130, 40) : cv::Scalar(30, 30, 190));
   const auto thr = ys(ctx.plan->decision.threshold);
   for (int x = x0; x < x1; x += 12) cv::line(m, {x, thr}, {std::min(x + 6, x1), thr}, cv::Scalar(90, 90, 90), 2);
-  if (ctx.result->label_floor_ssim) {
-    const auto fy = ys(*ctx.result->label_floor_ssim);
+  if (ctx.result->label_floor) {
+    const auto fy = ys(*ctx.result->label_floor);
     for (int x = x0; x < x1; x += 8) cv::line(m, {x, fy}, {std::min(x + 3, x1), fy}, cv::Scalar(40, 150, 40), 1);
-    put(m, fmt::format("label-only guess {:.2f}", *ctx.result->label_floor_ssim), {x1 - 170, fy - 6}, 0.4,
+    put(m, fmt::format("label-only guess {:.2f}", *ctx.result->label_floor), {x1 - 170, fy - 6}, 0.4,
         cv::Scalar(40, 120, 40));
   }
   const auto& d = ctx.plan->decision;
@@ -173,7 +188,9 @@ cv::Mat pareto(const PlanContext& ctx) {
   for (int t = 0; t <= 4; ++t)
     put(m, fmt::format("{:.2g}", tmax * 1.05 * t / 4), {x0 + t * (x1 - x0) / 4 - 10, y1 + 18}, 0.4);
   put(m, "estimated enclave time per inference (ms)", {x0 + 180, H - 16}, 0.45);
-  put(m, "envelope SSIM against enclave cost: green = chosen, blue = safe and fits the budget,", {x0, 18}, 0.42);
+  put(m, fmt::format("envelope {} against enclave cost: green = chosen, blue = safe and fits the budget,",
+                     is_records(*ctx.result) ? "re-identification" : "SSIM"),
+      {x0, 18}, 0.42);
   put(m, "orange = safe but over the memory budget, gray = unsafe", {x0, 35}, 0.42);
   const auto thr = ys(ctx.plan->decision.threshold);
   for (int x = x0; x < x1; x += 12) cv::line(m, {x, thr}, {std::min(x + 6, x1), thr}, cv::Scalar(90, 90, 90), 2);
@@ -203,6 +220,22 @@ std::string trend(const pipeline::AttackScore& s) {
 
 std::string md_ci(const metrics::MeanCi& c) { return fmt::format("{:.3f} [{:.3f}, {:.3f}]", c.mean, c.low, c.high); }
 
+std::string mean_or_dash(const std::optional<metrics::MeanCi>& c) {
+  return c ? fmt::format("{:.3f}", c->mean) : std::string("-");
+}
+
+/// The columns after the headline: PSNR for images; numeric error, share within tolerance and
+/// categorical accuracy for records.
+std::vector<std::string> detail_cells(const std::optional<metrics::RecordScores>& rec, const metrics::MeanCi& psnr) {
+  if (!rec) return {fmt::format("{:.1f}", psnr.mean)};
+  return {mean_or_dash(rec->numeric_error), mean_or_dash(rec->numeric_within), mean_or_dash(rec->categorical_accuracy)};
+}
+
+std::vector<std::string> detail_titles(const pipeline::AssessResult& r) {
+  if (!is_records(r)) return {"PSNR dB"};
+  return {"num. error", "num. within tol.", "cat. accuracy"};
+}
+
 }  // namespace
 
 std::string plan_json(const PlanContext& ctx) {
@@ -214,6 +247,7 @@ std::string plan_json(const PlanContext& ctx) {
   j["tool"] = {{"name", "partplan"}, {"version", kVersion}, {"libtorch", model::torch_version()}};
   j["created_utc"] = utc_now();
   j["device"] = r.device;
+  j["measure"] = r.measure;
   j["command"] = ctx.command_line;
   j["model"] = {{"path", m.path},
                 {"sha256", m.sha256},
@@ -229,20 +263,40 @@ std::string plan_json(const PlanContext& ctx) {
                {"size", r.data_size},
                {"splits", {{"attacker_train", r.n_train}, {"attacker_val", r.n_val}, {"eval", r.n_eval}}},
                {"batch_size", std::max<int64_t>(r.batch_size, 1)},
-               {"augmented", r.augmented}};
+               {"augmented", r.augmented},
+               {"notes", r.data_notes}};
+  const bool records = is_records(r);
+  if (records) {
+    json cols = json::array();
+    for (const auto& c : r.record_columns) {
+      json col{{"name", c.name}, {"kind", c.kind}, {"feature", c.feature < 0 ? json(nullptr) : json(c.feature)}};
+      if (c.feature >= 0) {
+        col["constant"] = c.constant;
+        if (c.kind == "numeric")
+          col.update({{"min", c.min}, {"max", c.max}, {"log_scaled", c.log_scaled}, {"missing", c.missing},
+                      {"infinite", c.infinite}});
+        else
+          col["categories"] = c.categories;
+      }
+      cols.push_back(col);
+    }
+    j["data"]["columns"] = cols;
+  }
   j["baselines"] = json::array();
-  for (const auto& b : r.baselines)
-    j["baselines"].push_back({{"name", b.name}, {"ssim", ci_json(b.ssim)}, {"psnr_db", ci_json(b.psnr_db)}, {"note", b.note}});
-  j["label_floor_ssim"] = r.label_floor_ssim ? json(*r.label_floor_ssim) : json(nullptr);
+  for (const auto& b : r.baselines) {
+    json bj{{"name", b.name}, {"note", b.note}};
+    if (b.records) bj["records"] = records_json(*b.records);
+    else bj.update({{"ssim", ci_json(b.ssim)}, {"psnr_db", ci_json(b.psnr_db)}});
+    j["baselines"].push_back(bj);
+  }
+  j["label_floor"] = r.label_floor ? json(*r.label_floor) : json(nullptr);
+  if (!records) j["label_floor_ssim"] = j["label_floor"];
   j["cuts"] = json::array();
   for (const auto& c : r.cuts) {
     const auto& v = verdict_of(ctx, c.cut.id);
     json attacks = json::array();
-    for (const auto& s : c.scores)
-      attacks.push_back({{"attack", s.attack},
-                         {"ssim", ci_json(s.ssim)},
-                         {"psnr_db", ci_json(s.psnr_db)},
-                         {"psnr_capped", s.psnr_capped},
+    for (const auto& s : c.scores) {
+      json aj{{"attack", s.attack},
                          {"images", s.images},
                          {"top1_agreement", s.top1_agreement < 0 ? json(nullptr) : json(s.top1_agreement)},
                          {"kl", s.kl < 0 ? json(nullptr) : json(s.kl)},
@@ -255,7 +309,11 @@ std::string plan_json(const PlanContext& ctx) {
                            {"val_slope", s.train.val_slope},
                            {"seconds", s.train.seconds},
                            {"first_l1", s.train.first_l1},
-                           {"last_l1", s.train.last_l1}}}});
+                           {"last_l1", s.train.last_l1}}}};
+      if (s.records) aj["records"] = records_json(*s.records);
+      else aj.update({{"ssim", ci_json(s.ssim)}, {"psnr_db", ci_json(s.psnr_db)}, {"psnr_capped", s.psnr_capped}});
+      attacks.push_back(aj);
+    }
     j["cuts"].push_back({{"id", c.cut.id},
                          {"name", c.cut.name},
                          {"scope", c.cut.scope},
@@ -286,14 +344,15 @@ std::string plan_json(const PlanContext& ctx) {
                            {"fits_budget", v.fits},
                            {"profiled", c.cost.profiled}}},
                          {"probe_accuracy", c.probe_accuracy < 0 ? json(nullptr) : json(c.probe_accuracy)},
-                         {"measured_ssim", v.measured},
+                         {"measured", v.measured},
                          {"worst_attack", v.measured_by},
-                         {"envelope_ssim", v.envelope},
+                         {"envelope", v.envelope},
                          {"envelope_from", v.envelope_from},
                          {"notes", c.notes},
                          {"verdict", plan::verdict_text(v)},
                          {"lower_bound", v.lower_bound},
                          {"still_improving", v.still_improving}});
+    if (!records) j["cuts"].back().update({{"measured_ssim", v.measured}, {"envelope_ssim", v.envelope}});
   }
   const auto& d = ctx.plan->decision;
   json cut_ids = json::array();
@@ -323,11 +382,12 @@ std::string plan_json(const PlanContext& ctx) {
                    {"speedup_vs_enclave", d.speedup_vs_enclave},
                    {"cut_name", d.cut_id ? json(d.cut_name) : json(nullptr)},
                    {"threshold", d.threshold},
-                   {"leakage_ssim", d.leakage},
+                   {"leakage", d.leakage},
                    {"reason", d.reason},
                    {"fail_above", ctx.fail_above ? json(*ctx.fail_above) : json(nullptr)},
                    {"gate_failed", d.gate_failed},
                    {"gate_reason", d.gate_reason}};
+  if (!records) j["decision"]["leakage_ssim"] = d.leakage;
   j["partitions"] = json::array();
   if (ctx.exported) {
     for (const auto& p : ctx.exported->parts)
@@ -358,7 +418,7 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
   for (const auto& c : r.cuts) {
     if (r.eval_originals.empty() || c.reconstructions.empty()) continue;
     const auto m = grid(r.eval_originals, c.reconstructions,
-                        fmt::format("cut {} '{}': {} SSIM {:.3f}", c.cut.id, c.cut.name, c.worst_attack, c.leak_ssim));
+                        fmt::format("cut {} '{}': {} SSIM {:.3f}", c.cut.id, c.cut.name, c.worst_attack, c.leak));
     if (!cv::imencode(".png", m, grids[c.cut.id])) throw IoError(fmt::format("cannot encode the grid of cut {}", c.cut.id));
     common::write_file_atomic(staged.add(fmt::format("cut-{:03d}.png", c.cut.id)),
                               std::string(grids[c.cut.id].begin(), grids[c.cut.id].end()));
@@ -375,29 +435,51 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
                     r.n_val, r.n_eval, r.device);
   md += fmt::format("**Decision:** {}\n\n", d.reason);
   if (d.gate_failed) md += fmt::format("**Gate failed:** {}\n\n", d.gate_reason);
+  const bool records = is_records(r);
+  const auto titles = detail_titles(r);
+  const std::string detail_head = fmt::format("{}", fmt::join(titles, " | "));
+  auto rule = [&](size_t before, size_t after) {
+    std::string out = "|";
+    for (size_t i = 0; i < before + titles.size() + after; ++i) out += "---|";
+    return out + "\n";
+  };
+  if (records)
+    md += fmt::format("Records: the headline is the share of eval records whose reconstruction is nearer to its own "
+                      "record than to every other eval record (chance 1/{} = {:.4f}); the threshold {:.2f} applies "
+                      "to it. Field measures: mean |error| over the numeric fields (a share of each field's range), "
+                      "the share of numeric fields within records.tolerance, and the share of categorical fields "
+                      "recovered exactly (docs/metrics.md).\n\n",
+                      r.n_eval, 1.0 / static_cast<double>(std::max<int64_t>(r.n_eval, 1)), d.threshold);
   md += "![leakage curve](leakage.png)\n\n";
-  md += "| id | cut | shape | strongest attack | SSIM mean [95% CI] | PSNR dB | envelope | verdict |\n";
-  md += "|---|---|---|---|---|---|---|---|\n";
+  md += fmt::format("| id | cut | shape | strongest attack | {} mean [95% CI] | {} | envelope | verdict |\n",
+                    measure_title(r), detail_head);
+  md += rule(5, 2);
   for (const auto& c : r.cuts) {
     const auto& v = verdict_of(ctx, c.cut.id);
     // The strongest attack is a trained attacker or the floor guess (a baseline).
-    metrics::MeanCi ssim = c.leak_ci, psnr;
+    metrics::MeanCi head = c.leak_ci, psnr;
+    std::optional<metrics::RecordScores> rec;
     for (const auto& s : c.scores)
-      if (s.attack == v.measured_by) psnr = s.psnr_db;
+      if (s.attack == v.measured_by) psnr = s.psnr_db, rec = s.records;
     for (const auto& b : r.baselines)
-      if (b.name == v.measured_by) ssim = b.ssim, psnr = b.psnr_db;
-    md += fmt::format("| {} | [{}](cut-{:03d}.png) | {} | {} | {} | {:.1f} | {:.3f} | {} |\n", c.cut.id, c.cut.name,
-                      c.cut.id, common::format_shape(c.cut.shape), v.measured_by, md_ci(ssim), psnr.mean,
-                      v.envelope, plan::verdict_text(v));
+      if (b.name == v.measured_by) head = b.headline(), psnr = b.psnr_db, rec = b.records;
+    const std::string name = c.reconstructions.empty() ? c.cut.name : fmt::format("[{}](cut-{:03d}.png)", c.cut.name, c.cut.id);
+    md += fmt::format("| {} | {} | {} | {} | {} | {} | {:.3f} | {} |\n", c.cut.id, name,
+                      common::format_shape(c.cut.shape), v.measured_by, md_ci(head),
+                      fmt::join(detail_cells(rec, psnr), " | "), v.envelope, plan::verdict_text(v));
   }
-  md += "\n## Each attacker\n\nThe worst case at a cut is the maximum over these; *rising* means its validation SSIM "
-        "was still climbing when its budget ran out (the slope of its last checks above budget.min_delta), so its "
-        "number is a lower bound.\n\n| id | cut | attack | images | SSIM mean [95% CI] | PSNR dB | steps | trend | "
-        "seconds |\n|---|---|---|---|---|---|---|---|---|\n";
+  md += fmt::format("\n## Each attacker\n\nThe worst case at a cut is the maximum over these; *rising* means its "
+                    "validation {} was still climbing when its budget ran out (the slope of its last checks above "
+                    "budget.min_delta), so its number is a lower bound.\n\n| id | cut | attack | {} | {} mean [95% CI] | "
+                    "{} | steps | trend | seconds |\n",
+                    records ? "closeness (1 - mean |error|)" : "SSIM", records ? "records" : "images",
+                    measure_title(r), detail_head);
+  md += rule(5, 3);
   for (const auto& c : r.cuts)
     for (const auto& s : c.scores)
-      md += fmt::format("| {} | {} | {} | {} | {} | {:.1f} | {} | {} | {:.1f} |\n", c.cut.id, c.cut.name, s.attack,
-                        s.images, md_ci(s.ssim), s.psnr_db.mean, s.train.steps_run, trend(s), s.train.seconds);
+      md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {:.1f} |\n", c.cut.id, c.cut.name, s.attack,
+                        s.images, md_ci(s.headline()), fmt::join(detail_cells(s.records, s.psnr_db), " | "),
+                        s.train.steps_run, trend(s), s.train.seconds);
   for (const auto& c : r.cuts)
     for (const auto& n : c.notes) md += fmt::format("\nCut {} '{}': {}.\n", c.cut.id, c.cut.name, n);
   md += "\n## Leakage against cost\n\n![pareto](pareto.png)\n\n";
@@ -427,26 +509,48 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
                       r.back_cut->name, r.back_cut->id, r.back_probe_accuracy, r.probe_chance);
   }
   if (!r.baselines.empty()) {
-    md += "\nBaselines (no feature used):\n\n| guess | SSIM | PSNR dB | |\n|---|---|---|---|\n";
+    md += fmt::format("\nBaselines (no feature used):\n\n| guess | {} | {} | |\n", measure_title(r), detail_head);
+    md += rule(2, 1);
     for (const auto& b : r.baselines)
-      md += fmt::format("| {} | {} | {:.1f} | {} |\n", b.name, md_ci(b.ssim), b.psnr_db.mean, b.note);
+      md += fmt::format("| {} | {} | {} | {} |\n", b.name, md_ci(b.headline()),
+                        fmt::join(detail_cells(b.records, b.psnr_db), " | "), b.note);
   }
-  md += "\nEnvelope: leak(k) = max over every cut k' at or after k of the measured SSIM; a host that sees cut k "
-        "can compute every later cut.\n";
+  if (records) {
+    md += "\n## How the records were encoded\n\n| column | kind | feature | encoding |\n|---|---|---|---|\n";
+    for (const auto& c : r.record_columns) {
+      std::string how = "-";
+      if (c.feature >= 0 && c.constant) how = "constant: 0";
+      else if (c.kind == "numeric") how = fmt::format("{}min-max over [{:.10g}, {:.10g}]{}{}", c.log_scaled ? "log " : "", c.min, c.max,
+                                                      c.missing ? fmt::format(", {} missing read as 0", c.missing) : "",
+                                                      c.infinite ? fmt::format(", {} infinite", c.infinite) : "");
+      else if (c.feature >= 0) how = fmt::format("rank of {} categories", c.categories);
+      md += fmt::format("| {} | {} | {} | {} |\n", c.name, c.kind, c.feature < 0 ? "-" : std::to_string(c.feature), how);
+    }
+  }
+  md += fmt::format("\nEnvelope: leak(k) = max over every cut k' at or after k of the measured {}; a host that sees "
+                    "cut k can compute every later cut.\n",
+                    records ? "re-identification" : "SSIM");
   common::write_file_atomic(staged.add("summary.md"), md);
   staged.commit();
 }
 
 std::string assess_text(const PlanContext& ctx) {
   const auto& r = *ctx.result;
-  std::string out = fmt::format("{:>4}  {:<20} {:<16} {:<8} {:>22} {:>8} {:>6} {:>9}  {}\n", "id", "cut", "shape",
-                                "attack", "SSIM mean [95% CI]", "PSNR dB", "trend", "envelope", "verdict");
+  std::string details;
+  for (const auto& t : detail_titles(r)) details += fmt::format(" {:>8}", t.substr(0, 8));
+  std::string out = fmt::format("{:>4}  {:<20} {:<16} {:<8} {:>22}{} {:>6} {:>9}  {}\n", "id", "cut", "shape", "attack",
+                                measure_title(r) + " mean [95% CI]", details, "trend", "envelope", "verdict");
+  auto cells = [](const std::vector<std::string>& v) {
+    std::string o;
+    for (const auto& x : v) o += fmt::format(" {:>8}", x);
+    return o;
+  };
   for (const auto& c : r.cuts) {
     const auto& v = verdict_of(ctx, c.cut.id);
     for (const auto& s : c.scores)
-      out += fmt::format("{:>4}  {:<20} {:<16} {:<8} {:>22} {:>8.1f} {:>6} {:>9.3f}  {}\n", c.cut.id,
-                         c.cut.name.substr(0, 20), common::format_shape(c.cut.shape), s.attack, md_ci(s.ssim),
-                         s.psnr_db.mean, trend(s), v.envelope, plan::verdict_text(v));
+      out += fmt::format("{:>4}  {:<20} {:<16} {:<8} {:>22}{} {:>6} {:>9.3f}  {}\n", c.cut.id, c.cut.name.substr(0, 20),
+                         common::format_shape(c.cut.shape), s.attack, md_ci(s.headline()),
+                         cells(detail_cells(s.records, s.psnr_db)), trend(s), v.envelope, plan::verdict_text(v));
   }
   std::vector<std::string> rising;
   for (const auto& c : r.cuts)
@@ -456,7 +560,8 @@ std::string assess_text(const PlanContext& ctx) {
     out += fmt::format("      still improving when the budget ran out (a lower bound; raise budget.steps): {}\n",
                        fmt::join(rising, ", "));
   for (const auto& b : r.baselines)
-    out += fmt::format("      baseline {:<16} SSIM {}\n", b.name, md_ci(b.ssim));
+    out += fmt::format("      baseline {:<16} {} {}{}\n", b.name, measure_title(r), md_ci(b.headline()),
+                       cells(detail_cells(b.records, b.psnr_db)));
   out += "\n  id  cut                  oracle KL  enclave MiB  fits  est. ms";
   out += r.ternary ? "  probe top-1\n" : "\n";
   for (const auto& c : r.cuts) {

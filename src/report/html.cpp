@@ -207,6 +207,11 @@ PlanView read_plan(const std::string& text, const std::string& source) {
   const std::string where = "'" + source + "'";
   PlanView p;
   p.source = source;
+  p.measure = j.value("measure", "ssim");
+  // Generic keys (measured, envelope, leakage); plans from before records wrote *_ssim only.
+  auto number = [&](const json& o, const char* key, const char* old_key, const std::string& w) {
+    return o.contains(key) ? field<double>(o, key, w) : field<double>(o, old_key, w);
+  };
   const auto& m = field<json>(j, "model", where);
   p.model_path = field<std::string>(m, "path", where + " model");
   p.model_name = std::filesystem::path(p.model_path).stem().string();
@@ -222,7 +227,7 @@ PlanView read_plan(const std::string& text, const std::string& source) {
                                  where));
   p.threshold = field<double>(d, "threshold", where + " decision");
   p.reason = field<std::string>(d, "reason", where + " decision");
-  p.leakage = field<double>(d, "leakage_ssim", where + " decision");
+  p.leakage = number(d, "leakage", "leakage_ssim", where + " decision");
   p.latency_seconds = d.value("latency_seconds", 0.0);
   p.speedup = d.value("speedup_vs_enclave", 0.0);
   p.gate_failed = d.value("gate_failed", false);
@@ -233,7 +238,8 @@ PlanView read_plan(const std::string& text, const std::string& source) {
     p.chosen_name = d.value("cut_name", "");
   }
   if (j.contains("cost_model")) p.all_enclave_seconds = j["cost_model"].value("all_enclave_seconds", 0.0);
-  if (j.contains("label_floor_ssim") && j["label_floor_ssim"].is_number()) p.label_floor = j["label_floor_ssim"].get<double>();
+  for (const char* key : {"label_floor", "label_floor_ssim"})
+    if (!p.label_floor && j.contains(key) && j[key].is_number()) p.label_floor = j[key].get<double>();
   if (j.contains("config") && j["config"].is_object())
     for (auto& [k, v] : config::Settings::parse(j["config"].dump(), source).leaves()) p.settings[k] = v;
   if (j.contains("data")) p.data_description = j["data"].value("description", "");
@@ -245,9 +251,9 @@ PlanView read_plan(const std::string& text, const std::string& source) {
     const std::string cw = fmt::format("{} cut {}", where, cut.id);
     cut.name = field<std::string>(c, "name", cw);
     cut.front_flops = field<double>(c, "front_flops", cw);
-    cut.measured = field<double>(c, "measured_ssim", cw);
+    cut.measured = number(c, "measured", "measured_ssim", cw);
     cut.worst_attack = c.value("worst_attack", "");
-    cut.envelope = field<double>(c, "envelope_ssim", cw);
+    cut.envelope = number(c, "envelope", "envelope_ssim", cw);
     cut.verdict = field<std::string>(c, "verdict", cw);
     const auto& cost = field<json>(c, "cost", cw);
     cut.enclave_flops = cost.value("enclave_flops", cut.front_flops);
@@ -258,7 +264,9 @@ PlanView read_plan(const std::string& text, const std::string& source) {
     for (const auto& a : field<json>(c, "attacks", cw)) {
       PlanView::Attack at;
       at.name = field<std::string>(a, "attack", cw + " attack");
-      at.ssim = field<json>(a, "ssim", cw + " attack").value("mean", 0.0);
+      at.ssim = a.contains("records")
+                    ? field<json>(field<json>(a, "records", cw + " attack"), "reidentification", cw + " attack").value("mean", 0.0)
+                    : field<json>(a, "ssim", cw + " attack").value("mean", 0.0);
       if (a.contains("train")) at.still_improving = a["train"].value("still_improving", false);
       cut.attacks.push_back(at);
     }
@@ -327,8 +335,17 @@ std::vector<std::string> plan_differences(const std::vector<PlanView>& plans) {
   return out;
 }
 
+/// SSIM and re-identification are different scales: one comparison holds one of them.
+void require_one_measure(const std::vector<PlanView>& plans) {
+  for (const auto& p : plans)
+    if (p.measure != plans.front().measure)
+      throw UsageError(fmt::format("'{}' measures {} and '{}' {}: compare plans of one data kind (images or records)",
+                                   plans.front().source, plans.front().measure_label(), p.source, p.measure_label()));
+}
+
 std::string compare_text(const std::vector<PlanView>& plans, Axis axis) {
   if (plans.empty()) throw UsageError("compare needs at least one plan");
+  require_one_measure(plans);
   const auto label = labels(plans);
   size_t width = 5;
   for (const auto& l : label) width = std::max(width, l.size());
@@ -355,8 +372,11 @@ std::string compare_text(const std::vector<PlanView>& plans, Axis axis) {
 
 std::string compare_json(const std::vector<PlanView>& plans, Axis axis) {
   if (plans.empty()) throw UsageError("compare needs at least one plan");
+  require_one_measure(plans);
+  const bool ssim = plans.front().measure == "ssim";
   json j;
   j["kind"] = "partplan.compare";
+  j["measure"] = plans.front().measure;
   j["schema_version"] = 1;
   j["axis"] = axis == Axis::kFlops ? "flops" : axis == Axis::kDepth ? "depth" : "ms";
   j["axis_label"] = axis_label(axis);
@@ -369,8 +389,11 @@ std::string compare_json(const std::vector<PlanView>& plans, Axis axis) {
     const auto cross = threshold_crossing(p, axis);
     json cuts = json::array();
     for (const auto& cut : p.cuts)
-      cuts.push_back({{"id", cut.id}, {"name", cut.name}, {"x", axis_value(p, cut, axis)}, {"envelope_ssim", cut.envelope},
+    {
+      cuts.push_back({{"id", cut.id}, {"name", cut.name}, {"x", axis_value(p, cut, axis)}, {"envelope", cut.envelope},
                       {"verdict", cut.verdict}});
+      if (ssim) cuts.back()["envelope_ssim"] = cut.envelope;
+    }
     j["models"].push_back({{"label", label[i]},
                            {"plan", p.source},
                            {"model", p.model_path},
@@ -378,11 +401,12 @@ std::string compare_json(const std::vector<PlanView>& plans, Axis axis) {
                            {"decision", p.decision_kind},
                            {"chosen_cut", c ? json(c->name) : json(nullptr)},
                            {"chosen_x", c ? json(axis_value(p, *c, axis)) : json(nullptr)},
-                           {"leakage_ssim", p.leakage},
+                           {"leakage", p.leakage},
                            {"enclave_ms", c ? json(c->enclave_seconds * 1e3) : json(nullptr)},
                            {"speedup_vs_enclave", p.speedup > 0 ? json(p.speedup) : json(nullptr)},
                            {"threshold_crossing_x", cross ? json(*cross) : json(nullptr)},
                            {"cuts", cuts}});
+    if (ssim) j["models"].back()["leakage_ssim"] = p.leakage;
   }
   return j.dump(2) + "\n";
 }
@@ -393,7 +417,8 @@ std::string compare_html(const std::vector<PlanView>& plans, Axis axis) {
   chart.id = "compare-curve";
   chart.title = "Leakage envelope against " + axis_label(axis);
   chart.x_label = axis_label(axis);
-  chart.y_label = "envelope SSIM";
+  require_one_measure(plans);
+  chart.y_label = "envelope " + plans.front().measure_label();
   double xmax = 0;
   std::vector<Series> series;
   std::optional<double> common_threshold = plans.front().threshold;
@@ -461,7 +486,8 @@ std::string report_html(const PlanView& p, const std::map<int, std::vector<uint8
   // The leakage curve: one line per attacker, the envelope, the threshold; x = cut order.
   Chart curve;
   curve.id = "leakage-curve";
-  curve.title = "SSIM by cut, shallow to deep (hollow: attacker still improving)";
+  curve.title = p.measure_label() + " by cut, shallow to deep (hollow: attacker still improving)";
+  curve.y_label = p.measure_label();
   curve.x_label = "cut (depth order)";
   curve.x_max = std::max<double>(1, static_cast<double>(p.cuts.size() - 1));
   curve.threshold = p.threshold;
@@ -480,7 +506,8 @@ std::string report_html(const PlanView& p, const std::map<int, std::vector<uint8
       for (const auto& a : p.cuts[i].attacks)
         if (a.name == names[n])
           s.points.push_back({static_cast<double>(i), a.ssim,
-                              fmt::format("cut {} '{}': {} SSIM {:.3f}{}", p.cuts[i].id, p.cuts[i].name, a.name, a.ssim,
+                              fmt::format("cut {} '{}': {} {} {:.3f}{}", p.cuts[i].id, p.cuts[i].name, a.name,
+                                          p.measure_label(), a.ssim,
                                           a.still_improving ? " (still improving)" : ""),
                               a.still_improving, false});
     series.push_back(std::move(s));
@@ -503,9 +530,9 @@ std::string report_html(const PlanView& p, const std::map<int, std::vector<uint8
   // Pareto: envelope against enclave time.
   Chart pareto;
   pareto.id = "pareto";
-  pareto.title = "Envelope SSIM against enclave cost (ringed: chosen)";
+  pareto.title = "Envelope " + p.measure_label() + " against enclave cost (ringed: chosen)";
   pareto.x_label = "estimated enclave time per inference (ms)";
-  pareto.y_label = "envelope SSIM";
+  pareto.y_label = "envelope " + p.measure_label();
   pareto.threshold = p.threshold;
   double tmax = 1e-9;
   for (const auto& c : p.cuts) tmax = std::max(tmax, c.enclave_seconds * 1e3);
@@ -521,8 +548,8 @@ std::string report_html(const PlanView& p, const std::map<int, std::vector<uint8
   }
   body += "<h2>Leakage against cost</h2>\n" + svg(pareto, {safe, over, unsafe});
   // The cost table.
-  body += "<h2>Cuts</h2>\n<table id=\"cut-table\"><tr><th>id</th><th>cut</th><th>strongest attack</th><th>measured "
-          "SSIM</th><th>envelope</th><th>verdict</th><th>enclave MiB</th><th>fits</th><th>enclave ms</th><th>total "
+  body += "<h2>Cuts</h2>\n<table id=\"cut-table\"><tr><th>id</th><th>cut</th><th>strongest attack</th><th>measured " +
+          esc(p.measure_label()) + "</th><th>envelope</th><th>verdict</th><th>enclave MiB</th><th>fits</th><th>enclave ms</th><th>total "
           "ms</th></tr>\n";
   for (const auto& c : p.cuts)
     body += fmt::format(

@@ -76,7 +76,7 @@ std::optional<pipeline::CutAssessment> RunStore::load(const model::CutPoint& cut
     pipeline::CutAssessment ca;
     ca.cut = cut;
     ca.worst_attack = j.at("worst_attack");
-    ca.leak_ssim = j.at("leak_ssim");
+    ca.leak = j.at("leak_ssim");
     ca.leak_ci = ci_from(j.at("leak_ci"));
     for (const auto& s : j.at("scores")) {
       pipeline::AttackScore sc;
@@ -98,6 +98,18 @@ std::optional<pipeline::CutAssessment> RunStore::load(const model::CutPoint& cut
       sc.images = s.at("images");
       sc.top1_agreement = s.at("top1_agreement");
       sc.kl = s.at("kl");
+      if (s.contains("records") && !s.at("records").is_null()) {
+        const auto& rj = s.at("records");
+        metrics::RecordScores rs;
+        rs.reidentification = ci_from(rj.at("reidentification"));
+        auto opt = [&](const char* k) {
+          return rj.at(k).is_null() ? std::optional<metrics::MeanCi>() : std::optional<metrics::MeanCi>(ci_from(rj.at(k)));
+        };
+        rs.numeric_error = opt("numeric_error");
+        rs.numeric_within = opt("numeric_within");
+        rs.categorical_accuracy = opt("categorical_accuracy");
+        sc.records = rs;
+      }
       ca.scores.push_back(sc);
     }
     ca.notes = j.at("notes").get<std::vector<std::string>>();
@@ -118,8 +130,14 @@ std::optional<pipeline::CutAssessment> RunStore::load(const model::CutPoint& cut
 
 void RunStore::save(const pipeline::CutAssessment& ca) const {
   json scores = json::array();
+  auto opt = [](const std::optional<metrics::MeanCi>& c) { return c ? ci_to(*c) : json(nullptr); };
   for (const auto& s : ca.scores)
     scores.push_back({{"attack", s.attack},
+                      {"records", s.records ? json{{"reidentification", ci_to(s.records->reidentification)},
+                                                   {"numeric_error", opt(s.records->numeric_error)},
+                                                   {"numeric_within", opt(s.records->numeric_within)},
+                                                   {"categorical_accuracy", opt(s.records->categorical_accuracy)}}
+                                            : json(nullptr)},
                       {"ssim", ci_to(s.ssim)},
                       {"psnr_db", ci_to(s.psnr_db)},
                       {"psnr_capped", s.psnr_capped},
@@ -141,7 +159,7 @@ void RunStore::save(const pipeline::CutAssessment& ca) const {
   json j{{"cut_id", ca.cut.id},
          {"cut_name", ca.cut.name},
          {"worst_attack", ca.worst_attack},
-         {"leak_ssim", ca.leak_ssim},
+         {"leak_ssim", ca.leak},
          {"leak_ci", ci_to(ca.leak_ci)},
          {"scores", scores},
          {"notes", ca.notes},

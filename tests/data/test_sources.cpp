@@ -305,7 +305,7 @@ TEST_CASE("CSV labels, dropped columns and layouts are configurable", "[data]") 
   const auto path = t.write("flows.csv", kCsv);
   pd::LoadOptions o;
   SECTION("the attack type as the label: names sorted, label dropped") {
-    o.csv.label_column = "type";
+    o.csv.label = "type";
     const auto d = pd::load(path, o);
     CHECK(d.class_names == std::vector<std::string>{"ddos", "normal", "scanning"});
     CHECK(d.labels.equal(at::tensor(std::vector<int64_t>{1, 0, 2, 1, 0})));
@@ -313,21 +313,21 @@ TEST_CASE("CSV labels, dropped columns and layouts are configurable", "[data]") 
     CHECK(column(d, "type").categories == 3);
   }
   SECTION("explicit drop list") {
-    o.csv.drop_columns = std::vector<std::string>{"ts", "type"};
+    o.csv.drop = {"ts", "type"};
     const auto d = pd::load(path, o);
     CHECK(d.samples.sizes() == at::IntArrayRef({5, 1, 3, 3}));
     CHECK(fx(d.samples, 0, 0) == 1.0f);  // src_ip comes first now
     CHECK(fx(d.samples, 0, 6) == 0.0f);
-    o.csv.drop_columns = std::vector<std::string>{"nope"};
+    o.csv.drop = {"nope"};
     CHECK_THROWS_AS(pd::load(path, o), partplan::UsageError);
   }
   SECTION("no label") {
-    o.csv.label_column = "";
+    o.csv.label = "";
     const auto d = pd::load(path, o);
     CHECK_FALSE(d.has_labels());
     CHECK(d.samples.sizes() == at::IntArrayRef({5, 1, 3, 3}));  // 9 features: label and type are features now
     CHECK(column(d, "label").kind == "numeric");
-    o.csv.label_column = "missing_column";
+    o.csv.label = "missing_column";
     CHECK_THROWS_WITH(pd::load(path, o), Catch::Contains("missing_column") && Catch::Contains("src_port"));
   }
   SECTION("flat vectors or the model's own 1xHxW") {
@@ -393,7 +393,7 @@ TEST_CASE("the synthetic TON_IoT CSV from scripts/make_toniot_csv.py loads", "[d
   CHECK(d.samples.max().item<float>() <= 1.0f);
   CHECK(at::bincount(d.labels).size(0) == 2);
   pd::LoadOptions o;
-  o.csv.label_column = "type";
+  o.csv.label = "type";
   CHECK(pd::load(PARTPLAN_TONIOT_CSV, o).class_names.size() >= 5);
 }
 #endif

@@ -19,7 +19,7 @@ namespace partplan::attacks {
 using FrontFn = std::function<at::Tensor(const at::Tensor& images)>;
 
 struct WhiteboxResult {
-  at::Tensor images;     ///< [N,C,H,W] float32 in [0,1], on the observed tensor's device
+  at::Tensor images;     ///< [N,C,H,W] (or records [N,F]) float32 in [0,1], on the observed tensor's device
   at::Tensor objective;  ///< [N] float32: the final objective of each image (lower = better fit)
 };
 
@@ -35,7 +35,8 @@ int64_t coarsest_scale(int64_t side);
 /// iterations are shared by stages at 1/s of the side (s from coarsest_scale down to 1,
 /// bilinearly upsampled), and the stage end with the lowest objective is kept per image. observed [N, ...] float32 and start [N,C,H,W] in
 /// [0,1] on one device. Images are independent: the result of one does not depend on the
-/// others in its batch. Throws DataError on a count mismatch or an empty batch.
+/// others in its batch. A record start [N,F] (values in [0,1]) is optimised in one stage with
+/// no total-variation term. Throws DataError on a count mismatch or an empty batch.
 WhiteboxResult whitebox_invert(const FrontFn& front, const at::Tensor& observed, const at::Tensor& start,
                                const WhiteboxOptions& options);
 

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "partplan/data/options.hpp"
+
 namespace partplan::data {
 
 /// The shape of one sample as the model consumes it (its input shape without the batch
@@ -19,17 +21,6 @@ using SampleShape = std::vector<int64_t>;
 
 /// Where Debian's dataset-fashion-mnist package installs its gzip IDX files.
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
-
-/// How a TON_IoT-style CSV becomes samples (docs/data.md, "CSV records").
-struct CsvOptions {
-  /// Column kept aside as the label. Unset: "label" when the file has one, else no labels.
-  /// Set: the column must exist; "" means no labels.
-  std::optional<std::string> label_column;
-  /// Columns left out of the features. Unset: TON_IoT's other target never leaks into the
-  /// features, i.e. "type" is dropped when the label is "label" and "label" when it is "type".
-  /// Set: exactly these (each must exist).
-  std::optional<std::vector<std::string>> drop_columns;
-};
 
 /// Progress of a long load: samples done out of total.
 using ProgressFn = std::function<void(int64_t done, int64_t total)>;
@@ -53,19 +44,6 @@ struct LoadOptions {
   ProgressFn progress;       ///< optional; called from the loading thread
 };
 
-/// How one CSV column became (or did not become) a feature.
-struct ColumnEncoding {
-  std::string name;
-  std::string kind;          ///< "numeric", "ip", "categorical", "label" or "dropped"
-  int64_t feature = -1;      ///< index in the feature vector; -1 for label and dropped columns
-  bool constant = false;     ///< one value only (or none finite): encoded as 0 everywhere
-  double min = 0.0;          ///< numeric: the minimum (missing cells count as 0), mapped to 0
-  double max = 0.0;          ///< numeric: the maximum (missing cells count as 0), mapped to 1
-  int64_t categories = 0;    ///< ip/categorical/label: distinct values
-  int64_t missing = 0;       ///< numeric: empty, "-", NaN-like cells (read as the value 0)
-  int64_t infinite = 0;      ///< numeric: +inf (encoded 1) and -inf (encoded 0) cells
-};
-
 /// What loading found and decided; the warnings in it were also logged.
 struct LoadReport {
   int64_t files_seen = 0;    ///< image folders: image files found
@@ -87,6 +65,9 @@ struct Dataset {
   /// photo); undefined when every sample is its own.
   at::Tensor groups;
   bool is_image_folder = false;          ///< natural images that augmentation may crop and flip
+  /// CSV records: F, the encoded record's length. The first F values of each sample, in
+  /// row-major order, are the record; the rest of a 1xHxW layout is zero padding. 0 otherwise.
+  int64_t record_features = 0;
   std::string source;                    ///< the SRC string it came from
   std::string description;               ///< one line for logs and reports
   LoadReport report;

@@ -4,11 +4,76 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "partplan/data/splits.hpp"
 
 namespace partplan::data {
+
+/// How a CSV's numeric columns are scaled to [0,1] (docs/data.md, "CSV records").
+enum class CsvScaling {
+  kMinMax,     ///< (v - min) / (max - min)
+  kLogMinMax,  ///< sign(v) log(1 + |v|) first, then min-max: for heavy-tailed counts (bytes, packets)
+};
+/// What a NaN or infinite numeric cell does.
+enum class NonFinite {
+  kCount,  ///< NaN reads as missing (0), +inf as the column's maximum, -inf as its minimum; counted and reported
+  kError,  ///< the load fails, naming the file, line and column
+};
+inline const std::vector<std::pair<CsvScaling, std::string>>& enum_names(CsvScaling) {
+  static const std::vector<std::pair<CsvScaling, std::string>> n{{CsvScaling::kMinMax, "minmax"},
+                                                                 {CsvScaling::kLogMinMax, "log-minmax"}};
+  return n;
+}
+inline const std::vector<std::pair<NonFinite, std::string>>& enum_names(NonFinite) {
+  static const std::vector<std::pair<NonFinite, std::string>> n{{NonFinite::kCount, "count"},
+                                                                {NonFinite::kError, "error"}};
+  return n;
+}
+
+/// How a TON_IoT-style CSV becomes encoded records (docs/data.md, "CSV records"): the user's
+/// feature pipeline, since their model was trained on it. Settings `data.csv.*`.
+struct CsvOptions {
+  /// Column kept aside as the label: "auto" = "label" when the file has one, else none; ""
+  /// = none; else that column, which must exist.
+  std::string label = "auto";
+  /// Columns left out of the features. "auto" stands for TON_IoT's other target ("type" when
+  /// the label is "label", "label" when it is "type"), so neither target leaks into the
+  /// features; every other name must exist.
+  std::vector<std::string> drop{"auto"};
+  /// Non-empty: the feature columns, exactly these (in file order); every other column but
+  /// the label is dropped. Each must exist.
+  std::vector<std::string> keep;
+  /// Columns encoded as categories even when every cell is a number (ports, status codes).
+  std::vector<std::string> categorical;
+  CsvScaling scaling = CsvScaling::kMinMax;
+  NonFinite nonfinite = NonFinite::kCount;
+};
+
+template <class V>
+void visit(CsvOptions& o, V&& v) {
+  v("label", o.label);
+  v("drop", o.drop);
+  v("keep", o.keep);
+  v("categorical", o.categorical);
+  v("scaling", o.scaling);
+  v("nonfinite", o.nonfinite);
+}
+
+/// How one CSV column became (or did not become) a feature.
+struct ColumnEncoding {
+  std::string name;
+  std::string kind;          ///< "numeric", "ip", "categorical", "label" or "dropped"
+  int64_t feature = -1;      ///< index in the feature vector; -1 for label and dropped columns
+  bool constant = false;     ///< one value only (or none finite): encoded as 0 everywhere
+  double min = 0.0;          ///< numeric: the minimum (missing cells count as 0), mapped to 0
+  double max = 0.0;          ///< numeric: the maximum (missing cells count as 0), mapped to 1
+  int64_t categories = 0;    ///< ip/categorical/label: distinct values
+  int64_t missing = 0;       ///< numeric: empty, "-", NaN-like cells (read as the value 0)
+  int64_t infinite = 0;      ///< numeric: +inf (encoded 1) and -inf (encoded 0) cells
+  bool log_scaled = false;   ///< numeric: sign(v) log(1+|v|) before min-max (min/max are of v)
+};
 
 struct DataOptions {
   std::string source = "builtin:fashion-mnist";  ///< docs/data.md
@@ -22,6 +87,7 @@ struct DataOptions {
   double pixel_min = 0.0;            ///< model input value of a black pixel
   double pixel_max = 1.0;            ///< model input value of a white pixel
   std::vector<double> mean, std;     ///< per-channel normalisation; empty = ImageNet's for 3 channels
+  CsvOptions csv;                    ///< CSV sources: columns to features
 
   SplitPolicy split_policy() const {
     return {attacker_train, attacker_val, eval, attacker_val_fraction, eval_fraction};
@@ -42,6 +108,7 @@ void visit(DataOptions& o, V&& v) {
   v("pixel_max", o.pixel_max);
   v("mean", o.mean);
   v("std", o.std);
+  visit(o.csv, v.sub("csv"));
 }
 
 }  // namespace partplan::data

@@ -13,6 +13,7 @@
 #include "partplan/common/shape.hpp"
 #include "partplan/config/settings.hpp"
 #include "partplan/data/options.hpp"
+#include "partplan/metrics/options.hpp"
 #include "partplan/metrics/stats.hpp"
 #include "partplan/model/model.hpp"
 
@@ -57,7 +58,9 @@ struct AssessOptions {
   /// Learned attackers (attacks::attacker_names()), "whitebox" (optimisation through the
   /// front, attacks::whitebox_invert) and "oracle" (a pre-screen when alone).
   std::vector<std::string> attacks{"cgan", "whitebox"};
-  double threshold = 0.3;            ///< a cut is safe when its envelope SSIM <= threshold
+  /// A cut is safe when its envelope of the headline measure is <= threshold: mean eval SSIM
+  /// for images, the re-identification rate for CSV records (docs/metrics.md).
+  double threshold = 0.3;
   std::optional<double> fail_above;  ///< CI gate (exit 3)
   /// Let the gate pass a chosen cut whose safety is a lower bound (an attacker was still
   /// improving when its budget ran out). Off: such a plan fails --fail-above.
@@ -66,6 +69,7 @@ struct AssessOptions {
   attacks::TrainBudget budget;
   attacks::CganOptions cgan;
   attacks::WhiteboxOptions whitebox;
+  metrics::RecordOptions records;    ///< CSV records: the field measures' tolerance
   bool ternary = false;              ///< enclave | untrusted | enclave
   std::string back_cut;              ///< id or name; "" = the classifier input (ModelSummary::classifier_input_cut)
   OracleOptions oracle;
@@ -93,6 +97,7 @@ void visit(AssessOptions& o, V&& v) {
   visit(o.budget, v.sub("budget"));
   visit(o.cgan, v.sub("cgan"));
   visit(o.whitebox, v.sub("whitebox"));
+  visit(o.records, v.sub("records"));
   v("ternary", o.ternary);
   v("back_cut", o.back_cut);
   visit(o.oracle, v.sub("oracle"));
@@ -123,12 +128,16 @@ double estimated_cut_cost(const model::CutPoint& cut, const common::Shape& image
 /// shard. Throws UsageError when count < 1.
 std::vector<int64_t> assign_shards(const std::vector<double>& costs, int64_t count);
 
-/// One attacker's scores at one cut, on the eval split, in [0,1] pixel space.
+/// One attacker's scores at one cut, on the eval split: SSIM/PSNR in [0,1] pixel space for
+/// images, the record measures for CSV records.
 struct AttackScore {
   std::string attack;
-  metrics::MeanCi ssim;
-  metrics::MeanCi psnr_db;
+  metrics::MeanCi ssim;              ///< images (n = 0 for records)
+  metrics::MeanCi psnr_db;           ///< images
   int64_t psnr_capped = 0;           ///< eval pairs whose PSNR hit the cap
+  std::optional<metrics::RecordScores> records;  ///< CSV records
+  /// The headline measure: SSIM, or the re-identification rate for records.
+  const metrics::MeanCi& headline() const { return records ? records->reidentification : ssim; }
   attacks::TrainStats train;
   int64_t images = 0;                ///< eval images it was scored on (all of eval, or whitebox.images)
   /// Semantic leakage (classifiers only, else -1): how often model(reconstruction) has the
@@ -180,8 +189,8 @@ CutCost estimate_cost(const model::CutPoint& cut, const CostInputs& inputs);
 struct CutAssessment {
   model::CutPoint cut;
   std::vector<AttackScore> scores;
-  std::string worst_attack;          ///< the trained attacker with the highest mean SSIM ("" when none ran)
-  double leak_ssim = 0;              ///< its mean eval SSIM; -1 when no attacker ran (pre-screen)
+  std::string worst_attack;          ///< the attacker with the highest headline mean ("" when none ran)
+  double leak = 0;                   ///< that mean (SSIM or re-identification); -1 when no attacker ran (pre-screen)
   metrics::MeanCi leak_ci;
   common::Image8 reconstructions;    ///< first grid_images eval reconstructions of the strongest trained attacker
   OracleScore oracle;
@@ -193,14 +202,21 @@ struct CutAssessment {
 
 /// Guesses that need no feature: what a number must beat to mean something.
 struct Baseline {
-  std::string name;                  ///< "blank", "mean-image", "label-prototype"
+  std::string name;                  ///< "blank", "mean-image", "label-prototype"; records: "mean-record", "label-prototype"
   metrics::MeanCi ssim;
   metrics::MeanCi psnr_db;
   std::string note;
+  std::optional<metrics::RecordScores> records;  ///< CSV records
+  const metrics::MeanCi& headline() const { return records ? records->reidentification : ssim; }
 };
 
 struct AssessResult {
   std::string device;
+  /// The headline measure every leak, envelope and threshold is in: "ssim" for images,
+  /// "reidentification" for CSV records.
+  std::string measure = "ssim";
+  std::vector<data::ColumnEncoding> record_columns;  ///< CSV records: how each column was encoded
+  std::vector<std::string> data_notes;               ///< what loading noted (constant columns, NaN cells, ...)
   /// Every candidate cut of the assessment (a shard assesses the subset in `cuts`).
   std::vector<model::CutPoint> candidate_cuts;
   std::string data_description;
@@ -210,7 +226,7 @@ struct AssessResult {
   bool augmented = false;            ///< attacker-train batches were randomly cropped and flipped
   std::vector<CutAssessment> cuts;   ///< depth order
   std::vector<Baseline> baselines;
-  std::optional<double> label_floor_ssim;  ///< the label-prototype SSIM, when the model is a classifier
+  std::optional<double> label_floor;  ///< the label-prototype's headline mean, when the model is a classifier
   common::Image8 eval_originals;     ///< the first grid_images eval images
   double seconds = 0;
   double oracle_reference_kl = -1;   ///< mean KL(p || uniform): what a channel with no information scores

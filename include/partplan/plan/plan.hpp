@@ -8,12 +8,12 @@
 
 namespace partplan::plan {
 
-/// One cut's measured leakage: the highest mean SSIM any attacker (or the label-only guess)
-/// reached on the eval split.
+/// One cut's measured leakage: the highest mean of the headline measure (SSIM for images,
+/// re-identification for records) any attacker (or the label-only guess) reached on eval.
 struct CutLeak {
   int id = 0;                 ///< cut id (depth order)
   std::string name;
-  double measured = 0;        ///< max over attackers of mean eval SSIM
+  double measured = 0;        ///< max over attackers of the mean eval headline measure
   std::string worst_attack;   ///< the attacker that reached it
   // Cost of splitting here (per inference, batch 1).
   double enclave_bytes = 0;        ///< weights + peak activations the enclave holds
@@ -28,7 +28,7 @@ struct CutLeak {
 
 /// Decision policy.
 struct Policy {
-  double threshold = 0.3;               ///< a cut is safe when its envelope SSIM <= threshold
+  double threshold = 0.3;               ///< a cut is safe when its envelope <= threshold
   std::optional<double> fail_above;     ///< CI gate: fail when the plan's leakage exceeds this or no cut is safe
   std::optional<double> enclave_memory_bytes;  ///< budget; a cut whose enclave_bytes exceed it is infeasible
   double all_enclave_seconds = 0;       ///< the whole model in the enclave, for the speed-up; 0 = unknown
@@ -38,6 +38,7 @@ struct Policy {
   std::string floor_name = "label-prototype";
   /// Let the gate pass a chosen cut whose safety is a lower bound (CutVerdict::lower_bound).
   bool accept_unconverged = false;
+  std::string measure = "SSIM";         ///< the headline measure's name, for the reasons ("re-identification")
 };
 
 /// The envelope and verdict of one cut.

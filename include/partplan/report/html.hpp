@@ -17,7 +17,7 @@ namespace partplan::report {
 struct PlanView {
   struct Attack {
     std::string name;
-    double ssim = 0;
+    double ssim = 0;  ///< the headline mean: SSIM, or re-identification for records
     bool still_improving = false;
   };
   struct Cut {
@@ -36,6 +36,9 @@ struct PlanView {
     std::vector<Attack> attacks;
   };
   std::string source;              ///< the file it was read from
+  std::string measure = "ssim";    ///< the plan's headline measure: "ssim" or "reidentification"
+  /// "SSIM" or "re-identification": how charts and tables name the measure.
+  std::string measure_label() const { return measure == "reidentification" ? "re-identification" : "SSIM"; }
   std::string model_path, model_name, model_sha256;
   std::vector<int64_t> input_shape;
   double total_flops = 0;
