@@ -152,64 +152,6 @@ class RecordCNN8(nn.Module):
         return self.fc2(self.relu3(self.fc1(self.flatten(x))))
 
 
-MISSING = {"", "-", "?"}
-MISSING_WORDS = {"nan", "na", "n/a", "null", "none"}
-
-
-def is_missing(cell):
-    return cell in MISSING or cell.lower() in MISSING_WORDS
-
-
-def as_number(cell):
-    try:
-        v = float(cell[1:] if cell.startswith("+") else cell)
-    except ValueError:
-        return None
-    return None if cell.strip() != cell or "_" in cell else v
-
-
-def as_ip_key(cell):
-    import ipaddress
-    try:
-        a = ipaddress.ip_address(cell)
-    except ValueError:
-        return None
-    return int(a) + (0xFFFF << 32) if a.version == 4 else int(a)  # IPv4 as ::ffff:a.b.c.d
-
-
-def ordinal(keys):
-    ranks = {k: i for i, k in enumerate(sorted(set(keys)))}
-    top = len(ranks) - 1
-    return [ranks[k] / top if top > 0 else 0.0 for k in keys]
-
-
-def encode_records(header, rows, label="label", drop=("type",)):
-    """partplan's default CSV encoding (docs/data.md, "CSV records"), re-implemented: the
-    model must be trained on the features partplan will feed it. Returns (features per row,
-    labels, feature names)."""
-    columns, names = [], []
-    for c, name in enumerate(header):
-        if name == label or name in drop:
-            continue
-        cells = [r[c].strip(" \t") for r in rows]
-        present = [x for x in cells if not is_missing(x)]
-        if all(as_number(x) is not None for x in present):
-            raw = [0.0 if is_missing(x) or as_number(x) != as_number(x) else as_number(x) for x in cells]
-            finite = [v for v in raw if abs(v) != float("inf")]
-            lo, hi = min(finite), max(finite)
-            col = [1.0 if v == float("inf") else 0.0 if v == -float("inf") or hi <= lo else (v - lo) / (hi - lo)
-                   for v in raw]
-        elif present and all(as_ip_key(x) is not None for x in present):
-            col = ordinal([(0, 0) if is_missing(x) else (1, as_ip_key(x)) for x in cells])
-        else:
-            col = ordinal([x.encode() for x in cells])  # byte order
-        columns.append(col)
-        names.append(name)
-    li = header.index(label)
-    labels = [int(r[li]) for r in rows]
-    return [list(v) for v in zip(*columns)], labels, names
-
-
 def export_toniot(out, force, rows=5000):
     import csv
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -229,7 +171,7 @@ def export_toniot(out, force, rows=5000):
             w.writerow(make_toniot_csv.record(rng, ts))
     with open(csv_path, newline="") as f:
         table = list(csv.reader(f))
-    feats, labels, names = encode_records(table[0], table[1:])
+    feats, labels, names = make_toniot_csv.encode_records(table[0], table[1:])
     x = torch.tensor(feats, dtype=torch.float32)
     y = torch.tensor(labels, dtype=torch.long)
     n_features = x.shape[1]

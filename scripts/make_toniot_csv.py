@@ -14,9 +14,14 @@ change between Python versions), so one seed gives the same file everywhere. Sta
 library only.
 
     python3 scripts/make_toniot_csv.py --rows 1000 --seed 0 --out toniot_synthetic.csv
+
+`encode_records` (and --encoded) re-implement partplan's default CSV encoding (docs/data.md,
+"CSV records"), so that a model trained here sees the features partplan feeds it; the data
+tests check the two agree.
 """
 import argparse
 import csv
+import ipaddress
 import sys
 
 MASK = (1 << 64) - 1
@@ -156,12 +161,84 @@ def record(rng, ts):
     return [row[c] for c in COLUMNS]
 
 
+MISSING = {"", "-", "?"}
+MISSING_WORDS = {"nan", "na", "n/a", "null", "none"}
+
+
+def is_missing(cell):
+    return cell in MISSING or cell.lower() in MISSING_WORDS
+
+
+def as_number(cell):
+    try:
+        v = float(cell[1:] if cell.startswith("+") else cell)
+    except ValueError:
+        return None
+    return None if cell.strip() != cell or "_" in cell else v
+
+
+def as_ip_key(cell):
+    try:
+        a = ipaddress.ip_address(cell)
+    except ValueError:
+        return None
+    return int(a) + (0xFFFF << 32) if a.version == 4 else int(a)  # IPv4 as ::ffff:a.b.c.d
+
+
+def ordinal(keys):
+    ranks = {k: i for i, k in enumerate(sorted(set(keys)))}
+    top = len(ranks) - 1
+    return [ranks[k] / top if top > 0 else 0.0 for k in keys]
+
+
+def encode_records(header, rows, label="label", drop=("type",)):
+    """partplan's default CSV encoding (docs/data.md, "CSV records"), re-implemented: the
+    model must be trained on the features partplan will feed it. Returns (features per row,
+    labels, feature names)."""
+    columns, names = [], []
+    for c, name in enumerate(header):
+        if name == label or name in drop:
+            continue
+        cells = [r[c].strip(" \t") for r in rows]
+        present = [x for x in cells if not is_missing(x)]
+        if all(as_number(x) is not None for x in present):
+            raw = [0.0 if is_missing(x) or as_number(x) != as_number(x) else as_number(x) for x in cells]
+            finite = [v for v in raw if abs(v) != float("inf")]
+            lo, hi = min(finite), max(finite)
+            col = [1.0 if v == float("inf") else 0.0 if v == -float("inf") or hi <= lo else (v - lo) / (hi - lo)
+                   for v in raw]
+        elif present and all(as_ip_key(x) is not None for x in present):
+            col = ordinal([(0, 0) if is_missing(x) else (1, as_ip_key(x)) for x in cells])
+        else:
+            col = ordinal([x.encode() for x in cells])  # byte order
+        columns.append(col)
+        names.append(name)
+    li = header.index(label)
+    labels = [int(r[li]) for r in rows]
+    return [list(v) for v in zip(*columns)], labels, names
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1000, help="number of records (default 1000)")
     ap.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
     ap.add_argument("--out", default="-", help="output CSV path, '-' for stdout (default)")
+    ap.add_argument("--encoded", metavar="CSV",
+                    help="instead: read CSV and write its records as partplan's default encoding feeds them to a "
+                         "model (label 'label', 'type' dropped), one row of features per record, to --out")
     args = ap.parse_args()
+    if args.encoded:
+        with open(args.encoded, newline="") as f:
+            table = list(csv.reader(f))
+        feats, labels, names = encode_records(table[0], table[1:])
+        out = sys.stdout if args.out == "-" else open(args.out, "w", newline="")
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(names)
+        for row in feats:
+            w.writerow([repr(v) for v in row])
+        if out is not sys.stdout:
+            out.close()
+        return
     if args.rows < 1:
         ap.error("--rows must be positive")
     rng = SplitMix64(args.seed)

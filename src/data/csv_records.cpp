@@ -312,9 +312,9 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
       for (auto s : cells) {
         double v = NAN;
         if (!is_missing(s)) parse_number(s, &v);
+        if (log_scale && std::isfinite(v)) v = std::copysign(std::log1p(std::fabs(v)), v);
         raw.push_back(v);
         // A missing cell reads as 0, so 0 belongs to the range it is scaled over.
-        if (log_scale && std::isfinite(v)) v = std::copysign(std::log1p(std::fabs(v)), v);
         const double as_read = std::isnan(v) ? 0.0 : v;
         if (std::isfinite(as_read)) {
           lo = std::min(lo, as_read);

@@ -1,6 +1,9 @@
 // Each data source on tiny generated data: Fashion-MNIST IDX files written here (and the
 // Debian package's files when installed), an image folder with a corrupt file, and a
 // NaN-laden TON_IoT-style CSV; plus the dispatch on the SRC string.
+#include <fstream>
+#include <sstream>
+#include <cmath>
 #include <ATen/ATen.h>
 #include <catch2/catch.hpp>
 #include <opencv2/core.hpp>
@@ -396,7 +399,82 @@ TEST_CASE("the synthetic TON_IoT CSV from scripts/make_toniot_csv.py loads", "[d
   o.csv.label = "type";
   CHECK(pd::load(PARTPLAN_TONIOT_CSV, o).class_names.size() >= 5);
 }
+
+TEST_CASE("partplan encodes the synthetic TON_IoT records as make_toniot_csv.py does", "[data]") {
+  // scripts/export_models.py trains the example record models through the Python encoder.
+  pd::LoadOptions o;
+  o.sample_shape = {44};
+  const auto d = pd::load(PARTPLAN_TONIOT_CSV, o);
+  std::ifstream in(PARTPLAN_TONIOT_ENCODED);
+  std::string line;
+  std::getline(in, line);  // feature names
+  int64_t row = 0;
+  double worst = 0;
+  while (std::getline(in, line)) {
+    std::stringstream cells(line);
+    std::string cell;
+    for (int64_t k = 0; std::getline(cells, cell, ','); ++k)
+      worst = std::max(worst, std::abs(std::stod(cell) - d.samples[row][k].item<double>()));
+    ++row;
+  }
+  CHECK(row == 600);
+  CHECK(worst < 1e-6);
+}
 #endif
+
+TEST_CASE("CSV columns: keep, categorical and log scaling are the user's", "[data]") {
+  TempDir t;
+  const auto path = t.write("flows.csv", kCsv);
+  pd::LoadOptions o;
+  o.sample_shape = {3};
+  o.csv.keep = {"src_port", "duration", "proto"};
+  o.csv.categorical = {"src_port"};
+  const auto d = pd::load(path, o);
+  REQUIRE(d.record_features == 3);
+  CHECK(column(d, "ts").kind == "dropped");
+  CHECK(column(d, "label").kind == "label");
+  CHECK(column(d, "src_port").kind == "categorical");
+  // Ports as categories in byte order: "-", "22", "443", "80", "8080".
+  CHECK(fx(d.samples, 0, 0) == Approx(3 / 4.0).margin(1e-6));
+  CHECK(fx(d.samples, 2, 0) == 0.0f);
+  o.csv.categorical.clear();
+  o.csv.scaling = pd::CsvScaling::kLogMinMax;
+  const auto l = pd::load(path, o);
+  // log1p(443) / log1p(8080) for the second record's port.
+  CHECK(fx(l.samples, 1, 0) == Approx(std::log1p(443.0) / std::log1p(8080.0)).margin(1e-6));
+  CHECK(column(l, "src_port").log_scaled);
+  CHECK(column(l, "src_port").max == Approx(8080.0));
+  o.csv.keep = {"label"};
+  CHECK_THROWS_WITH(pd::load(path, o), Catch::Contains("both the label") && Catch::Contains("data.csv.keep"));
+  o.csv.keep = {"nope"};
+  CHECK_THROWS_WITH(pd::load(path, o), Catch::Contains("'nope'") && Catch::Contains("data.csv.keep"));
+}
+
+TEST_CASE("bad records are refused with the file, line and column", "[data]") {
+  TempDir t;
+  pd::LoadOptions strict;
+  strict.csv.nonfinite = pd::NonFinite::kError;
+  // kCsv's second record holds NaN in duration, its third inf: the first is named.
+  const auto flows = t.write("flows.csv", kCsv);
+  CHECK_THROWS_WITH(pd::load(flows, strict), Catch::Contains("flows.csv:3") && Catch::Contains("column 5 'duration'") &&
+                                                 Catch::Contains("'NaN'") && Catch::Contains("data.csv.nonfinite"));
+  CHECK_THROWS_WITH(pd::load(t.write("inf.csv", "a,b,label\n1,2,0\n3,-inf,1\n"), strict),
+                    Catch::Contains("inf.csv:3") && Catch::Contains("column 2 'b'") && Catch::Contains("'-inf'"));
+  CHECK_NOTHROW(pd::load(flows));  // the default rule reads them and counts them
+  CHECK_THROWS_WITH(pd::load(t.write("ragged.csv", "a,b,label\n1,2,0\n3,1\n")),
+                    Catch::Contains("ragged.csv:3") && Catch::Contains("2 fields") &&
+                        Catch::Contains("column 3 'label' onwards missing"));
+  CHECK_THROWS_WITH(pd::load(t.write("long.csv", "a,label\n1,0,9\n")),
+                    Catch::Contains("long.csv:2") && Catch::Contains("column 3 onwards extra"));
+  pd::LoadOptions no_label;
+  no_label.csv.label = "attack";
+  CHECK_THROWS_WITH(pd::load(flows, no_label),
+                    Catch::Contains("'attack'") && Catch::Contains("flows.csv") && Catch::Contains("data.csv.label"));
+  pd::LoadOptions all_dropped;
+  all_dropped.csv.drop = {"auto", "ts", "src_ip", "src_port", "proto", "duration", "const_col", "service"};
+  CHECK_THROWS_WITH(pd::load(flows, all_dropped),
+                    Catch::Contains("no feature columns") && Catch::Contains("data.csv.drop"));
+}
 
 TEST_CASE("crops per image: k samples per file, grouped by file, seeded", "[data]") {
   TempDir t;
