@@ -2,6 +2,7 @@
 
 #include <torch/script.h>
 
+#include <cmath>
 #include <filesystem>
 #include <random>
 
@@ -102,6 +103,20 @@ void save_mlp(const std::string& path) {
   m.register_parameter("w2", torch::randn({2, 8}), false);
   m.define("def forward(self, x):\n    return torch.linear(torch.relu(torch.linear(x, self.w1, None)), self.w2, None)\n");
   save(m, path, "");
+}
+
+void save_record_mlp(const std::string& path, int64_t features) {
+  torch::manual_seed(2);
+  Module m(c10::QualifiedName("__torch__.RecordMlp"));
+  m.register_parameter("w1", torch::randn({64, features}) / std::sqrt(static_cast<double>(features)), false);
+  m.register_parameter("b1", torch::zeros({64}), false);
+  m.register_parameter("w2", torch::randn({16, 64}) / 8.0, false);
+  m.register_parameter("w3", torch::randn({2, 16}) / 4.0, false);
+  m.define(
+      "def forward(self, x):\n"
+      "    h = torch.relu(torch.linear(x, self.w1, self.b1))\n"
+      "    return torch.linear(torch.relu(torch.linear(h, self.w2, None)), self.w3, None)\n");
+  save(m, path, "[1, " + std::to_string(features) + "]");
 }
 
 void save_two_input(const std::string& path) {

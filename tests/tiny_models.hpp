@@ -27,6 +27,11 @@ void save_transposed_conv_net(const std::string& path);
 /// Two linear layers, input [N,5] (inferable from the first layer), no shape recorded.
 void save_mlp(const std::string& path);
 
+/// A classifier over flat records [N, features]: linear features->64 (+relu), linear 64->16
+/// (+relu), linear 16->2. Random weights; the first layer is over-complete, so its cut
+/// determines the record. Input shape recorded. Cuts: the 2 hidden linear and relu outputs.
+void save_record_mlp(const std::string& path, int64_t features);
+
 /// forward(x, y) -> x + y: two inputs, unsupported.
 void save_two_input(const std::string& path);
 

@@ -375,3 +375,87 @@ TEST_CASE("sharded and merged equals unsharded, and merge refuses incomplete or 
   CHECK(o.rc == 2);
   CHECK(o.err.find("every shard needs the same model, settings and seed") != std::string::npos);
 }
+
+#ifdef PARTPLAN_TONIOT_CSV
+namespace {
+// Records: the synthetic TON_IoT table (600 rows, 44 features after label and type).
+std::vector<std::string> records(const std::string& model, const std::string& dir) {
+  return {"assess", model, "--data", PARTPLAN_TONIOT_CSV, "--steps", "60", "--set", "budget.eval_every=20",
+          "--cuts", "all", "-o", dir + "/plan.json"};
+}
+}  // namespace
+
+TEST_CASE("records: a flat model's cuts are scored by re-identification, first cut near 1, falling with depth",
+          "[cli][assess][records]") {
+  const auto dir = temp_dir("assess-records");
+  const std::string model = dir + "/mlp.pt";
+  partplan::testing::save_record_mlp(model, 44);
+  auto args = records(model, dir);
+  args.insert(args.end(), {"--report", dir + "/report"});
+  const auto r = run(args);
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  CHECK(r.out.find("re-identified mean") != std::string::npos);
+  const auto plan = nlohmann::json::parse(slurp(dir + "/plan.json"));
+  CHECK(plan.at("measure") == "reidentification");
+  CHECK_FALSE(plan.contains("label_floor_ssim"));
+  const auto& cuts = plan.at("cuts");
+  REQUIRE(cuts.size() == 4);  // the linear and relu outputs of the hidden layers
+  const int64_t n_eval = plan.at("data").at("splits").at("eval");
+  for (const auto& c : cuts) {
+    CHECK_FALSE(c.contains("measured_ssim"));
+    double best = 0;
+    for (const auto& a : c.at("attacks")) {
+      const auto& rec = a.at("records");
+      best = std::max(best, rec.at("reidentification").at("mean").get<double>());
+      CHECK(rec.at("numeric_error").at("mean").get<double>() >= 0);
+      CHECK(rec.at("categorical_accuracy").at("mean").get<double>() <= 1);
+    }
+    CHECK(c.at("measured").get<double>() >= best);
+  }
+  // The first layer is over-complete: its output determines the record.
+  CHECK(cuts.front().at("measured").get<double>() >= 0.9);
+  CHECK(cuts.back().at("envelope").get<double>() < cuts.front().at("envelope").get<double>());
+  const auto& mean_record = plan.at("baselines").at(0);
+  CHECK(mean_record.at("name") == "mean-record");
+  CHECK(mean_record.at("records").at("reidentification").at("mean").get<double>() < 5.0 / static_cast<double>(n_eval));
+  bool type_dropped = false;
+  for (const auto& col : plan.at("data").at("columns")) type_dropped |= col.at("name") == "type" && col.at("kind") == "dropped";
+  CHECK(type_dropped);
+  const auto md = slurp(dir + "/report/summary.md");
+  CHECK(md.find("How the records were encoded") != std::string::npos);
+  CHECK(md.find("re-identified mean [95% CI]") != std::string::npos);
+  CHECK(fs::exists(dir + "/report/report.html"));
+}
+
+TEST_CASE("records: bad tables and mismatched models are refused, writing nothing", "[cli][assess][records]") {
+  const auto dir = temp_dir("assess-records-bad");
+  const std::string model = dir + "/mlp.pt";
+  partplan::testing::save_record_mlp(model, 44);
+  { std::ofstream(dir + "/nan.csv") << "a,b,label\n1,2,0\n3,nan,1\n"; }
+  { std::ofstream(dir + "/ragged.csv") << "a,b,label\n1,2,0\n3,1\n"; }
+  struct Case {
+    std::vector<std::string> args;
+    std::string expect;
+  };
+  for (const auto& c : std::vector<Case>{
+           {{"--data", dir + "/nan.csv", "--set", "data.csv.nonfinite=error"}, "nan.csv:3: column 2 'b'"},
+           {{"--data", dir + "/ragged.csv"}, "ragged.csv:3: 2 fields"},
+           {{"--set", "data.csv.label=verdict"}, "label column 'verdict'"},
+           {{"--set", "data.csv.drop=[\"auto\", \"ts\"]"}, "flat vectors of 44 values"},
+           {{"--set", "data.csv.keep=[\"ts\"]", "--set", "data.csv.drop=[\"ts\"]"}, "no feature columns"},
+           {{"--set", "data.csv.scaling=zscore"}, "use minmax, log-minmax"},
+           {{"--data", "builtin:fashion-mnist:test"}, "not an image [N,C,H,W]"},
+       }) {
+    auto args = records(model, dir);
+    if (c.args.front() == "--data") args[3] = c.args[1];
+    for (size_t i = c.args.front() == "--data" ? 2 : 0; i < c.args.size(); ++i) args.push_back(c.args[i]);
+    const auto r = run(args);
+    INFO(r.err);
+    CHECK(r.rc != 0);
+    CHECK(r.err.find(c.expect) != std::string::npos);
+    CHECK(r.err.rfind("error: ", 0) == 0);
+    CHECK_FALSE(fs::exists(dir + "/plan.json"));
+  }
+}
+#endif

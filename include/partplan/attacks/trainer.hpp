@@ -105,7 +105,7 @@ class LinearInverseAccumulator {
 /// (feature, image) pairs held in memory, on the attacker's device.
 struct PairSet {
   at::Tensor features;  ///< [N, feature_shape...] float32 (the cut tensor)
-  at::Tensor images;    ///< [N, C, H, W] float32 in [0,1]
+  at::Tensor images;    ///< [N, C, H, W] float32 in [0,1], or records [N, F]
 };
 
 /// Train `attacker` on `train` in seeded random batches, check on the SSIM of `val` as
@@ -114,7 +114,8 @@ struct PairSet {
 TrainStats train_on_pairs(Attacker& attacker, const PairSet& train, const PairSet& val, const TrainBudget& budget,
                           uint64_t seed, const std::function<void(const TrainProgress&)>& progress = nullptr);
 
-/// Mean SSIM of the attacker's reconstructions of `pairs`, in batches of 256.
+/// Mean SSIM of the attacker's reconstructions of `pairs`, in batches of 256; for records
+/// ([N,F] targets) the mean metrics::record_closeness.
 double mean_ssim(Attacker& attacker, const PairSet& pairs);
 
 }  // namespace partplan::attacks
