@@ -43,3 +43,15 @@ assert any(col["kind"] == "dropped" and col["name"] == "type" for col in p["data
 assert p["config"]["data"]["csv"]["label"] == "auto"
 PY
 done
+
+# The 8x8 CNN's archive says it was trained on 44-feature records: a table encoded to 43
+# (ts dropped) fits the 64 cells but would shift every field, so it is refused, writing nothing.
+set +e
+"$bin" -q assess "$models/toniot_cnn8.pt" --data "$models/toniot.csv" --set 'data.csv.drop=["auto","ts"]' \
+  -o "$out/short.json" > /dev/null 2> "$out/short.err"
+rc=$?
+set -e
+[[ $rc -eq 2 ]] || { echo "a 43-feature table for a 44-feature model: exit $rc, expected 2" >&2; exit 1; }
+grep -q "records of 44 features" "$out/short.err" || { cat "$out/short.err" >&2; exit 1; }
+[[ ! -e $out/short.json ]] || { echo "a refused run wrote a plan" >&2; exit 1; }
+echo "refused as expected: $(cat "$out/short.err")"

@@ -80,8 +80,9 @@ def read_idx(path):
     return t.reshape(dims)
 
 
-def save(module, path, input_shape):
-    extra = {"partplan.json": json.dumps({"input_shape": list(input_shape)})}
+def save(module, path, input_shape, **info):
+    """info: more keys of partplan.json, e.g. record_features for a model over CSV records."""
+    extra = {"partplan.json": json.dumps({"input_shape": list(input_shape), **info})}
     torch.jit.save(module, path, _extra_files=extra)
 
 
@@ -178,9 +179,10 @@ def export_toniot(out, force, rows=5000):
     perm = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(0))
     test, train = perm[: x.shape[0] // 5], perm[x.shape[0] // 5:]
     grid = F.pad(x, (0, 64 - n_features)).view(-1, 1, 8, 8)
-    for name, model, inputs, shape in (("toniot_mlp", RecordMLP(n_features), x, [1, n_features]),
-                                       ("toniot_cnn8", RecordCNN8(), grid, [1, 1, 8, 8])):
-        torch.manual_seed(0)
+    for name, make, inputs, shape in (("toniot_mlp", lambda: RecordMLP(n_features), x, [1, n_features]),
+                                      ("toniot_cnn8", RecordCNN8, grid, [1, 1, 8, 8])):
+        torch.manual_seed(0)  # before the weights are drawn: the same model on every run
+        model = make()
         opt = torch.optim.Adam(model.parameters(), lr=3e-3)
         g = torch.Generator().manual_seed(0)
         t0 = time.time()
@@ -200,7 +202,7 @@ def export_toniot(out, force, rows=5000):
         print(f"{name}: trained 30 epochs on {train.shape[0]} records ({n_features} features) in "
               f"{time.time() - t0:.1f} s, held-out accuracy {acc * 100:.2f}% on {test.shape[0]} records "
               f"(majority class {majority * 100:.1f}%)")
-        save(torch.jit.script(model), os.path.join(out, name + ".pt"), shape)
+        save(torch.jit.script(model), os.path.join(out, name + ".pt"), shape, record_features=n_features)
 
 
 def calibrate_bn(model, shape, passes=4):

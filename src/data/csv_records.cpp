@@ -399,6 +399,11 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
       if (enc.kind == "label") enc.categories = integers ? 0 : static_cast<int64_t>(d.class_names.size());
   }
 
+  if (o.record_features > 0 && f != o.record_features)
+    throw UsageError(fmt::format("the model was trained on records of {} features (its archive's record_features), but "
+                                 "'{}' encodes {} per record: set data.csv.keep, data.csv.drop or data.csv.label so "
+                                 "that the {} columns it was trained on remain",
+                                 o.record_features, path, f, o.record_features));
   // Layout.
   SampleShape shape;
   const auto& req = o.sample_shape;

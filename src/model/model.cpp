@@ -80,6 +80,14 @@ std::optional<common::Shape> shape_from_extra(const std::string& text) {
   }
 }
 
+std::optional<int64_t> record_features_from_extra(const std::string& text) {
+  // {"record_features": 44} written by scripts/export_models.py for record models.
+  std::smatch m;
+  static const std::regex re("\"record_features\"\\s*:\\s*([0-9]+)");
+  if (!std::regex_search(text, m, re)) return std::nullopt;
+  return std::stoll(m[1].str());
+}
+
 std::string scope_of(const Node* n) {
   std::string out;
   auto cs = n->callstack();
@@ -379,6 +387,7 @@ Model Model::load(const std::string& path, const LoadOptions& options) {
                      "; the archive may be truncated or corrupt, or saved by a newer PyTorch: re-export it");
   }
   if (auto shape = shape_from_extra(extra["partplan.json"])) impl->summary.input_shape = *shape;
+  impl->summary.record_features = record_features_from_extra(extra["partplan.json"]);
   check_signature(impl->original, path);
   impl->original.eval();
 

@@ -184,6 +184,7 @@ void load_data(Run& run, AssessResult& r) {
   data::LoadOptions lo;
   lo.sample_shape = run.model_sample;
   lo.csv = o.data.csv;
+  lo.record_features = run.model.summary().record_features.value_or(0);
   lo.seed = o.seed;
   lo.crops_per_image = o.data.crops_per_image;
   // A pre-screen scores oracle.images eval images and loads only those.

@@ -37,6 +37,9 @@ struct LoadOptions {
   double max_bad_fraction = 0.1;         ///< image folders: error when more files than this fraction are bad
   std::string fashion_mnist_dir = kFashionMnistDir;
   CsvOptions csv;
+  /// CSV: the record length the model was trained on (ModelSummary::record_features); 0 =
+  /// any length that fits the layout. A mismatch is an error naming both lengths.
+  int64_t record_features = 0;
   /// Image folders: samples taken from each image. 1 = the centred cover crop; k > 1 adds k-1
   /// seeded random crops (square-ish, 35-100% of the largest region of the target's aspect),
   /// and the samples of one file share a group (Dataset::groups), so splits keep files apart.

@@ -45,6 +45,10 @@ struct ModelSummary {
   common::Shape input_shape;
   std::string input_shape_source;  ///< "flag", "archive" (partplan.json extra file) or "inferred"
   common::Shape output_shape;
+  /// The record length a model over CSV records was trained on ({"record_features": F} in the
+  /// archive's partplan.json); unset when the archive does not say. A grid input (1xHxW) may
+  /// hold fewer than H*W features, so only this tells a short record from a padded one.
+  std::optional<int64_t> record_features;
   int64_t output_bytes = 0;        ///< model output bytes per sample, at its dtype (the cost model's back transfer)
   int node_count = 0;              ///< top-level non-constant nodes of the frozen graph
   double total_flops = 0;          ///< per sample
