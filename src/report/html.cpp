@@ -560,8 +560,9 @@ std::string report_html(const PlanView& p, const std::map<int, std::vector<uint8
         c.enclave_seconds * 1e3, c.latency_seconds * 1e3);
   body += "</table>\n";
   // Reconstruction grids, one per cut, folded except the chosen cut's and the first.
-  body += "<h2>Reconstructions</h2>\n<p class=\"note\">Eval originals (top) and the strongest attacker's "
-          "reconstructions (bottom).</p>\n";
+  if (!grids.empty())
+    body += "<h2>Reconstructions</h2>\n<p class=\"note\">Eval originals (top) and the strongest attacker's "
+            "reconstructions (bottom).</p>\n";
   for (size_t i = 0; i < p.cuts.size(); ++i) {
     const auto& c = p.cuts[i];
     auto it = grids.find(c.id);
