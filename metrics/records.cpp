@@ -91,7 +91,9 @@ at::Tensor record_closeness(const at::Tensor& rec, const at::Tensor& orig) {
 RecordScores record_scores(const at::Tensor& rec, const at::Tensor& pool, const std::vector<int64_t>& own,
                            const std::vector<RecordField>& fields, double tolerance) {
   RecordScores s;
-  s.reidentification = mean_ci(to_vector(reidentified(rec, pool, own)));
+  // A share of records: the Wilson interval, which a perfect or a chance-level score needs.
+  const auto hits = reidentified(rec, pool, own);
+  s.reidentification = share_ci(static_cast<int64_t>(hits.sum().item<double>()), hits.size(0));
   const auto orig = pool.index_select(0, at::tensor(own, at::kLong).to(pool.device()));
   const auto m = record_measures(rec, orig, fields, tolerance);
   if (m.numeric_error.defined()) {

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -109,6 +110,29 @@ MeanCi mean_ci(const std::vector<double>& values, double level) {
   r.half_width = t * r.stddev / std::sqrt(static_cast<double>(r.n));
   r.low = r.mean - r.half_width;
   r.high = r.mean + r.half_width;
+  return r;
+}
+
+MeanCi share_ci(int64_t successes, int64_t n, double level) {
+  if (n < 1 || successes < 0 || successes > n)
+    throw std::invalid_argument(fmt::format("share_ci: {} successes of {}", successes, n));
+  if (!(level > 0.0 && level < 1.0)) throw std::invalid_argument(fmt::format("share_ci: level {} not in (0,1)", level));
+  MeanCi r;
+  r.n = n;
+  r.level = level;
+  const double nn = static_cast<double>(n), p = static_cast<double>(successes) / nn;
+  r.mean = p;
+  r.stddev = n > 1 ? std::sqrt(p * (1 - p) * nn / (nn - 1)) : 0.0;
+  // The normal quantile, as Student's t with (practically) infinite degrees of freedom.
+  const double z = student_t_quantile(0.5 + level / 2.0, 1e12);
+  const double z2 = z * z, denom = 1 + z2 / nn;
+  const double centre = (p + z2 / (2 * nn)) / denom;
+  const double half = z * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn)) / denom;
+  // The interval contains p; the clamps keep rounding from saying otherwise at 0 and n.
+  r.low = std::clamp(centre - half, 0.0, p);
+  r.high = std::clamp(centre + half, p, 1.0);
+  r.half_width = (r.high - r.low) / 2;
+  r.has_ci = true;
   return r;
 }
 

@@ -78,3 +78,23 @@ TEST_CASE("the mean record takes the mean of numeric fields and the most common 
   CHECK(proto[2].item<double>() == Approx(0.75));
   CHECK(pm::record_closeness(p, p).min().item<double>() == Approx(1));
 }
+
+TEST_CASE("re-identification shares carry the Wilson interval, inside [0,1] even at 0 or n", "[metrics][records]") {
+  // Known answers (Wilson score interval, z = 1.95996).
+  const auto all = pm::share_ci(10, 10);
+  CHECK(all.mean == 1);
+  CHECK(all.low == Approx(0.7225).margin(1e-4));
+  CHECK(all.high == 1);
+  const auto none = pm::share_ci(0, 10);
+  CHECK(none.low == 0);
+  CHECK(none.high == Approx(0.2775).margin(1e-4));
+  const auto half = pm::share_ci(5, 10);
+  CHECK(half.low == Approx(0.2366).margin(1e-4));
+  CHECK(half.high == Approx(0.7634).margin(1e-4));
+  CHECK_THROWS_AS(pm::share_ci(3, 2), std::invalid_argument);
+  // record_scores uses it: perfect reconstructions of 4 records are not certain.
+  const auto s = pm::record_scores(pool(), pool(), {0, 1, 2, 3}, fields(), 0.05);
+  CHECK(s.reidentification.mean == 1);
+  CHECK(s.reidentification.low < 0.6);
+  CHECK(s.reidentification.high == 1);
+}

@@ -50,7 +50,8 @@ void visit(RecordOptions& o, V&& v) {
 }
 
 /// An attacker's (or a guess's) record measures on eval, each a mean with its 95% CI over the
-/// records scored. A field measure is unset when the record has no field of that kind.
+/// records scored (re-identification, a share: the Wilson interval, metrics::share_ci). A
+/// field measure is unset when the record has no field of that kind.
 struct RecordScores {
   /// The headline: the share of scored records whose reconstruction is nearer to its own
   /// record than to every other eval record (chance: 1 / eval records).

@@ -26,6 +26,13 @@ struct MeanCi {
 /// Throws std::invalid_argument on an empty vector, a non-finite value or a level outside (0,1).
 MeanCi mean_ci(const std::vector<double>& values, double level = 0.95);
 
+/// A share (successes of n trials) with its Wilson score interval at `level`: unlike the t
+/// interval on 0/1 values it stays inside [0,1] and is not zero-width at 0 or n successes
+/// (10 of 10 gives [0.722, 1] at 95%). mean = successes / n; stddev the sample standard
+/// deviation of the 0/1 values; half_width half the (asymmetric) interval's width.
+/// Throws std::invalid_argument on n < 1, successes outside [0, n] or a level outside (0,1).
+MeanCi share_ci(int64_t successes, int64_t n, double level = 0.95);
+
 /// Quantile of Student's t distribution: the t with P(T <= t) = p, for p in (0,1) and
 /// degrees of freedom dof > 0 (bisection on the CDF, which is computed from the regularised
 /// incomplete beta function; accurate to about 1e-10). Throws std::invalid_argument.
