@@ -57,6 +57,8 @@ std::string inspect_table(const model::ModelSummary& s, const std::vector<model:
                      common::format_shape(s.output_shape), s.node_count,
                      common::format_bytes(static_cast<double>(s.total_param_bytes)),
                      s.total_flops_approx > 0 ? "~" : "", common::format_count(s.total_flops));
+  if (s.record_features)
+    out += fmt::format("records  trained on CSV records of {} features (archive)\n", *s.record_features);
   out += fmt::format("cuts   {} shown ({}) of {} in all\n\n", cuts.size(), spec, s.cuts.size());
   size_t name_w = 4;
   for (const auto& c : cuts) name_w = std::max(name_w, c.name.size());
@@ -83,6 +85,7 @@ std::string inspect_json(const model::ModelSummary& s, const std::vector<model::
                 {"sha256", s.sha256},
                 {"input_shape", s.input_shape},
                 {"input_shape_source", s.input_shape_source},
+                {"record_features", s.record_features ? json(*s.record_features) : json(nullptr)},
                 {"output_shape", s.output_shape},
                 {"node_count", s.node_count},
                 {"total_flops", s.total_flops},
