@@ -19,7 +19,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev python3-torch python3-torchvision
   libopencv-dev libopencv-contrib-dev
-  libcli11-dev nlohmann-json3-dev libeigen3-dev libfmt-dev catch2
+  libcli11-dev nlohmann-json3-dev libfmt-dev catch2
   libssl-dev zlib1g-dev
   libopenblas0-pthread  # LibTorch's linear layers call BLAS: the reference libblas is ~3x slower
   dataset-fashion-mnist python3-skimage python3-jsonschema
