@@ -21,7 +21,7 @@
 #include "partplan/plan/plan.hpp"
 #include "partplan/report/assess_report.hpp"
 #include "partplan/report/report.hpp"
-#include "partplan/report/run_store.hpp"
+#include "partplan/store/run_store.hpp"
 #include "partplan/common/hash.hpp"
 #include "src/cli/commands.hpp"
 #include "src/cli/progress.hpp"
@@ -175,7 +175,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
                               format_duration(p.eta_seconds)));
     }
   };
-  std::optional<report::RunStore> run_store;
+  std::optional<store::RunStore> run_store;
   pipeline::CutStore store;
   std::string fingerprint;
   if (!o.run_dir.empty()) {
@@ -200,7 +200,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
     // No plan: the manifest says what this shard did, for partplan merge.
     std::vector<int> mine;
     for (const auto& c : result.cuts) mine.push_back(c.cut.id);
-    report::ShardManifest m;
+    store::ShardManifest m;
     m.index = options.shard_index;
     m.count = options.shard_count;
     m.model_path = fs::absolute(o.model_path).lexically_normal().string();
@@ -306,14 +306,14 @@ std::map<std::string, std::string> result_leaves(const std::string& json_text, c
 /// Check that the shards in m.dir make one complete run, then plan it as one process would:
 /// the same assess path, every cut taken from the run directory.
 int run_merge(const MergeCmdOptions& m, Io& io) {
-  const auto shards = report::RunStore::read_shards(m.dir);
+  const auto shards = store::RunStore::read_shards(m.dir);
   if (shards.empty())
     throw UsageError(fmt::format("'{}' holds no shard manifest (shard-I-of-N.json): run partplan assess MODEL "
                                  "--shard I/N --run-dir {} for each shard first",
                                  m.dir, m.dir));
   const auto& first = shards.front();
   const int64_t n = first.count;
-  auto label = [](const report::ShardManifest& s) { return fmt::format("shard {}/{} ('{}')", s.index, s.count, s.file); };
+  auto label = [](const store::ShardManifest& s) { return fmt::format("shard {}/{} ('{}')", s.index, s.count, s.file); };
   for (const auto& s : shards)
     if (s.count != n)
       throw UsageError(fmt::format("{} and {} split the run differently: remove the manifests of the sharding you "
@@ -350,7 +350,7 @@ int run_merge(const MergeCmdOptions& m, Io& io) {
     if (owner == shards.end())
       throw UsageError(fmt::format("cut {} '{}' was assessed by no shard: rerun the shards with the same --shard N", id,
                                    name));
-    if (!fs::exists(report::RunStore::cut_path(m.dir, id)))
+    if (!fs::exists(store::RunStore::cut_path(m.dir, id)))
       throw UsageError(fmt::format("cut {} '{}' has no result in '{}': rerun {} with --resume", id, name, m.dir,
                                    label(*owner)));
   }

@@ -18,24 +18,14 @@
 #include "partplan/common/error.hpp"
 #include "partplan/common/fs.hpp"
 #include "partplan/report/html.hpp"
+#include "partplan/report/json_io.hpp"
 
 using nlohmann::json;
 
 namespace partplan::report {
 namespace {
 
-json ci_json(const metrics::MeanCi& c) {
-  return {{"mean", c.mean}, {"ci_low", c.low}, {"ci_high", c.high}, {"std", c.stddev}, {"n", c.n}, {"level", c.level}};
-}
-
-json ci_json(const std::optional<metrics::MeanCi>& c) { return c ? ci_json(*c) : json(nullptr); }
-
-json records_json(const metrics::RecordScores& r) {
-  return {{"reidentification", ci_json(r.reidentification)},
-          {"numeric_error", ci_json(r.numeric_error)},
-          {"numeric_within_tolerance", ci_json(r.numeric_within)},
-          {"categorical_accuracy", ci_json(r.categorical_accuracy)}};
-}
+json or_null(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
 bool is_records(const pipeline::AssessResult& r) { return r.measure == "reidentification"; }
 
@@ -244,7 +234,7 @@ std::string plan_json(const PlanContext& ctx) {
   json j;
   j["schema_version"] = kPlanSchemaVersion;
   j["kind"] = "partplan.plan";
-  j["tool"] = {{"name", "partplan"}, {"version", kVersion}, {"libtorch", model::torch_version()}};
+  j["tool"] = tool_json();
   j["created_utc"] = utc_now();
   j["device"] = r.device;
   j["measure"] = r.measure;
@@ -295,25 +285,7 @@ std::string plan_json(const PlanContext& ctx) {
   for (const auto& c : r.cuts) {
     const auto& v = verdict_of(ctx, c.cut.id);
     json attacks = json::array();
-    for (const auto& s : c.scores) {
-      json aj{{"attack", s.attack},
-                         {"images", s.images},
-                         {"top1_agreement", s.top1_agreement < 0 ? json(nullptr) : json(s.top1_agreement)},
-                         {"kl", s.kl < 0 ? json(nullptr) : json(s.kl)},
-                         {"train",
-                          {{"steps_run", s.train.steps_run},
-                           {"early_stopped", s.train.early_stopped},
-                           {"best_step", s.train.best_step},
-                           {"best_val_ssim", s.train.best_val_ssim},
-                           {"still_improving", s.train.still_improving},
-                           {"val_slope", s.train.val_slope},
-                           {"seconds", s.train.seconds},
-                           {"first_l1", s.train.first_l1},
-                           {"last_l1", s.train.last_l1}}}};
-      if (s.records) aj["records"] = records_json(*s.records);
-      else aj.update({{"ssim", ci_json(s.ssim)}, {"psnr_db", ci_json(s.psnr_db)}, {"psnr_capped", s.psnr_capped}});
-      attacks.push_back(aj);
-    }
+    for (const auto& s : c.scores) attacks.push_back(attack_json(s, /*with_curve=*/false));
     j["cuts"].push_back({{"id", c.cut.id},
                          {"name", c.cut.name},
                          {"scope", c.cut.scope},
@@ -343,7 +315,7 @@ std::string plan_json(const PlanContext& ctx) {
                            {"latency_seconds", v.latency_seconds},
                            {"fits_budget", v.fits},
                            {"profiled", c.cost.profiled}}},
-                         {"probe_accuracy", c.probe_accuracy < 0 ? json(nullptr) : json(c.probe_accuracy)},
+                         {"probe_accuracy", or_null(c.probe_accuracy)},
                          {"measured", v.measured},
                          {"worst_attack", v.measured_by},
                          {"envelope", v.envelope},
@@ -360,19 +332,19 @@ std::string plan_json(const PlanContext& ctx) {
     cut_ids.push_back(*d.cut_id);
     if (r.back_cut && r.back_cut->id != *d.cut_id) cut_ids.push_back(r.back_cut->id);
   }
-  j["oracle_reference_kl"] = r.oracle_reference_kl < 0 ? json(nullptr) : json(r.oracle_reference_kl);
+  j["oracle_reference_kl"] = or_null(r.oracle_reference_kl);
   j["cost_model"] = {{"timed_on", r.timed_on},
                      {"whole_model_seconds", r.whole_model_seconds},
                      {"all_enclave_seconds", r.all_enclave_seconds},
                      {"enclave_memory_bytes", ctx.plan_policy_memory_bytes}};
   if (r.ternary && r.back_cut) {
-    double front_probe = -1;
+    std::optional<double> front_probe;
     for (const auto& c : r.cuts)
       if (d.cut_id && c.cut.id == *d.cut_id) front_probe = c.probe_accuracy;
     j["ternary"] = {{"back_cut", {{"id", r.back_cut->id}, {"name", r.back_cut->name}}},
-                    {"back_probe_accuracy", r.back_probe_accuracy < 0 ? json(nullptr) : json(r.back_probe_accuracy)},
-                    {"front_probe_accuracy", front_probe < 0 ? json(nullptr) : json(front_probe)},
-                    {"probe_chance", r.probe_chance < 0 ? json(nullptr) : json(r.probe_chance)}};
+                    {"back_probe_accuracy", or_null(r.back_probe_accuracy)},
+                    {"front_probe_accuracy", or_null(front_probe)},
+                    {"probe_chance", or_null(r.probe_chance)}};
   } else {
     j["ternary"] = nullptr;
   }
@@ -499,14 +471,14 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
                       c.cost.untrusted_seconds * 1e3, v.latency_seconds * 1e3,
                       c.oracle.available ? fmt::format("{:.3f}", c.oracle.kl_min) : std::string("-"));
   }
-  if (r.oracle_reference_kl >= 0)
+  if (r.oracle_reference_kl)
     md += fmt::format("\nOracle KL: the lowest, over channels, of KL(model(x) || model(channel as image)); a channel "
                       "with no information scores about {:.3f} (KL to a uniform prediction). Lower is more input-like.\n",
-                      r.oracle_reference_kl);
+                      *r.oracle_reference_kl);
   if (r.ternary && r.back_cut) {
     md += fmt::format("\nTernary split: the back cut '{}' (id {}) returns to the enclave. A linear probe on its "
                       "features predicts the model's own label with top-1 {:.3f} (chance {:.3f}).\n",
-                      r.back_cut->name, r.back_cut->id, r.back_probe_accuracy, r.probe_chance);
+                      r.back_cut->name, r.back_cut->id, r.back_probe_accuracy.value_or(NAN), r.probe_chance.value_or(NAN));
   }
   if (!r.baselines.empty()) {
     md += fmt::format("\nBaselines (no feature used):\n\n| guess | {} | {} | |\n", measure_title(r), detail_head);
@@ -569,13 +541,13 @@ std::string assess_text(const PlanContext& ctx) {
     out += fmt::format("{:>4}  {:<20} {:>9}  {:>11.1f}  {:>4}  {:>7.3f}", c.cut.id, c.cut.name.substr(0, 20),
                        c.oracle.available ? fmt::format("{:.3f}", c.oracle.kl_min) : std::string("-"),
                        c.cost.enclave_bytes / 1048576.0, v.fits ? "yes" : "no", v.latency_seconds * 1e3);
-    out += r.ternary ? fmt::format("  {:>11.3f}\n", c.probe_accuracy) : "\n";
+    out += r.ternary ? fmt::format("  {:>11}\n", c.probe_accuracy ? fmt::format("{:.3f}", *c.probe_accuracy) : "-") : "\n";
   }
-  if (r.oracle_reference_kl >= 0)
-    out += fmt::format("      oracle reference (KL to a uniform prediction) {:.3f}\n", r.oracle_reference_kl);
+  if (r.oracle_reference_kl)
+    out += fmt::format("      oracle reference (KL to a uniform prediction) {:.3f}\n", *r.oracle_reference_kl);
   if (r.ternary && r.back_cut)
     out += fmt::format("ternary: back cut '{}' (id {}) in the enclave; linear probe top-1 there {:.3f}, chance {:.3f}\n",
-                       r.back_cut->name, r.back_cut->id, r.back_probe_accuracy, r.probe_chance);
+                       r.back_cut->name, r.back_cut->id, r.back_probe_accuracy.value_or(NAN), r.probe_chance.value_or(NAN));
   out += "\n" + ctx.plan->decision.reason + "\n";
   if (ctx.plan->decision.gate_failed) out += "GATE FAILED: " + ctx.plan->decision.gate_reason + "\n";
   return out;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "partplan/metrics/options.hpp"
+#include "partplan/report/json_io.hpp"
 
 using nlohmann::json;
 
@@ -14,13 +15,6 @@ namespace partplan::report {
 namespace {
 
 json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
-
-json summary(const metrics::MeanCi& m) {
-  return {{"mean", number(m.mean)},
-          {"stddev", m.n > 1 ? number(m.stddev) : json(nullptr)},
-          {"ci95_low", m.has_ci ? number(m.low) : json(nullptr)},
-          {"ci95_high", m.has_ci ? number(m.high) : json(nullptr)}};
-}
 
 }  // namespace
 
@@ -43,7 +37,7 @@ std::string metrics_json(const MetricsSummary& m) {
                           {"psnr_db", number(s.psnr_db)},
                           {"psnr_capped", s.psnr_capped},
                           {"resized", s.resized}});
-  j["summary"] = {{"n", m.pairs.size()},       {"ssim", summary(m.ssim)},   {"psnr_db", summary(m.psnr_db)},
+  j["summary"] = {{"n", m.pairs.size()},       {"ssim", ci_json(m.ssim, CiKeys::kMetrics)},   {"psnr_db", ci_json(m.psnr_db, CiKeys::kMetrics)},
                   {"psnr_capped", m.psnr_capped}, {"ci_level", 0.95}, {"ci_method", "student-t"}};
   return j.dump(2) + "\n";
 }

@@ -2,6 +2,7 @@
 // partition.json back. Field names here are a public contract: see docs/cli.md and
 // docs/partition-json.md before changing one.
 #include "partplan/report/report.hpp"
+#include "partplan/report/json_io.hpp"
 
 #include <fmt/format.h>
 
@@ -15,7 +16,6 @@ using nlohmann::json;
 namespace partplan::report {
 namespace {
 
-json tool_json() { return {{"name", "partplan"}, {"version", kVersion}, {"libtorch", model::torch_version()}}; }
 
 json cut_json(const model::CutPoint& c) {
   return {{"id", c.id},

@@ -8,6 +8,7 @@
 #include "partplan/common/error.hpp"
 #include "partplan/common/strings.hpp"
 #include "partplan/report/html.hpp"
+#include "partplan/report/png.hpp"
 #include "tiny_models.hpp"
 
 using namespace partplan;
@@ -123,4 +124,18 @@ TEST_CASE("partplan compare: a table on stdout, the pages with --out, a clear er
   CHECK(bad.rc == 2);
   CHECK(bad.err.find("bad.json") != std::string::npos);
   CHECK_FALSE(std::ifstream(dir + "/cmp2/compare.html").good());  // nothing written
+}
+
+TEST_CASE("reconstruction strips round-trip through PNG exactly, gray and RGB", "[cli][report]") {
+  for (int64_t c : {1, 3}) {
+    partplan::common::Image8 im;
+    im.n = 3, im.c = c, im.h = 5, im.w = 4;
+    for (int64_t i = 0; i < im.n * im.c * im.h * im.w; ++i) im.pixels.push_back(static_cast<uint8_t>((i * 37) % 256));
+    const auto png = partplan::report::encode_png_strip(im);
+    REQUIRE(png.size() > 8);
+    CHECK(png[1] == 'P');
+    const auto back = partplan::report::decode_png_strip(png, 3, c, 5, 4);
+    CHECK(back.pixels == im.pixels);
+    CHECK_THROWS_AS(partplan::report::decode_png_strip(png, 2, c, 5, 4), partplan::DataError);
+  }
 }

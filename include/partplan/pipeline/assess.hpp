@@ -140,10 +140,10 @@ struct AttackScore {
   const metrics::MeanCi& headline() const { return records ? records->reidentification : ssim; }
   attacks::TrainStats train;
   int64_t images = 0;                ///< eval images it was scored on (all of eval, or whitebox.images)
-  /// Semantic leakage (classifiers only, else -1): how often model(reconstruction) has the
-  /// same top-1 class as model(original), and the mean KL(p_original || p_reconstruction).
-  double top1_agreement = -1;
-  double kl = -1;
+  /// Semantic leakage (classifiers only): how often model(reconstruction) has the same top-1
+  /// class as model(original), and the mean KL(p_original || p_reconstruction).
+  std::optional<double> top1_agreement;
+  std::optional<double> kl;
 };
 
 /// The model-as-oracle exposure of a cut (Gu et al.'s Model Assessment Framework): each
@@ -195,7 +195,7 @@ struct CutAssessment {
   common::Image8 reconstructions;    ///< first grid_images eval reconstructions of the strongest trained attacker
   OracleScore oracle;
   CutCost cost;
-  double probe_accuracy = -1;        ///< ternary: linear-probe top-1 on the model's own labels, else -1
+  std::optional<double> probe_accuracy;  ///< ternary: linear-probe top-1 on the model's own labels
   bool resumed = false;              ///< taken from an earlier run's --run-dir
   std::vector<std::string> notes;    ///< what was not measured here and why (a skipped attacker)
 };
@@ -229,14 +229,14 @@ struct AssessResult {
   std::optional<double> label_floor;  ///< the label-prototype's headline mean, when the model is a classifier
   common::Image8 eval_originals;     ///< the first grid_images eval images
   double seconds = 0;
-  double oracle_reference_kl = -1;   ///< mean KL(p || uniform): what a channel with no information scores
+  std::optional<double> oracle_reference_kl;  ///< mean KL(p || uniform): what a channel with no information scores
   double whole_model_seconds = 0;    ///< measured native time of the whole model, batch 1, on timed_on
   std::string timed_on;              ///< device the times were measured on
   double all_enclave_seconds = 0;    ///< tee_slowdown x the whole model's native time
   bool ternary = false;
   std::optional<model::CutPoint> back_cut;
-  double back_probe_accuracy = -1;   ///< linear probe at the back cut
-  double probe_chance = -1;          ///< frequency of the most common predicted class on eval
+  std::optional<double> back_probe_accuracy;  ///< linear probe at the back cut
+  std::optional<double> probe_chance;        ///< frequency of the most common predicted class on eval
   bool trained = true;               ///< false for an oracle-only pre-screen (--attack oracle)
 };
 

@@ -1,6 +1,9 @@
 #pragma once
-// Per-cut results kept in a run directory, so that an interrupted or extended assessment
-// can resume (--run-dir DIR --resume). Torch-free.
+// The run directory: per-cut results kept so that an interrupted or extended assessment can
+// resume (--run-dir DIR --resume), and the shard manifests `partplan merge` reads. Layout:
+// run.json (the fingerprint), cut-NNN.json (one cut's scores, plan.json's spelling through
+// report/json_io.hpp) with cut-NNN.png (its reconstruction strip), shard-I-of-N.json.
+// Persistence, not reporting. Torch-free.
 
 #include <cstdint>
 #include <optional>
@@ -10,7 +13,7 @@
 
 #include "partplan/pipeline/assess.hpp"
 
-namespace partplan::report {
+namespace partplan::store {
 
 /// What one shard of a sharded assessment did (`assess --shard I/N`), kept in the run
 /// directory as shard-I-of-N.json for `partplan merge`.
@@ -52,4 +55,4 @@ class RunStore {
   bool resume_;
 };
 
-}  // namespace partplan::report
+}  // namespace partplan::store

@@ -1,6 +1,5 @@
-// Run directory: run.json (fingerprint) and cut-<id>.json per finished cut. Reconstructions
-// are stored as base64 of their uint8 pixels (common::base64_encode).
-#include "partplan/report/run_store.hpp"
+// The run directory (run_store.hpp): JSON through report/json_io.hpp, reconstructions as PNG.
+#include "partplan/store/run_store.hpp"
 
 #include <fmt/format.h>
 
@@ -12,32 +11,17 @@
 #include "partplan/common/error.hpp"
 #include "partplan/common/fs.hpp"
 #include "partplan/common/strings.hpp"
+#include "partplan/report/json_io.hpp"
+#include "partplan/report/png.hpp"
 
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-namespace partplan::report {
+namespace partplan::store {
 namespace {
 
-json ci_to(const metrics::MeanCi& c) {
-  return {{"n", c.n},         {"mean", c.mean},           {"stddev", c.stddev}, {"level", c.level},
-          {"has_ci", c.has_ci}, {"half_width", c.half_width}, {"low", c.low},       {"high", c.high}};
-}
-
-metrics::MeanCi ci_from(const json& j) {
-  metrics::MeanCi c;
-  c.n = j.at("n");
-  c.mean = j.at("mean");
-  c.stddev = j.at("stddev");
-  c.level = j.at("level");
-  c.has_ci = j.at("has_ci");
-  c.half_width = j.at("half_width");
-  c.low = j.at("low");
-  c.high = j.at("high");
-  return c;
-}
-
 std::string cut_file(const std::string& dir, int id) { return (fs::path(dir) / fmt::format("cut-{:03d}.json", id)).string(); }
+std::string png_name(int id) { return fmt::format("cut-{:03d}.png", id); }
 
 }  // namespace
 
@@ -76,51 +60,30 @@ std::optional<pipeline::CutAssessment> RunStore::load(const model::CutPoint& cut
     pipeline::CutAssessment ca;
     ca.cut = cut;
     ca.worst_attack = j.at("worst_attack");
-    ca.leak = j.at("leak_ssim");
-    ca.leak_ci = ci_from(j.at("leak_ci"));
-    for (const auto& s : j.at("scores")) {
-      pipeline::AttackScore sc;
-      sc.attack = s.at("attack");
-      sc.ssim = ci_from(s.at("ssim"));
-      sc.psnr_db = ci_from(s.at("psnr_db"));
-      sc.psnr_capped = s.at("psnr_capped");
-      const auto& t = s.at("train");
-      sc.train.steps_run = t.at("steps_run");
-      sc.train.early_stopped = t.at("early_stopped");
-      sc.train.best_val_ssim = t.at("best_val_ssim");
-      sc.train.best_step = t.at("best_step");
-      sc.train.seconds = t.at("seconds");
-      sc.train.first_l1 = t.at("first_l1");
-      sc.train.last_l1 = t.at("last_l1");
-      sc.train.val_curve = t.at("val_curve").get<std::vector<std::pair<int64_t, double>>>();
-      sc.train.still_improving = t.at("still_improving");
-      sc.train.val_slope = t.at("val_slope");
-      sc.images = s.at("images");
-      sc.top1_agreement = s.at("top1_agreement");
-      sc.kl = s.at("kl");
-      if (s.contains("records") && !s.at("records").is_null()) {
-        const auto& rj = s.at("records");
-        metrics::RecordScores rs;
-        rs.reidentification = ci_from(rj.at("reidentification"));
-        auto opt = [&](const char* k) {
-          return rj.at(k).is_null() ? std::optional<metrics::MeanCi>() : std::optional<metrics::MeanCi>(ci_from(rj.at(k)));
-        };
-        rs.numeric_error = opt("numeric_error");
-        rs.numeric_within = opt("numeric_within");
-        rs.categorical_accuracy = opt("categorical_accuracy");
-        sc.records = rs;
-      }
-      ca.scores.push_back(sc);
-    }
+    ca.leak = j.at(j.contains("leak") ? "leak" : "leak_ssim");  // leak_ssim: partplan 0.1
+    ca.leak_ci = report::ci_from_json(j.at("leak_ci"));
+    for (const auto& s : j.at("scores")) ca.scores.push_back(report::attack_from_json(s));
     ca.notes = j.at("notes").get<std::vector<std::string>>();
     const auto& im = j.at("reconstructions");
-    ca.reconstructions.n = im.at("n");
-    ca.reconstructions.c = im.at("c");
-    ca.reconstructions.h = im.at("h");
-    ca.reconstructions.w = im.at("w");
-    auto pixels = common::base64_decode(im.at("pixels_b64").get<std::string>());
-    if (!pixels) throw UsageError("'" + path + "' holds corrupt base64 pixels: delete it to recompute that cut");
-    ca.reconstructions.pixels = std::move(*pixels);
+    if (im.contains("png")) {
+      const std::string png = (fs::path(dir_) / im.at("png").get<std::string>()).string();
+      const std::string bytes = common::read_file(png);
+      try {
+        ca.reconstructions = report::decode_png_strip(std::vector<uint8_t>(bytes.begin(), bytes.end()), im.at("n"),
+                                                      im.at("c"), im.at("h"), im.at("w"));
+      } catch (const DataError& e) {
+        throw UsageError("'" + png + "' is not the reconstruction strip of '" + path + "' (" + e.what() +
+                         "): delete both to recompute that cut");
+      }
+    } else if (im.contains("pixels_b64")) {  // run directories of partplan 0.1 kept raw pixels
+      ca.reconstructions.n = im.at("n");
+      ca.reconstructions.c = im.at("c");
+      ca.reconstructions.h = im.at("h");
+      ca.reconstructions.w = im.at("w");
+      auto pixels = common::base64_decode(im.at("pixels_b64").get<std::string>());
+      if (!pixels) throw UsageError("'" + path + "' holds corrupt base64 pixels: delete it to recompute that cut");
+      ca.reconstructions.pixels = std::move(*pixels);
+    }
     return ca;
   } catch (const json::exception& e) {
     throw UsageError("'" + path + "' is not a valid cut result (" + first_line(e.what()) +
@@ -130,46 +93,29 @@ std::optional<pipeline::CutAssessment> RunStore::load(const model::CutPoint& cut
 
 void RunStore::save(const pipeline::CutAssessment& ca) const {
   json scores = json::array();
-  auto opt = [](const std::optional<metrics::MeanCi>& c) { return c ? ci_to(*c) : json(nullptr); };
-  for (const auto& s : ca.scores)
-    scores.push_back({{"attack", s.attack},
-                      {"records", s.records ? json{{"reidentification", ci_to(s.records->reidentification)},
-                                                   {"numeric_error", opt(s.records->numeric_error)},
-                                                   {"numeric_within", opt(s.records->numeric_within)},
-                                                   {"categorical_accuracy", opt(s.records->categorical_accuracy)}}
-                                            : json(nullptr)},
-                      {"ssim", ci_to(s.ssim)},
-                      {"psnr_db", ci_to(s.psnr_db)},
-                      {"psnr_capped", s.psnr_capped},
-                      {"images", s.images},
-                      {"top1_agreement", s.top1_agreement},
-                      {"kl", s.kl},
-                      {"train",
-                       {{"steps_run", s.train.steps_run},
-                        {"still_improving", s.train.still_improving},
-                        {"val_slope", s.train.val_slope},
-                        {"early_stopped", s.train.early_stopped},
-                        {"best_val_ssim", s.train.best_val_ssim},
-                        {"best_step", s.train.best_step},
-                        {"seconds", s.train.seconds},
-                        {"first_l1", s.train.first_l1},
-                        {"last_l1", s.train.last_l1},
-                        {"val_curve", s.train.val_curve}}}});
+  for (const auto& sc : ca.scores) scores.push_back(report::attack_json(sc, /*with_curve=*/true));
   const auto& im = ca.reconstructions;
-  json j{{"cut_id", ca.cut.id},
-         {"cut_name", ca.cut.name},
-         {"worst_attack", ca.worst_attack},
-         {"leak_ssim", ca.leak},
-         {"leak_ci", ci_to(ca.leak_ci)},
-         {"scores", scores},
-         {"notes", ca.notes},
-         {"reconstructions", {{"n", im.n}, {"c", im.c}, {"h", im.h}, {"w", im.w}, {"pixels_b64", common::base64_encode(im.pixels)}}}};
+  json recon{{"n", im.n}, {"c", im.c}, {"h", im.h}, {"w", im.w}};
+  if (!im.empty()) {
+    // The strip first: a JSON that names it is only ever written after it.
+    const auto png = report::encode_png_strip(im);
+    common::write_file_atomic((fs::path(dir_) / png_name(ca.cut.id)).string(), std::string(png.begin(), png.end()));
+    recon["png"] = png_name(ca.cut.id);
+  }
+  const json j{{"cut_id", ca.cut.id},
+               {"cut_name", ca.cut.name},
+               {"worst_attack", ca.worst_attack},
+               {"leak", ca.leak},
+               {"leak_ci", report::ci_json(ca.leak_ci)},
+               {"scores", scores},
+               {"notes", ca.notes},
+               {"reconstructions", recon}};
   common::write_file_atomic(cut_file(dir_, ca.cut.id), j.dump() + "\n");
 }
 
-}  // namespace partplan::report
+}  // namespace partplan::store
 
-namespace partplan::report {
+namespace partplan::store {
 
 std::string RunStore::cut_path(const std::string& dir, int cut_id) { return cut_file(dir, cut_id); }
 
@@ -224,4 +170,4 @@ std::vector<ShardManifest> RunStore::read_shards(const std::string& dir) {
   return out;
 }
 
-}  // namespace partplan::report
+}  // namespace partplan::store
