@@ -2,6 +2,8 @@
 // exact_flops() that derives its multiply-adds from the operand shapes.
 #include "src/model/flops.hpp"
 
+#include "src/model/op_kinds.hpp"
+
 #include <optional>
 #include <string>
 
@@ -39,9 +41,9 @@ void count_params(const Node* n, std::unordered_set<const Value*>& seen, int64_t
 // Multiply-add based count for a batch; nullopt when the op is not one we count exactly.
 std::optional<double> exact_flops(const Node* n, const std::unordered_map<const Value*, at::Tensor>& acts) {
   const std::string kind = n->kind().toQualString();
+  const OpKind op = op_kind(kind);
   auto out = n->outputs().empty() ? std::nullopt : tensor_of(n->output(0), acts);
-  if (kind == "aten::conv1d" || kind == "aten::conv2d" || kind == "aten::conv3d" ||
-      kind == "aten::_convolution" || kind == "aten::convolution") {
+  if (op == OpKind::kConvolution) {
     auto w = tensor_of(n->inputs()[1], acts);
     if (!w || !out) return std::nullopt;
     // Transposed convolutions (_convolution with transposed=true) scale with the input instead.
@@ -60,33 +62,22 @@ std::optional<double> exact_flops(const Node* n, const std::unordered_map<const 
     }
     return 2.0 * static_cast<double>(out->numel()) * per_out;
   }
-  if (kind == "aten::linear") {
+  if (op == OpKind::kLinear) {
     auto w = tensor_of(n->inputs()[1], acts);
     if (!w || !out) return std::nullopt;
     return 2.0 * static_cast<double>(out->numel()) * static_cast<double>(w->size(1));
   }
-  if (kind == "aten::matmul" || kind == "aten::mm" || kind == "aten::bmm") {
+  if (op == OpKind::kMatmul) {
     auto a = tensor_of(n->inputs()[0], acts);
     if (!a || !out || a->dim() == 0) return std::nullopt;
     return 2.0 * static_cast<double>(out->numel()) * static_cast<double>(a->size(-1));
   }
-  if (kind == "aten::addmm") {
+  if (op == OpKind::kAddmm) {
     auto a = tensor_of(n->inputs()[1], acts);
     if (!a || !out || a->dim() == 0) return std::nullopt;
     return 2.0 * static_cast<double>(out->numel()) * static_cast<double>(a->size(-1));
   }
   return std::nullopt;
-}
-
-bool is_free(const std::string& kind) {
-  static const char* kFree[] = {"aten::view", "aten::reshape", "aten::flatten", "aten::dropout",
-                                "aten::dropout_", "aten::feature_dropout", "aten::contiguous",
-                                "aten::unsqueeze", "aten::squeeze", "aten::permute", "aten::transpose",
-                                "aten::t", "aten::detach", "aten::expand", "aten::slice", "aten::select",
-                                "aten::chunk", "aten::split", "aten::to", "aten::alias"};
-  for (const char* k : kFree)
-    if (kind == k) return true;
-  return kind.rfind("prim::", 0) == 0;
 }
 
 }  // namespace
@@ -101,7 +92,7 @@ NodeCost node_cost(const Node* node, const std::unordered_map<const Value*, at::
     return c;
   }
   const std::string kind = node->kind().toQualString();
-  if (is_free(kind) && node->blocks().empty()) return c;
+  if (op_kind(kind) == OpKind::kView && node->blocks().empty()) return c;
   double elems = 0;
   for (const Value* v : node->outputs())
     if (auto t = tensor_of(v, acts)) elems += static_cast<double>(t->numel());

@@ -26,6 +26,7 @@
 #include "partplan/common/log.hpp"
 #include "partplan/model/jit_graph.hpp"
 #include "src/model/flops.hpp"
+#include "src/model/op_kinds.hpp"
 #include "src/model/torch_compat.hpp"
 
 namespace fs = std::filesystem;
@@ -158,11 +159,10 @@ common::Shape infer_input_shape(const Model::Impl& impl) {
       return iv->toTensor();
     };
     const std::string kind = n->kind().toQualString();
-    if (kind == "aten::linear") {
+    if (op_kind(kind) == OpKind::kLinear) {
       if (auto w = weight_of()) return {1, w->size(1)};
     }
-    if (kind == "aten::conv2d" || kind == "aten::_convolution" || kind == "aten::conv1d" ||
-        kind == "aten::conv3d") {
+    if (op_kind(kind) == OpKind::kConvolution) {
       if (auto w = weight_of()) {
         const int64_t c = w->size(1);
         const char* spatial = w->dim() == 3 ? "L" : (w->dim() == 5 ? "D,H,W" : "H,W");
@@ -184,6 +184,150 @@ struct Life {
   int last = 0;
 };
 
+/// Pass 1, liveness: every top-level value (the input first) with the node positions where it
+/// is defined and last used; the graph's return counts as position n_nodes.
+struct Liveness {
+  std::vector<Value*> values;
+  std::unordered_map<const Value*, Life> life;
+};
+
+Liveness liveness(const Model::Impl& impl, Value* x) {
+  auto& g = *impl.graph;
+  const int n_nodes = static_cast<int>(impl.nodes.size());
+  std::unordered_map<const Node*, int> pos;
+  for (int i = 0; i < n_nodes; ++i) pos[impl.nodes[i]] = i;
+  auto top_position = [&](Node* user) -> int {
+    while (user->owningBlock() != g.block()) user = user->owningBlock()->owningNode();
+    if (user == g.return_node()) return n_nodes;
+    return pos.at(user);
+  };
+  Liveness l;
+  l.values.push_back(x);
+  l.life[x] = {-1, -1};
+  for (int i = 0; i < n_nodes; ++i)
+    for (Value* v : impl.nodes[i]->outputs()) {
+      l.values.push_back(v);
+      l.life[v] = {i, i};
+    }
+  for (Value* v : l.values)
+    for (const auto& use : v->uses()) l.life[v].last = std::max(l.life[v].last, top_position(use.user));
+  return l;
+}
+
+/// The input shape: flag > archive metadata > inference from the first layer.
+void resolve_input_shape(Model::Impl& impl) {
+  auto& s = impl.summary;
+  if (impl.options.input_shape) {
+    s.input_shape = *impl.options.input_shape;
+    s.input_shape_source = "flag";
+  } else if (!s.input_shape.empty()) {  // read from the archive's partplan.json in load()
+    s.input_shape_source = "archive";
+  } else {
+    s.input_shape = infer_input_shape(impl);
+    s.input_shape_source = "inferred";
+  }
+}
+
+/// Pass 2, probe: one forward records the tensor of every top-level activation (and the
+/// input). Throws UsageError when the model rejects the input shape.
+std::unordered_map<const Value*, at::Tensor> probe_activations(Model::Impl& impl, Value* x) {
+  const auto& s = impl.summary;
+  std::vector<Value*> probe_values;
+  // prim::Uninitialized stands for a value of a branch that raises (scripted transformers
+  // have one at top level): typed Tensor, but it never holds one, so it is not probed.
+  for (Node* n : impl.nodes)
+    if (n->kind() != c10::prim::Uninitialized)
+      for (Value* v : n->outputs())
+        if (is_tensor(v)) probe_values.push_back(v);
+  std::unordered_map<const Value*, at::Tensor> probe;
+  torch::NoGradGuard no_grad;
+  const int64_t total = common::numel(s.input_shape);
+  at::Tensor input = torch::linspace(0.0, 1.0, total).reshape(s.input_shape).to(torch::Device(impl.options.device));
+  c10::IValue result;
+  try {
+    auto probe_module = build_submodule(impl, 0, impl.nodes.size(), x, probe_values, "Probe");
+    result = probe_module.forward({input});
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw UsageError(fmt::format(
+        "'{}' rejects input shape {} ({}): {}; pass the shape it expects with --input-shape N,C,H,W",
+        impl.path, common::format_shape(s.input_shape), s.input_shape_source, compat::error_text(e)));
+  }
+  // A value typed Tensor may still hold something else at run time (an optional left
+  // unset): it is then not recorded, and so never a cut.
+  if (probe_values.size() == 1) {
+    if (result.isTensor()) probe[probe_values[0]] = result.toTensor();
+  } else {
+    auto elems = result.toTuple()->elements();
+    for (size_t i = 0; i < probe_values.size(); ++i)
+      if (elems[i].isTensor()) probe[probe_values[i]] = elems[i].toTensor();
+  }
+  probe[x] = torch::empty(s.input_shape);
+  return probe;
+}
+
+/// Bytes per sample of a probe tensor of batch `batch`.
+int64_t per_sample_bytes(const at::Tensor& t, int64_t batch) {
+  const int64_t bytes = t.numel() * static_cast<int64_t>(t.element_size());
+  return (t.dim() > 0 && t.size(0) == batch && batch > 0) ? bytes / batch : bytes;
+}
+
+/// Pass 3, cost: per node, its FLOPs and first-used weights (flops.hpp), and its working set,
+/// the bytes of the values live across it plus its own outputs.
+struct Costs {
+  std::vector<NodeCost> node;
+  std::vector<int64_t> working;
+};
+
+Costs node_costs(const Model::Impl& impl, const Liveness& l, const std::unordered_map<const Value*, at::Tensor>& probe,
+                 Value* x) {
+  const int n_nodes = static_cast<int>(impl.nodes.size());
+  const int64_t batch = impl.summary.input_shape[0];
+  Costs c;
+  c.node.resize(static_cast<size_t>(n_nodes));
+  std::unordered_set<const Value*> seen_params;
+  for (int i = 0; i < n_nodes; ++i) c.node[static_cast<size_t>(i)] = node_cost(impl.nodes[i], probe, batch, seen_params);
+  c.working.assign(static_cast<size_t>(n_nodes), 0);
+  for (Value* v : l.values) {
+    auto it = probe.find(v);
+    if (it == probe.end() || v == x) continue;
+    const Life& life = l.life.at(v);
+    const int64_t b = per_sample_bytes(it->second, batch);
+    for (int i = life.def; i <= std::min(life.last, n_nodes - 1); ++i) c.working[static_cast<size_t>(i)] += b;
+  }
+  const int64_t xb = per_sample_bytes(probe.at(x), batch);
+  for (int i = 0; i <= std::min(l.life.at(x).last, n_nodes - 1); ++i) c.working[static_cast<size_t>(i)] += xb;
+  return c;
+}
+
+/// Pass 4, naming: a cut after node p is named by the module scopes it leaves (its exits):
+/// the scope prefix up to the first component the next node does not share; a cut inside
+/// one scope is "scope:op". A block cut leaves a module at depth <= block_depth.
+void name_cut(CutPoint& c, const Model::Impl& impl, const Node* producer, int p, std::vector<std::string>& used) {
+  const auto pc = split_dots(c.scope);
+  const auto qc = split_dots(scope_of(impl.nodes[static_cast<size_t>(p + 1)]));
+  size_t k = 0;
+  while (k < pc.size() && k < qc.size() && pc[k] == qc[k]) ++k;
+  std::string name;
+  if (!pc.empty() && k < pc.size()) {
+    for (size_t i = 0; i <= k; ++i) name += (i ? "." : "") + pc[i];
+    for (size_t len = k + 1; len <= pc.size(); ++len) {
+      std::string prefix;
+      for (size_t i = 0; i < len; ++i) prefix += (i ? "." : "") + pc[i];
+      c.exits.push_back(prefix);
+    }
+    c.is_block = static_cast<int>(k + 1) <= impl.options.block_depth;
+  } else {
+    name = c.scope.empty() ? op_short(producer) : c.scope + ":" + op_short(producer);
+  }
+  std::string unique = name;
+  for (int dup = 2; std::find(used.begin(), used.end(), unique) != used.end(); ++dup)
+    unique = name + "#" + std::to_string(dup);
+  used.push_back(unique);
+  c.name = unique;
+}
+
 void analyse(Model::Impl& impl) {
   auto& g = *impl.graph;
   for (Node* n : g.nodes())
@@ -197,119 +341,36 @@ void analyse(Model::Impl& impl) {
                      "' still reads module attributes after freezing (mutable state); unsupported");
   Value* x = g.inputs()[1];
 
-  std::unordered_map<const Node*, int> pos;
-  for (int i = 0; i < n_nodes; ++i) pos[impl.nodes[i]] = i;
-  auto top_position = [&](Node* user) -> int {
-    while (user->owningBlock() != g.block()) user = user->owningBlock()->owningNode();
-    if (user == g.return_node()) return n_nodes;
-    return pos.at(user);
-  };
-
-  std::vector<Value*> values{x};
-  std::unordered_map<const Value*, Life> life{{x, {-1, -1}}};
-  for (int i = 0; i < n_nodes; ++i)
-    for (Value* v : impl.nodes[i]->outputs()) {
-      values.push_back(v);
-      life[v] = {i, i};
-    }
-  for (Value* v : values)
-    for (const auto& use : v->uses()) life[v].last = std::max(life[v].last, top_position(use.user));
-
-  // Input shape: flag > archive metadata > inference from the first layer.
+  const Liveness l = liveness(impl, x);
+  resolve_input_shape(impl);
+  const auto probe = probe_activations(impl, x);
   auto& s = impl.summary;
-  if (impl.options.input_shape) {
-    s.input_shape = *impl.options.input_shape;
-    s.input_shape_source = "flag";
-  } else if (!s.input_shape.empty()) {  // read from the archive's partplan.json in load()
-    s.input_shape_source = "archive";
-  } else {
-    s.input_shape = infer_input_shape(impl);
-    s.input_shape_source = "inferred";
-  }
-
-  // One probe forward records the shape of every top-level activation.
-  std::vector<Value*> probe_values;
-  // prim::Uninitialized stands for a value of a branch that raises (scripted transformers
-  // have one at top level): typed Tensor, but it never holds one, so it is not probed.
-  for (Node* n : impl.nodes)
-    if (n->kind() != c10::prim::Uninitialized)
-      for (Value* v : n->outputs())
-        if (is_tensor(v)) probe_values.push_back(v);
-  std::unordered_map<const Value*, at::Tensor> probe;
-  {
-    torch::NoGradGuard no_grad;
-    const int64_t total = common::numel(s.input_shape);
-    at::Tensor input =
-        torch::linspace(0.0, 1.0, total).reshape(s.input_shape).to(torch::Device(impl.options.device));
-    c10::IValue result;
-    try {
-      auto probe_module = build_submodule(impl, 0, impl.nodes.size(), x, probe_values, "Probe");
-      result = probe_module.forward({input});
-    } catch (const Error&) {
-      throw;
-    } catch (const std::exception& e) {
-      throw UsageError(fmt::format(
-          "'{}' rejects input shape {} ({}): {}; pass the shape it expects with --input-shape N,C,H,W",
-          impl.path, common::format_shape(s.input_shape), s.input_shape_source, compat::error_text(e)));
-    }
-    // A value typed Tensor may still hold something else at run time (an optional left
-    // unset): it is then not recorded, and so never a cut.
-    if (probe_values.size() == 1) {
-      if (result.isTensor()) probe[probe_values[0]] = result.toTensor();
-    } else {
-      auto elems = result.toTuple()->elements();
-      for (size_t i = 0; i < probe_values.size(); ++i)
-        if (elems[i].isTensor()) probe[probe_values[i]] = elems[i].toTensor();
-    }
-  }
-  probe[x] = torch::empty(s.input_shape);
   const int64_t batch = s.input_shape[0];
-  auto per_sample_bytes = [&](const at::Tensor& t) -> int64_t {
-    int64_t bytes = t.numel() * static_cast<int64_t>(t.element_size());
-    return (t.dim() > 0 && t.size(0) == batch && batch > 0) ? bytes / batch : bytes;
-  };
   Value* out = g.outputs()[0];
   if (probe.count(out)) {
     const auto& t = probe.at(out);
     s.output_shape = to_shape(t);
-    s.output_bytes = per_sample_bytes(t);
+    s.output_bytes = per_sample_bytes(t, batch);
   }
+  const Costs costs = node_costs(impl, l, probe, x);
 
-  // Per-node cost, cumulated along the order.
-  std::vector<NodeCost> costs(n_nodes);
-  std::unordered_set<const Value*> seen_params;
-  for (int i = 0; i < n_nodes; ++i) costs[i] = node_cost(impl.nodes[i], probe, batch, seen_params);
-
-  // Working set per node: values live across it plus its own outputs.
-  std::vector<int64_t> working(n_nodes, 0);
-  for (Value* v : values) {
-    auto it = probe.find(v);
-    if (it == probe.end() || v == x) continue;
-    const Life& l = life[v];
-    const int64_t b = per_sample_bytes(it->second);
-    for (int i = l.def; i <= std::min(l.last, n_nodes - 1); ++i) working[i] += b;
-  }
-  {
-    const int64_t xb = per_sample_bytes(torch::empty(s.input_shape));
-    for (int i = 0; i <= std::min(life[x].last, n_nodes - 1); ++i) working[i] += xb;
-  }
-
-  // Cut positions.
+  // Cuts: after each node where exactly one tensor is live, cumulating the cost along the order.
   std::unordered_set<const Value*> taken;
   double cum_flops = 0, cum_approx = 0;
   int64_t cum_params = 0, peak = 0;
   std::vector<std::string> used_names;
   for (int p = 0; p < n_nodes; ++p) {
-    cum_flops += costs[p].flops;
-    cum_approx += costs[p].flops_approx;
-    cum_params += costs[p].param_bytes;
-    peak = std::max(peak, working[p]);
+    const auto& nc = costs.node[static_cast<size_t>(p)];
+    cum_flops += nc.flops;
+    cum_approx += nc.flops_approx;
+    cum_params += nc.param_bytes;
+    peak = std::max(peak, costs.working[static_cast<size_t>(p)]);
     if (p == n_nodes - 1) break;
     Value* live = nullptr;
     int count = 0;
-    for (Value* v : values) {
-      const Life& l = life[v];
-      if (l.def <= p && l.last > p && ++count == 1) live = v;
+    for (Value* v : l.values) {
+      const Life& life = l.life.at(v);
+      if (life.def <= p && life.last > p && ++count == 1) live = v;
       if (count > 1) break;
     }
     if (count != 1 || live == x || !is_tensor(live) || taken.count(live) || !probe.count(live)) continue;
@@ -324,44 +385,19 @@ void analyse(Model::Impl& impl) {
     const at::Tensor& t = probe.at(live);
     c.shape = to_shape(t);
     c.dtype = dtype_name(t);
-    c.activation_bytes = per_sample_bytes(t);
+    c.activation_bytes = per_sample_bytes(t, batch);
     c.front_flops = cum_flops;
     c.front_flops_approx = cum_approx;
     c.front_param_bytes = cum_params;
     c.front_peak_activation_bytes = peak;
-
-    const auto pc = split_dots(c.scope);
-    const auto qc = split_dots(scope_of(impl.nodes[p + 1]));
-    size_t k = 0;
-    while (k < pc.size() && k < qc.size() && pc[k] == qc[k]) ++k;
-    std::string name;
-    if (!pc.empty() && k < pc.size()) {
-      for (size_t i = 0; i <= k; ++i) name += (i ? "." : "") + pc[i];
-      for (size_t len = k + 1; len <= pc.size(); ++len) {
-        std::string prefix;
-        for (size_t i = 0; i < len; ++i) prefix += (i ? "." : "") + pc[i];
-        c.exits.push_back(prefix);
-      }
-      c.is_block = static_cast<int>(k + 1) <= impl.options.block_depth;
-    } else {
-      name = c.scope.empty() ? op_short(producer) : c.scope + ":" + op_short(producer);
-    }
-    std::string unique = name;
-    for (int dup = 2; std::find(used_names.begin(), used_names.end(), unique) != used_names.end(); ++dup)
-      unique = name + "#" + std::to_string(dup);
-    used_names.push_back(unique);
-    c.name = unique;
+    name_cut(c, impl, producer, p, used_names);
     s.cuts.push_back(c);
     impl.cut_values.push_back(live);
   }
-  // The classifier head: the last node with weights counted exactly (conv, linear, matmul).
+  // The classifier head: the last node with weights (op_kinds.hpp).
   int last_weight_node = -1;
-  for (int i = 0; i < n_nodes; ++i) {
-    const std::string kind = impl.nodes[i]->kind().toQualString();
-    if (kind == "aten::linear" || kind == "aten::addmm" || kind == "aten::matmul" || kind == "aten::conv2d" ||
-        kind == "aten::_convolution" || kind == "aten::mm")
-      last_weight_node = i;
-  }
+  for (int i = 0; i < n_nodes; ++i)
+    if (has_weights(op_kind(impl.nodes[i]->kind().toQualString()))) last_weight_node = i;
   for (const auto& c : s.cuts)
     if (c.position < last_weight_node) s.classifier_input_cut = c.id;
   s.total_flops = cum_flops;
