@@ -18,7 +18,7 @@
 #include "partplan/model/model.hpp"
 #include "partplan/partition/partition.hpp"
 #include "partplan/pipeline/assess.hpp"
-#include "partplan/plan/plan.hpp"
+#include "partplan/plan/assessment.hpp"
 #include "partplan/report/assess_report.hpp"
 #include "partplan/report/report.hpp"
 #include "partplan/store/run_store.hpp"
@@ -50,18 +50,6 @@ struct AssessCmdOptions {
   std::optional<config::Settings> merge_settings;
   std::optional<std::string> merge_model_sha256;
 };
-
-/// The settings that change a cut's result: all but the cut list and the decision's inputs
-/// (threshold, gate, report). The run directory's fingerprint hashes them, and merge compares
-/// them shard by shard.
-config::Settings result_settings(config::Settings s) {
-  s.set("cuts", std::string());
-  s.set("threshold", 0.0);
-  s.set("fail_above", 0.0);
-  s.set("accept_unconverged", false);
-  s.set("report.grid_images", int64_t{0});
-  return s;
-}
 
 /// "I/N" -> (I, N). Throws UsageError naming the value.
 std::pair<int64_t, int64_t> parse_shard(const std::string& text) {
@@ -180,7 +168,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   std::string fingerprint;
   if (!o.run_dir.empty()) {
     fingerprint = o.merge_fingerprint ? *o.merge_fingerprint
-                                      : common::sha256_bytes(model.summary().sha256 + result_settings(settings).dump(0));
+                                      : store::run_fingerprint(model.summary().sha256, settings);
     // Shards share the directory (and the merge reads it): each writes only its own cuts.
     run_store.emplace(o.run_dir, fingerprint, o.resume || o.merge_fingerprint.has_value(), o.shard.has_value());
     store.load = [&](const model::CutPoint& c) {
@@ -215,21 +203,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
     return 0;
   }
 
-  std::vector<plan::CutLeak> leaks;
-  for (const auto& c : result.cuts) {
-    leaks.push_back({c.cut.id, c.cut.name, c.leak, c.worst_attack,
-                     c.cost.enclave_bytes, c.cost.enclave_seconds, c.cost.untrusted_seconds, c.cost.transfer_seconds,
-                     /*eligible=*/!(result.back_cut && result.back_cut->id == c.cut.id), {}});
-    for (const auto& s : c.scores)
-      if (s.train.still_improving) leaks.back().still_improving.push_back(s.attack);
-  }
-  policy.all_enclave_seconds = result.all_enclave_seconds;
-  policy.measure = result.measure == "reidentification" ? "re-identification" : "SSIM";
-  // A two-way split's host sees the prediction: the label-only guess is an attack it always
-  // has. A ternary split keeps the prediction inside the enclave.
-  if (!result.ternary) policy.floor_ssim = result.label_floor;
-  plan::PlanResult decided = result.trained ? plan::decide(leaks, policy) : plan::prescreen(leaks, policy);
-  if (result.ternary && decided.decision.cut_id) decided.decision.kind = "ternary";
+  const plan::PlanResult decided = plan::decide_assessment(result, policy);
 
   report::PlanContext ctx;
   ctx.model = &model.summary();
@@ -244,18 +218,17 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   for (const auto& a : o.argv) ctx.command_line += (ctx.command_line.empty() ? "" : " ") + a;
 
   if (!o.export_dir.empty()) {
+    std::vector<int> ids;
     if (decided.decision.cut_id) {
-      common::StagedDir staged(o.export_dir);
-      std::vector<int> ids{*decided.decision.cut_id};
+      ids.push_back(*decided.decision.cut_id);
       if (result.back_cut && result.back_cut->id != ids[0]) ids.push_back(result.back_cut->id);
-      auto manifest = partition::export_parts(model, ids, staged);
-      common::write_file_atomic(staged.add("partition.json"), report::partition_to_json(manifest));
-      staged.commit();
-      ctx.exported = manifest;
-      ctx.export_dir = fs::absolute(o.export_dir).lexically_normal().string();  // valid from any directory
-      ctx.verification = partition::verify_partition(manifest, o.export_dir, {});
+    }
+    if (auto e = report::export_chosen_split(model, ids, o.export_dir)) {
+      ctx.exported = e->manifest;
+      ctx.export_dir = e->dir;
+      ctx.verification = e->verification;
       log::info("exported the chosen split to {} (verify: max rel error {:.2e})", o.export_dir,
-                ctx.verification->max_rel_error);
+                e->verification.max_rel_error);
     } else {
       log::warn("no safe cut: nothing exported to {}", o.export_dir);
     }
@@ -297,12 +270,6 @@ struct MergeCmdOptions {
   std::vector<std::string> argv;
 };
 
-std::map<std::string, std::string> result_leaves(const std::string& json_text, const std::string& source) {
-  std::map<std::string, std::string> out;
-  for (const auto& [k, v] : result_settings(config::Settings::parse(json_text, source)).leaves()) out[k] = v;
-  return out;
-}
-
 /// Check that the shards in m.dir make one complete run, then plan it as one process would:
 /// the same assess path, every cut taken from the run directory.
 int run_merge(const MergeCmdOptions& m, Io& io) {
@@ -324,13 +291,13 @@ int run_merge(const MergeCmdOptions& m, Io& io) {
       throw UsageError(fmt::format("shard {0}/{1} has not finished (no {2}/shard-{0}-of-{1}.json): run it, or rerun "
                                    "it with --resume, then merge again",
                                    i, n, m.dir));
-  const auto reference = result_leaves(first.settings_json, first.file);
+  const auto reference = store::result_leaves(first.settings_json, first.file);
   for (const auto& s : shards) {
     if (s.model_sha256 != first.model_sha256)
       throw UsageError(fmt::format("{} assessed another model (sha256 {}…) than {} ({}…): rerun it on '{}'", label(s),
                                    s.model_sha256.substr(0, 12), label(first), first.model_sha256.substr(0, 12),
                                    first.model_path));
-    const auto mine = result_leaves(s.settings_json, s.file);
+    const auto mine = store::result_leaves(s.settings_json, s.file);
     for (const auto& [k, v] : reference) {
       auto it = mine.find(k);
       const std::string other = it == mine.end() ? std::string("(unset)") : it->second;

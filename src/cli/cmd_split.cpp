@@ -42,8 +42,7 @@ int run_split(const SplitOptions& o, Io& io) {
   auto m = model::Model::load(o.model_path, lo);
   std::vector<int> ids;
   for (const auto& c : model::select_cuts(m.summary(), o.cuts)) ids.push_back(c.id);
-  auto manifest = partition::export_parts(m, ids, staged);
-  common::write_file_atomic(staged.add("partition.json"), report::partition_to_json(manifest));
+  auto manifest = report::export_split(m, ids, staged);
   staged.commit();
   io.out << report::split_summary(manifest, o.out_dir);
   return 0;

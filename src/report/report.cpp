@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "partplan/common/build_info.hpp"
@@ -96,6 +98,25 @@ std::string inspect_json(const model::ModelSummary& s, const std::vector<model::
   j["cuts"] = json::array();
   for (const auto& c : cuts) j["cuts"].push_back(cut_json(c));
   return j.dump(2) + "\n";
+}
+
+partition::PartitionManifest export_split(const model::Model& model, const std::vector<int>& cut_ids,
+                                          common::StagedDir& staged) {
+  auto manifest = partition::export_parts(model, cut_ids, staged);
+  common::write_file_atomic(staged.add("partition.json"), partition_to_json(manifest));
+  return manifest;
+}
+
+std::optional<ExportedSplit> export_chosen_split(const model::Model& model, const std::vector<int>& cut_ids,
+                                                 const std::string& dir) {
+  if (cut_ids.empty()) return std::nullopt;
+  common::StagedDir staged(dir);
+  ExportedSplit e;
+  e.manifest = export_split(model, cut_ids, staged);
+  staged.commit();
+  e.dir = std::filesystem::absolute(dir).lexically_normal().string();
+  e.verification = partition::verify_partition(e.manifest, dir, {});
+  return e;
 }
 
 std::string partition_to_json(const partition::PartitionManifest& m) {

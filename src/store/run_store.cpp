@@ -10,6 +10,7 @@
 
 #include "partplan/common/error.hpp"
 #include "partplan/common/fs.hpp"
+#include "partplan/common/hash.hpp"
 #include "partplan/common/strings.hpp"
 #include "partplan/report/json_io.hpp"
 #include "partplan/report/png.hpp"
@@ -24,6 +25,25 @@ std::string cut_file(const std::string& dir, int id) { return (fs::path(dir) / f
 std::string png_name(int id) { return fmt::format("cut-{:03d}.png", id); }
 
 }  // namespace
+
+config::Settings result_settings(config::Settings s) {
+  s.set("cuts", std::string());
+  s.set("threshold", 0.0);
+  s.set("fail_above", 0.0);
+  s.set("accept_unconverged", false);
+  s.set("report.grid_images", int64_t{0});
+  return s;
+}
+
+std::string run_fingerprint(const std::string& model_sha256, const config::Settings& settings) {
+  return common::sha256_bytes(model_sha256 + result_settings(settings).dump(0));
+}
+
+std::map<std::string, std::string> result_leaves(const std::string& json_text, const std::string& source) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : result_settings(config::Settings::parse(json_text, source)).leaves()) out[k] = v;
+  return out;
+}
 
 RunStore::RunStore(std::string dir, std::string fingerprint, bool resume, bool shared)
     : dir_(std::move(dir)), resume_(resume) {

@@ -7,26 +7,12 @@
 
 #include "partplan/common/shape.hpp"
 #include "partplan/metrics/stats.hpp"
+#include "partplan/pipeline/image_pairs.hpp"
 
 namespace partplan::report {
 
-/// One scored image pair.
-struct PairScore {
-  std::string name;       ///< relative path without extension (folders) or the file name
-  std::string a_path, b_path;
-  common::Shape shape;    ///< C,H,W of A
-  double ssim = 0;
-  double psnr_db = 0;
-  bool psnr_capped = false;
-  bool resized = false;   ///< B was resized to A (--resize)
-};
-
-struct MetricsSummary {
-  std::string a, b;                 ///< the command's arguments
-  std::vector<PairScore> pairs;
-  metrics::MeanCi ssim, psnr_db;    ///< over pairs
-  int64_t psnr_capped = 0;
-};
+using MetricsSummary = pipeline::PairSummary;
+using PairScore = pipeline::PairScore;
 
 /// Table: one row per pair, then the mean and the 95% CI when there are several.
 std::string metrics_text(const MetricsSummary& m);

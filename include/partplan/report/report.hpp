@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "partplan/common/fs.hpp"
 #include "partplan/model/model.hpp"
 #include "partplan/partition/partition.hpp"
 
@@ -21,6 +22,25 @@ std::string inspect_table(const model::ModelSummary& summary, const std::vector<
 /// `inspect --json` document: {"schema_version", "tool", "model", "cuts_spec", "cuts": [...]}.
 std::string inspect_json(const model::ModelSummary& summary, const std::vector<model::CutPoint>& cuts,
                          const std::string& cuts_spec);
+
+/// The parts at `cut_ids` (1 cut: front, back; 2: front, middle, back) and their partition.json,
+/// written into `staged` (the caller commits it, so a failure leaves the target as it was).
+/// Used by `split` and by `assess --export`. Same errors as partition::export_parts.
+partition::PartitionManifest export_split(const model::Model& model, const std::vector<int>& cut_ids,
+                                          common::StagedDir& staged);
+
+/// A chosen split, exported and verified against the original model.
+struct ExportedSplit {
+  partition::PartitionManifest manifest;
+  std::string dir;                      ///< absolute: valid from any working directory
+  partition::VerifyResult verification;
+};
+
+/// `assess --export DIR`: the parts at `cut_ids` (the decision's cut, and a ternary split's
+/// back cut) exported into `dir` atomically, then verified. nullopt, and nothing written, when
+/// `cut_ids` is empty (no cut was chosen).
+std::optional<ExportedSplit> export_chosen_split(const model::Model& model, const std::vector<int>& cut_ids,
+                                                 const std::string& dir);
 
 /// partition.json text (pretty-printed, trailing newline).
 std::string partition_to_json(const partition::PartitionManifest& manifest);

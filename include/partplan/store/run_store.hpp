@@ -11,9 +11,22 @@
 #include <utility>
 #include <vector>
 
+#include <map>
+
+#include "partplan/config/settings.hpp"
 #include "partplan/pipeline/assess.hpp"
 
 namespace partplan::store {
+
+/// The settings that change a cut's result: all but the cut list and the decision's inputs
+/// (threshold, gate, report). The run directory's fingerprint hashes them, and merge compares
+/// them shard by shard.
+config::Settings result_settings(config::Settings settings);
+/// A run directory's fingerprint: the SHA-256 of the model's SHA-256 and result_settings().
+std::string run_fingerprint(const std::string& model_sha256, const config::Settings& settings);
+/// result_settings() of a settings JSON text, as key -> value leaves. Throws UsageError
+/// naming `source` on bad JSON.
+std::map<std::string, std::string> result_leaves(const std::string& json_text, const std::string& source);
 
 /// What one shard of a sharded assessment did (`assess --shard I/N`), kept in the run
 /// directory as shard-I-of-N.json for `partplan merge`.

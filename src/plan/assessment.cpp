@@ -1,0 +1,38 @@
+// plan::decide_assessment: from an assessment's cuts to a decision (assessment.hpp).
+#include "partplan/plan/assessment.hpp"
+
+namespace partplan::plan {
+
+std::vector<CutLeak> cut_leaks(const pipeline::AssessResult& result) {
+  std::vector<CutLeak> leaks;
+  for (const auto& c : result.cuts) {
+    CutLeak l;
+    l.id = c.cut.id;
+    l.name = c.cut.name;
+    l.measured = c.leak;
+    l.worst_attack = c.worst_attack;
+    l.enclave_bytes = c.cost.enclave_bytes;
+    l.enclave_seconds = c.cost.enclave_seconds;
+    l.untrusted_seconds = c.cost.untrusted_seconds;
+    l.transfer_seconds = c.cost.transfer_seconds;
+    l.eligible = !(result.back_cut && result.back_cut->id == c.cut.id);
+    for (const auto& s : c.scores)
+      if (s.train.still_improving) l.still_improving.push_back(s.attack);
+    leaks.push_back(std::move(l));
+  }
+  return leaks;
+}
+
+PlanResult decide_assessment(const pipeline::AssessResult& result, Policy policy) {
+  policy.all_enclave_seconds = result.all_enclave_seconds;
+  policy.measure = result.measure == "reidentification" ? "re-identification" : "SSIM";
+  // A two-way split's host sees the prediction: the label-only guess is an attack it always
+  // has. A ternary split keeps the prediction inside the enclave.
+  if (!result.ternary) policy.floor_ssim = result.label_floor;
+  const auto leaks = cut_leaks(result);
+  PlanResult decided = result.trained ? decide(leaks, policy) : prescreen(leaks, policy);
+  if (result.ternary && decided.decision.cut_id) decided.decision.kind = "ternary";
+  return decided;
+}
+
+}  // namespace partplan::plan
