@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "partplan/plan/assessment.hpp"
 #include "partplan/plan/plan.hpp"
 
 using namespace partplan::plan;
@@ -159,4 +160,42 @@ TEST_CASE("a safe cut whose attacker was still improving is a lower bound, and f
   auto converged = decide(table({0.9, 0.5, 0.25, 0.2}), p);
   CHECK(verdict_text(converged.verdicts[2]) == "safe");
   CHECK_FALSE(converged.decision.gate_failed);
+}
+
+TEST_CASE("decide_assessment: the assessment completes the policy (floor, measure, ternary kind)", "[plan]") {
+  partplan::pipeline::AssessResult r;
+  const double leaks[] = {0.9, 0.5, 0.2};
+  for (int i = 0; i < 3; ++i) {
+    partplan::pipeline::CutAssessment ca;
+    ca.cut.id = i;
+    ca.cut.name = "c" + std::to_string(i);
+    ca.leak = leaks[i];
+    ca.worst_attack = "cgan";
+    partplan::pipeline::AttackScore s;
+    s.attack = "cgan";
+    s.train.still_improving = i == 2;
+    ca.scores.push_back(s);
+    r.cuts.push_back(ca);
+  }
+  r.label_floor = 0.25;
+  partplan::plan::Policy policy;
+  policy.threshold = 0.3;
+  auto d = partplan::plan::decide_assessment(r, policy);
+  REQUIRE(d.decision.cut_id == 2);
+  CHECK(d.verdicts[2].measured == Approx(0.25));  // the label-only floor of a two-way split
+  CHECK(d.verdicts[2].lower_bound);               // cgan@c2 was still improving
+  CHECK(d.decision.reason.find("envelope SSIM 0.250") != std::string::npos);
+  r.measure = "reidentification";
+  CHECK(partplan::plan::decide_assessment(r, policy).decision.reason.find("envelope re-identification") !=
+        std::string::npos);
+  // A ternary split keeps the prediction in the enclave: no floor; its back cut is not eligible.
+  r.ternary = true;
+  r.label_floor = 0.35;
+  r.back_cut = r.cuts[2].cut;
+  const auto t = partplan::plan::decide_assessment(r, policy);
+  CHECK(t.decision.kind == "none");  // the back cut alone is safe, and it cannot be chosen
+  r.back_cut.reset();
+  const auto t2 = partplan::plan::decide_assessment(r, policy);
+  CHECK(t2.decision.kind == "ternary");
+  CHECK(t2.verdicts[2].measured == Approx(0.2));
 }
