@@ -27,8 +27,7 @@ class GanInverter final : public Attacker {
     std::vector<torch::Tensor> trainable;
     for (const auto& p : gen_->parameters())
       if (p.requires_grad()) trainable.push_back(p);
-    opt_g_ = std::make_unique<torch::optim::Adam>(trainable,
-                                                  torch::optim::AdamOptions(o.lr).betas({o.beta1, o.beta2}));
+    opt_g_ = std::make_unique<torch::optim::Adam>(trainable, torch::optim::AdamOptions(o.lr).betas({o.beta1, o.beta2}));
     if (adversarial_) {
       disc_ = Discriminator(shape, spec.image_shape, spec.cgan);
       disc_->to(device_);
@@ -63,7 +62,8 @@ class GanInverter final : public Attacker {
     // The reconstruction term: L1, plus the score the attacker is judged by when asked (images;
     // a record's score, re-identification, is not differentiable, and L1 is its closeness).
     auto recon = l1;
-    if (spec_.cgan.ssim_weight > 0 && real.dim() == 4) recon = l1 + spec_.cgan.ssim_weight * (1 - metrics::ssim(rebuilt, real).mean());
+    if (spec_.cgan.ssim_weight > 0 && real.dim() == 4)
+      recon = l1 + spec_.cgan.ssim_weight * (1 - metrics::ssim(rebuilt, real).mean());
     auto loss_g = adversarial_ ? adv_loss(disc_->forward(rebuilt, f), true) + spec_.cgan.lambda_l1 * recon : recon;
     loss_g.backward();
     opt_g_->step();
@@ -94,8 +94,10 @@ class GanInverter final : public Attacker {
     auto params = gen_->named_parameters();
     auto buffers = gen_->named_buffers();
     for (const auto& [k, v] : best_) {
-      if (auto* p = params.find(k)) p->copy_(v);
-      else if (auto* q = buffers.find(k)) q->copy_(v);
+      if (auto* p = params.find(k))
+        p->copy_(v);
+      else if (auto* q = buffers.find(k))
+        q->copy_(v);
     }
   }
 
@@ -140,8 +142,6 @@ class GanInverter final : public Attacker {
 }  // namespace
 
 std::unique_ptr<Attacker> make_cgan(const AttackerSpec& spec) { return std::make_unique<GanInverter>(spec, true); }
-std::unique_ptr<Attacker> make_inverse(const AttackerSpec& spec) {
-  return std::make_unique<GanInverter>(spec, false);
-}
+std::unique_ptr<Attacker> make_inverse(const AttackerSpec& spec) { return std::make_unique<GanInverter>(spec, false); }
 
 }  // namespace partplan::attacks

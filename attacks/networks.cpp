@@ -97,13 +97,11 @@ at::Tensor as_attack_features(const at::Tensor& f, const std::vector<int64_t>& f
   bool cls = false;
   const int64_t g = fs.size() == 2 ? token_grid_side(fs[0], cls) : 0;
   if (g == 0) return f;
-  auto patches = cls ? f.narrow(1, 1, g * g) : f;                   // [B, g*g, D]
+  auto patches = cls ? f.narrow(1, 1, g * g) : f;                    // [B, g*g, D]
   return patches.transpose(1, 2).reshape({f.size(0), fs[1], g, g});  // [B, D, g, g]
 }
 
-int64_t linear_inverse_kernel(const std::vector<int64_t>& fs) {
-  return !fs.empty() && fs[0] * 9 <= 1152 ? 3 : 1;
-}
+int64_t linear_inverse_kernel(const std::vector<int64_t>& fs) { return !fs.empty() && fs[0] * 9 <= 1152 ? 3 : 1; }
 
 GeneratorImpl::GeneratorImpl(const std::vector<int64_t>& fs, const std::vector<int64_t>& is, const CganOptions& o,
                              const LinearInverse& o_linear)
@@ -163,10 +161,10 @@ GeneratorImpl::GeneratorImpl(const std::vector<int64_t>& fs, const std::vector<i
   skip_scale_ = linear_inverse_scale(fs, is);
   if (skip_scale_ > 0) {
     const int64_t k = linear_inverse_kernel(fs);
-    skip_ = register_module(
-        "skip", torch::nn::Conv2d(torch::nn::Conv2dOptions(fs[0], channels * skip_scale_ * skip_scale_, k)
-                                      .padding(k / 2)
-                                      .padding_mode(torch::kReplicate)));
+    skip_ = register_module("skip",
+                            torch::nn::Conv2d(torch::nn::Conv2dOptions(fs[0], channels * skip_scale_ * skip_scale_, k)
+                                                  .padding(k / 2)
+                                                  .padding_mode(torch::kReplicate)));
     torch::NoGradGuard ng;
     if (!o_linear.adoptable(o.linear_min_r2)) {
       skip_->weight.zero_();

@@ -107,8 +107,8 @@ void FeatureStatsAccumulator::add(const at::Tensor& features) {
     sum_sq_ = sq;
   } else {
     if (s.size(0) != sum_.size(0))
-      throw DataError(fmt::format("feature statistics: a batch with first dimension {} after {}", s.size(0),
-                                  sum_.size(0)));
+      throw DataError(
+          fmt::format("feature statistics: a batch with first dimension {} after {}", s.size(0), sum_.size(0)));
     sum_ += s;
     sum_sq_ += sq;
   }
@@ -191,9 +191,7 @@ LinearInverse LinearInverseAccumulator::result(const FeatureStats& stats) const 
   auto cxx = xtx_ / rows_ - torch::outer(mx, mx);
   auto cxy = xty_ / rows_ - torch::outer(mx, my);
   // Input j is channel j / (k*k): each channel's statistics repeat over its taps.
-  auto per_tap = [&](const std::vector<double>& v) {
-    return torch::tensor(v, mx.options()).repeat_interleave(kk);
-  };
+  auto per_tap = [&](const std::vector<double>& v) { return torch::tensor(v, mx.options()).repeat_interleave(kk); };
   auto sd = torch::ones({d}, mx.options());
   if (!stats.stddev.empty()) sd = per_tap(stats.stddev).clamp_min(1e-6);
   cxx = cxx / torch::outer(sd, sd);
@@ -230,7 +228,8 @@ double mean_ssim(Attacker& attacker, const PairSet& pairs) {
     const int64_t len = std::min<int64_t>(256, n - i);
     auto rec = attacker.reconstruct(pairs.features.narrow(0, i, len));
     const auto target = pairs.images.narrow(0, i, len).to(rec.device());
-    sum += (target.dim() == 2 ? metrics::record_closeness(rec, target) : metrics::ssim(rec, target)).sum().item<double>();
+    sum +=
+        (target.dim() == 2 ? metrics::record_closeness(rec, target) : metrics::ssim(rec, target)).sum().item<double>();
   }
   return sum / static_cast<double>(std::max<int64_t>(n, 1));
 }

@@ -58,7 +58,8 @@ WhiteboxResult whitebox_invert(const FrontFn& front, const at::Tensor& observed,
   // Records [N,F]: one stage on the values, no image prior.
   const bool record = start.dim() == 2;
   const double tv_weight = record ? 0.0 : o.tv_weight;
-  const std::vector<int64_t> size = record ? std::vector<int64_t>{1, 1} : std::vector<int64_t>{start.size(2), start.size(3)};
+  const std::vector<int64_t> size =
+      record ? std::vector<int64_t>{1, 1} : std::vector<int64_t>{start.size(2), start.size(3)};
   auto image_of = [&](const torch::Tensor& z) {
     return record || (z.size(2) == size[0] && z.size(3) == size[1])
                ? z
@@ -81,13 +82,15 @@ WhiteboxResult whitebox_invert(const FrontFn& front, const at::Tensor& observed,
   for (size_t k = 0; k < scales.size(); ++k) {
     const int64_t s = scales[k];
     const int64_t iters = k + 1 == scales.size() ? o.iterations - per_stage * static_cast<int64_t>(k) : per_stage;
-    auto z = (s > 1 ? F::interpolate(x, F::InterpolateFuncOptions()
-                                            .size(std::vector<int64_t>{size[0] / s, size[1] / s})
-                                            .mode(torch::kArea))
-                    : x)
-                 .detach()
-                 .clone()
-                 .set_requires_grad(true);
+    auto z =
+        (s > 1
+             ? F::interpolate(
+                   x,
+                   F::InterpolateFuncOptions().size(std::vector<int64_t>{size[0] / s, size[1] / s}).mode(torch::kArea))
+             : x)
+            .detach()
+            .clone()
+            .set_requires_grad(true);
     torch::optim::Adam opt({z}, torch::optim::AdamOptions(o.lr));
     for (int64_t it = 0; it < iters; ++it) {
       // Cosine decay from lr to lr / 10: large steps find the basin, small ones settle in it.

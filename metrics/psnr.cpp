@@ -21,8 +21,8 @@ PsnrResult psnr(const at::Tensor& x, const at::Tensor& y, double data_range) {
   if (!x.is_floating_point() || !y.is_floating_point())
     throw std::invalid_argument("psnr expects floating tensors; convert uint8 images with /255");
   if (x.device() != y.device())
-    throw std::invalid_argument(fmt::format("psnr: tensors on different devices ({} and {})", x.device().str(),
-                                            y.device().str()));
+    throw std::invalid_argument(
+        fmt::format("psnr: tensors on different devices ({} and {})", x.device().str(), y.device().str()));
   if (x.sizes() != y.sizes())
     throw DataError(fmt::format("PSNR needs two batches of one shape, got {} and {}",
                                 common::format_shape(x.sizes().vec()), common::format_shape(y.sizes().vec())));

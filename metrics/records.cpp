@@ -16,7 +16,8 @@ void check_pair(const at::Tensor& rec, const at::Tensor& orig, size_t fields) {
     throw DataError(fmt::format("record measures need reconstructions and originals of one [N, F] shape, got {} and {}",
                                 fmt::join(rec.sizes(), "x"), fmt::join(orig.sizes(), "x")));
   if (fields != 0 && static_cast<int64_t>(fields) != rec.size(1))
-    throw DataError(fmt::format("record measures: {} field descriptions for records of {} values", fields, rec.size(1)));
+    throw DataError(
+        fmt::format("record measures: {} field descriptions for records of {} values", fields, rec.size(1)));
 }
 
 std::vector<double> to_vector(const at::Tensor& t) {
@@ -60,10 +61,12 @@ RecordMeasures record_measures(const at::Tensor& rec, const at::Tensor& orig, co
 }
 
 at::Tensor reidentified(const at::Tensor& rec, const at::Tensor& pool, const std::vector<int64_t>& own) {
-  if (rec.dim() != 2 || pool.dim() != 2 || rec.size(1) != pool.size(1) || rec.size(0) != static_cast<int64_t>(own.size()))
-    throw DataError(fmt::format("re-identification needs [N, F] reconstructions, a [M, F] pool and N own indices, got "
-                                "{}, {} and {}",
-                                fmt::join(rec.sizes(), "x"), fmt::join(pool.sizes(), "x"), own.size()));
+  if (rec.dim() != 2 || pool.dim() != 2 || rec.size(1) != pool.size(1) ||
+      rec.size(0) != static_cast<int64_t>(own.size()))
+    throw DataError(
+        fmt::format("re-identification needs [N, F] reconstructions, a [M, F] pool and N own indices, got "
+                    "{}, {} and {}",
+                    fmt::join(rec.sizes(), "x"), fmt::join(pool.sizes(), "x"), own.size()));
   const int64_t m = pool.size(0);
   for (auto i : own)
     if (i < 0 || i >= m) throw DataError(fmt::format("re-identification: own index {} outside the pool of {}", i, m));
@@ -74,10 +77,10 @@ at::Tensor reidentified(const at::Tensor& rec, const at::Tensor& pool, const std
   for (int64_t i = 0; i < r_all.size(0); i += 1024) {
     const int64_t len = std::min<int64_t>(1024, r_all.size(0) - i);
     const auto r = r_all.narrow(0, i, len);
-    const auto d = at::cdist(r, p);                                             // [len, M]
+    const auto d = at::cdist(r, p);  // [len, M]
     const auto mine = own_t.narrow(0, i, len);
-    const auto d_own = d.gather(1, mine.view({-1, 1}));                         // [len, 1]
-    const auto others = d.scatter(1, mine.view({-1, 1}), INFINITY);             // own distance masked out
+    const auto d_own = d.gather(1, mine.view({-1, 1}));              // [len, 1]
+    const auto others = d.scatter(1, mine.view({-1, 1}), INFINITY);  // own distance masked out
     parts.push_back((d_own.squeeze(1) < std::get<0>(others.min(1))).to(at::kDouble));
   }
   return at::cat(parts, 0).cpu();

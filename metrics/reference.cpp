@@ -9,8 +9,7 @@ namespace partplan::metrics::reference {
 namespace {
 
 void check_same(const HostImages& x, const HostImages& y) {
-  if (x.n != y.n || x.c != y.c || x.h != y.h || x.w != y.w)
-    throw std::invalid_argument("reference: shapes differ");
+  if (x.n != y.n || x.c != y.c || x.h != y.h || x.w != y.w) throw std::invalid_argument("reference: shapes differ");
   if (x.values.size() != static_cast<size_t>(x.n * x.c * x.h * x.w) || y.values.size() != x.values.size())
     throw std::invalid_argument("reference: values do not match the shape");
 }

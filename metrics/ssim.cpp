@@ -46,24 +46,21 @@ void check_pair(const at::Tensor& x, const at::Tensor& y, const SsimOptions& o) 
   if (!x.is_floating_point() || !y.is_floating_point())
     throw std::invalid_argument("ssim expects floating tensors in [0, data_range]; convert uint8 images with /255");
   if (x.device() != y.device())
-    throw std::invalid_argument(fmt::format("ssim: tensors on different devices ({} and {})", x.device().str(),
-                                            y.device().str()));
+    throw std::invalid_argument(
+        fmt::format("ssim: tensors on different devices ({} and {})", x.device().str(), y.device().str()));
   if (x.sizes() != y.sizes())
     throw DataError(fmt::format("SSIM needs two batches of one shape, got {} and {}", shape_of(x), shape_of(y)));
   if (x.size(2) < o.window || x.size(3) < o.window)
-    throw DataError(fmt::format(
-        "SSIM with a {0}x{0} window needs images of at least {0}x{0} pixels, got {1}x{2}: no window fits "
-        "inside (scikit-image refuses these too); upscale the images or compare them by PSNR only",
-        o.window, x.size(2), x.size(3)));
+    throw DataError(
+        fmt::format("SSIM with a {0}x{0} window needs images of at least {0}x{0} pixels, got {1}x{2}: no window fits "
+                    "inside (scikit-image refuses these too); upscale the images or compare them by PSNR only",
+                    o.window, x.size(2), x.size(3)));
 }
 
-at::ScalarType compute_dtype(const at::Tensor& x) {
-  return x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-}
+at::ScalarType compute_dtype(const at::Tensor& x) { return x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat; }
 
 // SSIM map of one chunk; inputs already checked.
-at::Tensor map_of_chunk(const at::Tensor& x, const at::Tensor& y, const at::Tensor& window_1d,
-                        const SsimOptions& o) {
+at::Tensor map_of_chunk(const at::Tensor& x, const at::Tensor& y, const at::Tensor& window_1d, const SsimOptions& o) {
   const int64_t channels = x.size(1);
   const int64_t w = o.window;
   const int64_t groups = 5 * channels;
@@ -76,8 +73,10 @@ at::Tensor map_of_chunk(const at::Tensor& x, const at::Tensor& y, const at::Tens
   const auto yc = y - mean_y;
   auto stats = at::cat({xc, yc, xc * xc, yc * yc, xc * yc}, 1);
   const std::vector<int64_t> one{1, 1}, zero{0, 0};
-  stats = at::conv2d(stats, kernel_h, /*bias=*/at::Tensor(), /*stride=*/one, /*padding=*/zero, /*dilation=*/one, groups);
-  stats = at::conv2d(stats, kernel_v, /*bias=*/at::Tensor(), /*stride=*/one, /*padding=*/zero, /*dilation=*/one, groups);
+  stats =
+      at::conv2d(stats, kernel_h, /*bias=*/at::Tensor(), /*stride=*/one, /*padding=*/zero, /*dilation=*/one, groups);
+  stats =
+      at::conv2d(stats, kernel_v, /*bias=*/at::Tensor(), /*stride=*/one, /*padding=*/zero, /*dilation=*/one, groups);
   const auto parts = stats.chunk(5, 1);
   const auto& mu_xc = parts[0];
   const auto& mu_yc = parts[1];
@@ -131,9 +130,9 @@ at::Tensor ssim(const at::Tensor& x, const at::Tensor& y, const SsimOptions& opt
   std::vector<at::Tensor> parts;
   for (int64_t start = 0; start < n; start += chunk) {
     const int64_t len = std::min(chunk, n - start);
-    parts.push_back(map_of_chunk(x.narrow(0, start, len).to(dtype), y.narrow(0, start, len).to(dtype), window_1d,
-                                 options)
-                        .mean({1, 2, 3}));
+    parts.push_back(
+        map_of_chunk(x.narrow(0, start, len).to(dtype), y.narrow(0, start, len).to(dtype), window_1d, options)
+            .mean({1, 2, 3}));
   }
   return at::cat(parts, 0);
 }

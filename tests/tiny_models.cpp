@@ -33,7 +33,8 @@ void save_tiny_net(const std::string& path, const std::string& input_shape_json,
 
   Module res(c10::QualifiedName("__torch__.Res"), cu, true);
   res.register_parameter("w", torch::randn({4, 4, 3, 3}) * 0.3, false);
-  res.define("def forward(self, x):\n    y = torch.relu(torch.conv2d(x, self.w, None, [1, 1], [1, 1]))\n    return y + x\n");
+  res.define(
+      "def forward(self, x):\n    y = torch.relu(torch.conv2d(x, self.w, None, [1, 1], [1, 1]))\n    return y + x\n");
 
   Module head(c10::QualifiedName("__torch__.Head"), cu, true);
   head.register_parameter("w", torch::randn({3, 256}) * 0.05, false);
@@ -101,7 +102,8 @@ void save_mlp(const std::string& path) {
   Module m(c10::QualifiedName("__torch__.Mlp"));
   m.register_parameter("w1", torch::randn({8, 5}), false);
   m.register_parameter("w2", torch::randn({2, 8}), false);
-  m.define("def forward(self, x):\n    return torch.linear(torch.relu(torch.linear(x, self.w1, None)), self.w2, None)\n");
+  m.define(
+      "def forward(self, x):\n    return torch.linear(torch.relu(torch.linear(x, self.w1, None)), self.w2, None)\n");
   save(m, path, "");
 }
 

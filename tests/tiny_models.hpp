@@ -11,8 +11,7 @@ namespace partplan::testing {
 /// a residual block) -> head (flatten, linear 256->3). Expected cuts, in order:
 /// stem, body:conv2d, body, res, head:flatten; none inside `res`.
 /// `input_shape_json` ("[1, 2, 8, 8]") is stored as the partplan.json extra file; "" = none.
-void save_tiny_net(const std::string& path, const std::string& input_shape_json = "[1, 2, 8, 8]",
-                   uint64_t seed = 0);
+void save_tiny_net(const std::string& path, const std::string& input_shape_json = "[1, 2, 8, 8]", uint64_t seed = 0);
 
 /// A small classifier for 1x28x28 images: conv 1->8 (+relu) -> maxpool 2 -> flatten ->
 /// linear 1568->10. Random weights; input shape recorded as [1, 1, 28, 28].

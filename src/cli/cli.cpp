@@ -14,12 +14,13 @@
 namespace partplan::cli {
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  CLI::App app{"partplan: plan where to split a model between a TEE enclave and an untrusted GPU, "
-               "by measuring how well an attacker rebuilds the input from each cut.",
-               "partplan"};
+  CLI::App app{
+      "partplan: plan where to split a model between a TEE enclave and an untrusted GPU, "
+      "by measuring how well an attacker rebuilds the input from each cut.",
+      "partplan"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", fmt::format("partplan {} (LibTorch {}, {} build)", kVersion,
-                                                model::torch_version(), kBuiltWithCuda ? "CUDA" : "CPU"));
+  app.set_version_flag("--version", fmt::format("partplan {} (LibTorch {}, {} build)", kVersion, model::torch_version(),
+                                                kBuiltWithCuda ? "CUDA" : "CPU"));
   bool quiet = false;
   int verbose = 0;
   int threads = 0;

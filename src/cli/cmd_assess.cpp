@@ -63,7 +63,8 @@ std::pair<int64_t, int64_t> parse_shard(const std::string& text) {
     }
   } catch (const std::exception&) {
   }
-  throw UsageError("--shard '" + text + "' must be I/N with 0 <= I < N, e.g. --shard 0/4 (Slurm: "
+  throw UsageError("--shard '" + text +
+                   "' must be I/N with 0 <= I < N, e.g. --shard 0/4 (Slurm: "
                    "--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT)");
 }
 
@@ -108,11 +109,13 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
     if (o.run_dir.empty())
       throw UsageError("--shard needs --run-dir DIR: each shard writes its finished cuts there for partplan merge");
     if (std::all_of(options.attacks.begin(), options.attacks.end(), [](const std::string& a) { return a == "oracle"; }))
-      throw UsageError("--shard shards trained attackers; an oracle pre-screen (--attack oracle) is cheap: run it "
-                       "without --shard");
+      throw UsageError(
+          "--shard shards trained attackers; an oracle pre-screen (--attack oracle) is cheap: run it "
+          "without --shard");
     if (!o.report_dir.empty() || !o.export_dir.empty())
-      throw UsageError("--shard writes no plan, report or export of its own: pass --report and --export to "
-                       "partplan merge DIR");
+      throw UsageError(
+          "--shard writes no plan, report or export of its own: pass --report and --export to "
+          "partplan merge DIR");
   }
   plan::Policy policy;
   policy.threshold = options.threshold;
@@ -136,9 +139,10 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   log::info("loading {} on {}", o.model_path, options.device);
   auto model = model::Model::load(o.model_path, lo);
   if (o.merge_model_sha256 && model.summary().sha256 != *o.merge_model_sha256)
-    throw UsageError(fmt::format("'{}' is not the model the shards assessed (sha256 {}…, they recorded {}…): pass "
-                                 "the same file with --model",
-                                 o.model_path, model.summary().sha256.substr(0, 12), o.merge_model_sha256->substr(0, 12)));
+    throw UsageError(
+        fmt::format("'{}' is not the model the shards assessed (sha256 {}…, they recorded {}…): pass "
+                    "the same file with --model",
+                    o.model_path, model.summary().sha256.substr(0, 12), o.merge_model_sha256->substr(0, 12)));
 
   ProgressLine line;
   auto on_progress = [&](const pipeline::Progress& p) {
@@ -147,8 +151,8 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
     } else if (p.phase == "stats") {
       line.update(fmt::format("feature statistics and baselines (one forward for all cuts) {}/{}", p.step, p.steps));
     } else if (p.phase == "score") {
-      line.update(fmt::format("scoring {} finished cut(s) from {} on eval {}/{}", p.cut_count, p.cut_name, p.step,
-                              p.steps));
+      line.update(
+          fmt::format("scoring {} finished cut(s) from {} on eval {}/{}", p.cut_count, p.cut_name, p.step, p.steps));
     } else if (p.phase == "whitebox") {
       line.update(fmt::format("white-box attack at {}: image {}/{}", p.cut_name, p.step, p.steps));
     } else if (p.phase == "oracle" || p.phase == "probe") {
@@ -156,26 +160,25 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
     } else if (p.phase == "cost") {
       line.update("timing the model for the cost model", true);
     } else if (p.phase == "train") {
-      line.update(fmt::format("training {} of {} cuts in lockstep: step {}/{} {:.2f} steps/s, best val SSIM {}, "
-                              "ETA {}",
-                              p.cut_index, p.cut_count, p.step, p.steps, p.steps_per_second,
-                              p.val_ssim < 0 ? std::string("-") : fmt::format("{:.3f}", p.val_ssim),
-                              format_duration(p.eta_seconds)));
+      line.update(fmt::format(
+          "training {} of {} cuts in lockstep: step {}/{} {:.2f} steps/s, best val SSIM {}, "
+          "ETA {}",
+          p.cut_index, p.cut_count, p.step, p.steps, p.steps_per_second,
+          p.val_ssim < 0 ? std::string("-") : fmt::format("{:.3f}", p.val_ssim), format_duration(p.eta_seconds)));
     }
   };
   std::optional<store::RunStore> run_store;
   pipeline::CutStore store;
   std::string fingerprint;
   if (!o.run_dir.empty()) {
-    fingerprint = o.merge_fingerprint ? *o.merge_fingerprint
-                                      : store::run_fingerprint(model.summary().sha256, settings);
+    fingerprint = o.merge_fingerprint ? *o.merge_fingerprint : store::run_fingerprint(model.summary().sha256, settings);
     // Shards share the directory (and the merge reads it): each writes only its own cuts.
     run_store.emplace(o.run_dir, fingerprint, o.resume || o.merge_fingerprint.has_value(), o.shard.has_value());
     store.load = [&](const model::CutPoint& c) {
       auto loaded = run_store->load(c);
       if (!loaded && o.merge_fingerprint)
-        throw UsageError(fmt::format("'{}' has no result for cut {} '{}': rerun the shard that holds it", o.run_dir,
-                                     c.id, c.name));
+        throw UsageError(
+            fmt::format("'{}' has no result for cut {} '{}': rerun the shard that holds it", o.run_dir, c.id, c.name));
       return loaded;
     };
     store.save = [&](const pipeline::CutAssessment& c) { run_store->save(c); };
@@ -198,8 +201,8 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
     m.cuts = mine;
     run_store->write_shard(m);
     io.out << fmt::format("shard {}/{}: {} of {} cuts in {} ({:.0f} s); when every shard is done: partplan merge {}\n",
-                          options.shard_index, options.shard_count, mine.size(), result.candidate_cuts.size(), o.run_dir,
-                          result.seconds, o.run_dir);
+                          options.shard_index, options.shard_count, mine.size(), result.candidate_cuts.size(),
+                          o.run_dir, result.seconds, o.run_dir);
     return 0;
   }
 
@@ -275,22 +278,27 @@ struct MergeCmdOptions {
 int run_merge(const MergeCmdOptions& m, Io& io) {
   const auto shards = store::RunStore::read_shards(m.dir);
   if (shards.empty())
-    throw UsageError(fmt::format("'{}' holds no shard manifest (shard-I-of-N.json): run partplan assess MODEL "
-                                 "--shard I/N --run-dir {} for each shard first",
-                                 m.dir, m.dir));
+    throw UsageError(
+        fmt::format("'{}' holds no shard manifest (shard-I-of-N.json): run partplan assess MODEL "
+                    "--shard I/N --run-dir {} for each shard first",
+                    m.dir, m.dir));
   const auto& first = shards.front();
   const int64_t n = first.count;
-  auto label = [](const store::ShardManifest& s) { return fmt::format("shard {}/{} ('{}')", s.index, s.count, s.file); };
+  auto label = [](const store::ShardManifest& s) {
+    return fmt::format("shard {}/{} ('{}')", s.index, s.count, s.file);
+  };
   for (const auto& s : shards)
     if (s.count != n)
-      throw UsageError(fmt::format("{} and {} split the run differently: remove the manifests of the sharding you "
-                                   "abandoned",
-                                   label(first), label(s)));
+      throw UsageError(
+          fmt::format("{} and {} split the run differently: remove the manifests of the sharding you "
+                      "abandoned",
+                      label(first), label(s)));
   for (int64_t i = 0; i < n; ++i)
     if (std::none_of(shards.begin(), shards.end(), [&](const auto& s) { return s.index == i; }))
-      throw UsageError(fmt::format("shard {0}/{1} has not finished (no {2}/shard-{0}-of-{1}.json): run it, or rerun "
-                                   "it with --resume, then merge again",
-                                   i, n, m.dir));
+      throw UsageError(
+          fmt::format("shard {0}/{1} has not finished (no {2}/shard-{0}-of-{1}.json): run it, or rerun "
+                      "it with --resume, then merge again",
+                      i, n, m.dir));
   const auto reference = store::result_leaves(first.settings_json, first.file);
   for (const auto& s : shards) {
     if (s.model_sha256 != first.model_sha256)
@@ -302,9 +310,10 @@ int run_merge(const MergeCmdOptions& m, Io& io) {
       auto it = mine.find(k);
       const std::string other = it == mine.end() ? std::string("(unset)") : it->second;
       if (other != v)
-        throw UsageError(fmt::format("{} was run with setting '{}' = {}, {} with {}: rerun it with the same settings "
-                                     "and seed",
-                                     label(s), k, other, label(first), v));
+        throw UsageError(
+            fmt::format("{} was run with setting '{}' = {}, {} with {}: rerun it with the same settings "
+                        "and seed",
+                        label(s), k, other, label(first), v));
     }
     if (s.candidates != first.candidates)
       throw UsageError(fmt::format("{} saw other candidate cuts than {}: rerun it with the same model and --cuts",
@@ -315,11 +324,11 @@ int run_merge(const MergeCmdOptions& m, Io& io) {
       return std::find(s.cuts.begin(), s.cuts.end(), id) != s.cuts.end();
     });
     if (owner == shards.end())
-      throw UsageError(fmt::format("cut {} '{}' was assessed by no shard: rerun the shards with the same --shard N", id,
-                                   name));
+      throw UsageError(
+          fmt::format("cut {} '{}' was assessed by no shard: rerun the shards with the same --shard N", id, name));
     if (!fs::exists(store::RunStore::cut_path(m.dir, id)))
-      throw UsageError(fmt::format("cut {} '{}' has no result in '{}': rerun {} with --resume", id, name, m.dir,
-                                   label(*owner)));
+      throw UsageError(
+          fmt::format("cut {} '{}' has no result in '{}': rerun {} with --resume", id, name, m.dir, label(*owner)));
   }
   log::info("merging {} shards: {} cuts of '{}'", n, first.candidates.size(), first.model_path);
   AssessCmdOptions o;
@@ -353,10 +362,12 @@ void setup_merge(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("-o,--out", opt->out, "plan file; '-' prints the plan JSON on stdout")->capture_default_str();
   sub->add_option("--report", opt->report_dir, "write report.html, summary.md, leakage.png and per-cut grids here");
   sub->add_option("--export", opt->export_dir, "write the chosen split's parts and partition.json here");
-  sub->add_option("--model", opt->model_path, "the model, when it moved since the shards ran (default: the path they "
-                                              "recorded; its sha256 must match)");
-  sub->add_option("--device", opt->device, "device for the merge's own passes: baselines, oracle, timing (default "
-                                         "auto; the cuts' numbers come from the shards)");
+  sub->add_option("--model", opt->model_path,
+                  "the model, when it moved since the shards ran (default: the path they "
+                  "recorded; its sha256 must match)");
+  sub->add_option("--device", opt->device,
+                  "device for the merge's own passes: baselines, oracle, timing (default "
+                  "auto; the cuts' numbers come from the shards)");
   sub->add_option("--fail-above", opt->fail_above, "CI gate, as for assess")->check(CLI::Range(0.0, 1.0));
   sub->add_flag("--accept-unconverged", opt->accept_unconverged, "as for assess");
   sub->callback([opt, &dispatch, sub]() {
@@ -382,17 +393,20 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--cuts", opt->cuts,
                   "candidate cuts: stages (default: the first cut, each resolution stage's output and the classifier "
                   "input, at most 12), blocks, all, or a comma list of ids/names");
-  sub->add_option("--attack", opt->attack,
-                  "attackers, comma list (default cgan,whitebox): cgan, inverse, whitebox (optimises the image through the "
-                  "front's weights); 'oracle' alone is a pre-screen without training. The worst case is the max over them");
+  sub->add_option(
+      "--attack", opt->attack,
+      "attackers, comma list (default cgan,whitebox): cgan, inverse, whitebox (optimises the image through the "
+      "front's weights); 'oracle' alone is a pre-screen without training. The worst case is the max over them");
   sub->add_option("--device", opt->device, "auto (default), cpu, cuda or cuda:N");
   sub->add_option("--seed", opt->seed, "seed of the data splits and the attackers (default 0)");
   sub->add_option("--steps", opt->steps, "attacker training steps per cut (budget.steps)");
-  sub->add_option("--threshold", opt->threshold, "a cut is safe when its envelope <= this: the mean SSIM for images, the share of "
+  sub->add_option("--threshold", opt->threshold,
+                  "a cut is safe when its envelope <= this: the mean SSIM for images, the share of "
                   "records re-identified for CSV records (default 0.3)")
       ->check(CLI::Range(0.0, 1.0));
   sub->add_option("--fail-above", opt->fail_above,
-                  "CI gate: exit 3 when no cut is safe, the chosen cut's leakage (as --threshold) exceeds this, or its safety is "
+                  "CI gate: exit 3 when no cut is safe, the chosen cut's leakage (as --threshold) exceeds this, or its "
+                  "safety is "
                   "a lower bound (see --accept-unconverged)")
       ->check(CLI::Range(0.0, 1.0));
   sub->add_flag("--accept-unconverged", opt->accept_unconverged,

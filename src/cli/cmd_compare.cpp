@@ -51,8 +51,9 @@ void setup_compare(CLI::App& app, Dispatch& dispatch) {
       ->required()
       ->check(CLI::ExistingFile);
   sub->add_option("--out", opt->out_dir, "write compare.html (self-contained) and compare.json here");
-  sub->add_option("--axis", opt->axis, "x-axis: flops (share of FLOPs in the enclave), depth (share of cut points), "
-                                       "ms (estimated enclave milliseconds)")
+  sub->add_option("--axis", opt->axis,
+                  "x-axis: flops (share of FLOPs in the enclave), depth (share of cut points), "
+                  "ms (estimated enclave milliseconds)")
       ->capture_default_str();
   sub->add_flag("--json", opt->json, "print the comparison as JSON on stdout");
   sub->callback([opt, &dispatch]() { dispatch = [opt](Io& io) { return run_compare(*opt, io); }; });

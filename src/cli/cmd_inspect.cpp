@@ -33,8 +33,9 @@ int run_inspect(const InspectOptions& o, Io& io) {
 
 void setup_inspect(CLI::App& app, Dispatch& dispatch) {
   auto opt = std::make_shared<InspectOptions>();
-  auto* sub = app.add_subcommand("inspect", "List the cut points of a TorchScript model: where exactly one "
-                                            "tensor is live, with shape, bytes, front FLOPs and weights.");
+  auto* sub = app.add_subcommand("inspect",
+                                 "List the cut points of a TorchScript model: where exactly one "
+                                 "tensor is live, with shape, bytes, front FLOPs and weights.");
   sub->add_option("MODEL", opt->model_path, "TorchScript model (.pt)")->required();
   sub->add_option("--input-shape", opt->input_shape, kInputShapeHelp);
   sub->add_option("--cuts", opt->cuts,

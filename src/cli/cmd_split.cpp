@@ -52,8 +52,9 @@ int run_split(const SplitOptions& o, Io& io) {
 
 void setup_split(CLI::App& app, Dispatch& dispatch) {
   auto opt = std::make_shared<SplitOptions>();
-  auto* sub = app.add_subcommand("split", "Export the TorchScript parts of a model cut at 1 cut (front=enclave, "
-                                          "back=untrusted) or 2 cuts (front/middle/back, ternary) plus partition.json.");
+  auto* sub = app.add_subcommand("split",
+                                 "Export the TorchScript parts of a model cut at 1 cut (front=enclave, "
+                                 "back=untrusted) or 2 cuts (front/middle/back, ternary) plus partition.json.");
   sub->add_option("MODEL", opt->model_path, "TorchScript model (.pt)")->required();
   sub->add_option("--cuts", opt->cuts, "one cut (binary) or two cuts (ternary), by id or name: A[,B]")->required();
   sub->add_option("--out", opt->out_dir, "output directory (created; written atomically)")->required();

@@ -39,9 +39,10 @@ int run_verify(const VerifyCmdOptions& o, Io& io) {
   io.out << (o.json ? report::verify_json(manifest, result, o.verify.tolerance)
                     : report::verify_text(manifest, result, o.verify.tolerance));
   if (!result.passed)
-    throw VerificationError(fmt::format("composed parts differ from the original: max relative error {:.3g} above "
-                                        "--tolerance {:.3g}",
-                                        result.max_rel_error, o.verify.tolerance));
+    throw VerificationError(
+        fmt::format("composed parts differ from the original: max relative error {:.3g} above "
+                    "--tolerance {:.3g}",
+                    result.max_rel_error, o.verify.tolerance));
   return 0;
 }
 
@@ -49,8 +50,9 @@ int run_verify(const VerifyCmdOptions& o, Io& io) {
 
 void setup_verify(CLI::App& app, Dispatch& dispatch) {
   auto opt = std::make_shared<VerifyCmdOptions>();
-  auto* sub = app.add_subcommand("verify", "Check a split: re-hash every file (exit 4 on a mismatch), then run "
-                                           "the composed parts against the original model (exit 5 above tolerance).");
+  auto* sub = app.add_subcommand("verify",
+                                 "Check a split: re-hash every file (exit 4 on a mismatch), then run "
+                                 "the composed parts against the original model (exit 5 above tolerance).");
   sub->add_option("PARTITION", opt->path,
                   "partition.json written by split (or its directory), or a plan.json from assess --export")
       ->required();

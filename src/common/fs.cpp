@@ -72,8 +72,7 @@ void ensure_writable_dir(const std::string& dir) {
   if (!fs::exists(dir, ec)) {
     fs::create_directories(dir, ec);
     if (ec)
-      throw IoError("cannot create output directory '" + dir + "': " + ec.message() +
-                    "; choose a writable location");
+      throw IoError("cannot create output directory '" + dir + "': " + ec.message() + "; choose a writable location");
   }
   if (!fs::is_directory(dir, ec))
     throw IoError("output path '" + dir + "' exists and is not a directory; choose another path");
@@ -88,8 +87,7 @@ void check_can_create(const std::string& path, bool is_dir) {
   if (fs::exists(p, ec)) {
     if (is_dir && !fs::is_directory(p, ec))
       throw IoError("output path '" + path + "' exists and is not a directory; choose another path");
-    if (!is_dir && fs::is_directory(p, ec))
-      throw IoError("output file '" + path + "' is a directory; name a file");
+    if (!is_dir && fs::is_directory(p, ec)) throw IoError("output file '" + path + "' is a directory; name a file");
     if (::access((is_dir ? p : p.parent_path()).c_str(), W_OK) != 0)
       throw IoError("output '" + path + "' is not writable; choose a writable location");
     return;
@@ -106,9 +104,7 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   ensure_writable_dir(dir);
   const std::string tmp = path + ".tmp-" + random_suffix();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0)
-    throw IoError("cannot write '" + path + "': " + std::strerror(errno) +
-                  "; choose a writable location");
+  if (fd < 0) throw IoError("cannot write '" + path + "': " + std::strerror(errno) + "; choose a writable location");
   register_partial(tmp, false);
   // Any failure: close if still open, remove the temp file, name the step and the path.
   auto fail = [&](const std::string& step, int err) {
@@ -178,8 +174,7 @@ void StagedDir::commit() {
     const auto from = fs::path(staging_) / f;
     const auto to = fs::path(target_) / f;
     if (::rename(from.c_str(), to.c_str()) != 0)
-      throw IoError("cannot move '" + from.string() + "' to '" + to.string() +
-                    "': " + std::strerror(errno));
+      throw IoError("cannot move '" + from.string() + "' to '" + to.string() + "': " + std::strerror(errno));
   }
   committed_ = true;
   sync_path(target_, true, "the output directory");

@@ -28,8 +28,10 @@ Shape parse_shape(const std::string& text) {
     token.clear();
   };
   for (char c : text) {
-    if (c == ',' || c == 'x' || c == 'X') flush();
-    else if (c != ' ') token.push_back(c);
+    if (c == ',' || c == 'x' || c == 'X')
+      flush();
+    else if (c != ' ')
+      token.push_back(c);
   }
   flush();
   if (out.size() < 2)

@@ -105,8 +105,8 @@ Settings Settings::load(const std::string& name) {
   for (const auto& p : kPresets)
     if (name == p.name) return parse(p.json, std::string("preset ") + p.name);
   if (name.find('/') == std::string::npos && name.find('.') == std::string::npos)
-    throw UsageError(fmt::format("--config '{}' is neither a preset ({}) nor a file path", name,
-                                 fmt::join(presets(), ", ")));
+    throw UsageError(
+        fmt::format("--config '{}' is neither a preset ({}) nor a file path", name, fmt::join(presets(), ", ")));
   return parse(common::read_file(name), name);
 }
 

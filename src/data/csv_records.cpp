@@ -157,16 +157,16 @@ Table parse_csv(std::string text, const std::string& path) {
       for (auto f : row) t.header.emplace_back(trim(f));
       std::set<std::string> seen;
       for (const auto& h : t.header)
-        if (!seen.insert(h).second) throw DataError(fmt::format("{}: column '{}' appears twice in the header", path, h));
+        if (!seen.insert(h).second)
+          throw DataError(fmt::format("{}: column '{}' appears twice in the header", path, h));
       first = false;
       continue;
     }
     if (row.size() != t.cols())
-      throw DataError(fmt::format("{}:{}: {} fields, but the header has {}{}: fix or remove that record", path, row_line,
-                                  row.size(), t.cols(),
-                                  row.size() < t.cols()
-                                      ? fmt::format(" (column {} '{}' onwards missing)", row.size() + 1, t.header[row.size()])
-                                      : fmt::format(" (column {} onwards extra)", t.cols() + 1)));
+      throw DataError(fmt::format(
+          "{}:{}: {} fields, but the header has {}{}: fix or remove that record", path, row_line, row.size(), t.cols(),
+          row.size() < t.cols() ? fmt::format(" (column {} '{}' onwards missing)", row.size() + 1, t.header[row.size()])
+                                : fmt::format(" (column {} onwards extra)", t.cols() + 1)));
     t.cells.insert(t.cells.end(), row.begin(), row.end());
     t.line.push_back(row_line);
   }
@@ -218,9 +218,10 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
   } else if (!o.csv.label.empty()) {
     label_name = o.csv.label;
     if (column_index(label_name) < 0)
-      throw UsageError(fmt::format("label column '{}' (data.csv.label) is not in '{}'; its columns: {}; set "
-                                   "data.csv.label to one of them, or \"\" for none",
-                                   label_name, path, column_list(t.header)));
+      throw UsageError(
+          fmt::format("label column '{}' (data.csv.label) is not in '{}'; its columns: {}; set "
+                      "data.csv.label to one of them, or \"\" for none",
+                      label_name, path, column_list(t.header)));
   }
   const int64_t label_col = label_name.empty() ? -1 : column_index(label_name);
   std::set<int64_t> dropped;
@@ -238,8 +239,10 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
     for (const auto& name : o.csv.keep) {
       const int64_t c = must_exist(name, "keep");
       if (c == label_col)
-        throw UsageError(fmt::format("column '{}' is both the label (data.csv.label) and a feature (data.csv.keep): "
-                                     "remove it from one of them", name));
+        throw UsageError(
+            fmt::format("column '{}' is both the label (data.csv.label) and a feature (data.csv.keep): "
+                        "remove it from one of them",
+                        name));
       kept.insert(c);
     }
     for (int64_t c = 0; c < static_cast<int64_t>(t.cols()); ++c)
@@ -253,8 +256,10 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
   // Rows kept.
   const int64_t all_rows = static_cast<int64_t>(t.rows());
   std::vector<int64_t> rows;
-  if (o.max_samples > 0 && o.max_samples < all_rows) rows = seeded_subset(all_rows, o.max_samples, subset_seed(o));
-  else for (int64_t r = 0; r < all_rows; ++r) rows.push_back(r);
+  if (o.max_samples > 0 && o.max_samples < all_rows)
+    rows = seeded_subset(all_rows, o.max_samples, subset_seed(o));
+  else
+    for (int64_t r = 0; r < all_rows; ++r) rows.push_back(r);
   const int64_t n = static_cast<int64_t>(rows.size());
 
   Dataset d;
@@ -297,10 +302,11 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
         double v = 0;
         const bool nan_word = iequals(cells[i], "nan");
         if (nan_word || (!is_missing(cells[i]) && parse_number(cells[i], &v) && !std::isfinite(v)))
-          throw DataError(fmt::format("{}:{}: column {} '{}' holds '{}', not a finite number: fix the record, or set "
-                                      "data.csv.nonfinite = \"count\" to read NaN as missing and +-inf as the "
-                                      "column's max/min (counted in the plan)",
-                                      path, t.line[static_cast<size_t>(rows[i])], c + 1, enc.name, cells[i]));
+          throw DataError(
+              fmt::format("{}:{}: column {} '{}' holds '{}', not a finite number: fix the record, or set "
+                          "data.csv.nonfinite = \"count\" to read NaN as missing and +-inf as the "
+                          "column's max/min (counted in the plan)",
+                          path, t.line[static_cast<size_t>(rows[i])], c + 1, enc.name, cells[i]));
       }
     }
     if (numeric) {
@@ -363,9 +369,10 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
   }
   const int64_t f = static_cast<int64_t>(features.size());
   if (f == 0)
-    throw DataError(fmt::format("'{}' has no feature columns left after the label and dropped columns: check "
-                                "data.csv.label, data.csv.drop and data.csv.keep",
-                                path));
+    throw DataError(
+        fmt::format("'{}' has no feature columns left after the label and dropped columns: check "
+                    "data.csv.label, data.csv.drop and data.csv.keep",
+                    path));
 
   // Labels.
   if (label_col >= 0) {
@@ -400,10 +407,11 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
   }
 
   if (o.record_features > 0 && f != o.record_features)
-    throw UsageError(fmt::format("the model was trained on records of {} features (its archive's record_features), but "
-                                 "'{}' encodes {} per record: set data.csv.keep, data.csv.drop or data.csv.label so "
-                                 "that the {} columns it was trained on remain",
-                                 o.record_features, path, f, o.record_features));
+    throw UsageError(
+        fmt::format("the model was trained on records of {} features (its archive's record_features), but "
+                    "'{}' encodes {} per record: set data.csv.keep, data.csv.drop or data.csv.label so "
+                    "that the {} columns it was trained on remain",
+                    o.record_features, path, f, o.record_features));
   // Layout.
   SampleShape shape;
   const auto& req = o.sample_shape;
@@ -413,29 +421,35 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
     shape = {1, side, side};
   } else if (req.size() == 1) {
     if (req[0] != f)
-      throw UsageError(fmt::format("the model takes flat vectors of {} values, but '{}' encodes {} features per "
-                                   "record: set data.csv.keep, data.csv.drop or data.csv.label so that {} columns "
-                                   "remain (see the column list in docs/data.md)",
-                                   req[0], path, f, req[0]));
+      throw UsageError(
+          fmt::format("the model takes flat vectors of {} values, but '{}' encodes {} features per "
+                      "record: set data.csv.keep, data.csv.drop or data.csv.label so that {} columns "
+                      "remain (see the column list in docs/data.md)",
+                      req[0], path, f, req[0]));
     shape = req;
   } else if (req.size() == 3 && req[0] == 1) {
     if (req[1] * req[2] < f)
-      throw UsageError(fmt::format("'{}' encodes {} features per record, more than the {} cells of the model "
-                                   "input {}: drop columns with data.csv.drop or data.csv.keep",
-                                   path, f, req[1] * req[2], common::format_shape(req)));
+      throw UsageError(
+          fmt::format("'{}' encodes {} features per record, more than the {} cells of the model "
+                      "input {}: drop columns with data.csv.drop or data.csv.keep",
+                      path, f, req[1] * req[2], common::format_shape(req)));
     shape = req;
   } else {
-    throw UsageError(fmt::format("CSV records become 1-channel images or flat vectors, but the model's per-sample "
-                                 "shape is {}", common::format_shape(req)));
+    throw UsageError(
+        fmt::format("CSV records become 1-channel images or flat vectors, but the model's per-sample "
+                    "shape is {}",
+                    common::format_shape(req)));
   }
   const int64_t per_sample = common::numel(shape);
-  check_memory_bound(4 * n * per_sample + 8 * n, o, fmt::format("{} CSV records of {}", n, common::format_shape(shape)));
+  check_memory_bound(4 * n * per_sample + 8 * n, o,
+                     fmt::format("{} CSV records of {}", n, common::format_shape(shape)));
   std::vector<int64_t> full{n};
   full.insert(full.end(), shape.begin(), shape.end());
   d.samples = at::zeros(full, at::kFloat);
   auto* out = d.samples.data_ptr<float>();
   for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < f; ++j) out[i * per_sample + j] = static_cast<float>(features[static_cast<size_t>(j)][static_cast<size_t>(i)]);
+    for (int64_t j = 0; j < f; ++j)
+      out[i * per_sample + j] = static_cast<float>(features[static_cast<size_t>(j)][static_cast<size_t>(i)]);
 
   auto note = [&](const std::string& text) {
     d.report.notes.push_back(text);
@@ -451,12 +465,12 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
   for (auto c : dropped) dropped_names.push_back(t.header[static_cast<size_t>(c)]);
   if (!dropped_names.empty()) log::info("CSV: dropped column(s): {}", column_list(dropped_names));
 
-  d.description = fmt::format("CSV '{}' ({} of {} records, {} features as {}, {})", path, n, all_rows, f,
-                              common::format_shape(shape),
-                              label_col < 0 ? std::string("unlabelled")
-                                            : fmt::format("label '{}'{}", label_name,
-                                                          d.class_names.empty() ? std::string()
-                                                                                : fmt::format(" ({} classes)", d.class_names.size())));
+  d.description = fmt::format(
+      "CSV '{}' ({} of {} records, {} features as {}, {})", path, n, all_rows, f, common::format_shape(shape),
+      label_col < 0
+          ? std::string("unlabelled")
+          : fmt::format("label '{}'{}", label_name,
+                        d.class_names.empty() ? std::string() : fmt::format(" ({} classes)", d.class_names.size())));
   d.record_features = f;
   if (o.progress) o.progress(n, n);
   return d;

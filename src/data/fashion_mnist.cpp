@@ -27,7 +27,8 @@ constexpr int64_t kSide = 28;
 
 std::string missing_package(const std::string& path) {
   return "builtin:fashion-mnist needs Debian's dataset-fashion-mnist package (apt-get install "
-         "dataset-fashion-mnist): '" + path + "' not found";
+         "dataset-fashion-mnist): '" +
+         path + "' not found";
 }
 
 std::string gunzip(const std::string& path, int64_t max_bytes) {
@@ -53,22 +54,26 @@ std::string gunzip(const std::string& path, int64_t max_bytes) {
   int code = 0;
   const std::string msg = gzerror(f, &code);
   gzclose(f);
-  if (code != Z_OK) throw DataError("'" + path + "' is truncated or corrupt (" + msg + "): reinstall dataset-fashion-mnist");
+  if (code != Z_OK)
+    throw DataError("'" + path + "' is truncated or corrupt (" + msg + "): reinstall dataset-fashion-mnist");
   return out;
 }
 
 uint32_t big_endian_u32(const std::string& b, size_t at) {
   return (static_cast<uint32_t>(static_cast<uint8_t>(b[at])) << 24) |
          (static_cast<uint32_t>(static_cast<uint8_t>(b[at + 1])) << 16) |
-         (static_cast<uint32_t>(static_cast<uint8_t>(b[at + 2])) << 8) | static_cast<uint32_t>(static_cast<uint8_t>(b[at + 3]));
+         (static_cast<uint32_t>(static_cast<uint8_t>(b[at + 2])) << 8) |
+         static_cast<uint32_t>(static_cast<uint8_t>(b[at + 3]));
 }
 
 // Checks an IDX header for uint8 data with `ndims` dimensions; returns the dimensions.
 std::vector<int64_t> idx_dims(const std::string& b, int ndims, const std::string& path) {
   const size_t header = 4 + 4 * static_cast<size_t>(ndims);
   if (b.size() < header || b[0] != 0 || b[1] != 0 || static_cast<uint8_t>(b[2]) != 0x08 || b[3] != ndims)
-    throw DataError(fmt::format("'{}' is not an IDX file of uint8 with {} dimensions (bad magic number): "
-                                "reinstall dataset-fashion-mnist", path, ndims));
+    throw DataError(
+        fmt::format("'{}' is not an IDX file of uint8 with {} dimensions (bad magic number): "
+                    "reinstall dataset-fashion-mnist",
+                    path, ndims));
   std::vector<int64_t> dims;
   int64_t count = 1;
   for (int i = 0; i < ndims; ++i) {
@@ -76,8 +81,10 @@ std::vector<int64_t> idx_dims(const std::string& b, int ndims, const std::string
     count *= dims.back();
   }
   if (static_cast<int64_t>(b.size() - header) != count)
-    throw DataError(fmt::format("'{}' holds {} data bytes but its header promises {}: the file is truncated or "
-                                "corrupt; reinstall dataset-fashion-mnist", path, b.size() - header, count));
+    throw DataError(
+        fmt::format("'{}' holds {} data bytes but its header promises {}: the file is truncated or "
+                    "corrupt; reinstall dataset-fashion-mnist",
+                    path, b.size() - header, count));
   return dims;
 }
 
@@ -105,7 +112,8 @@ Part read_part(const std::string& dir, const std::string& prefix, const LoadOpti
                                 idims[0], lbl_path, ldims[0]));
   for (size_t i = 8; i < part.labels.size(); ++i)
     if (static_cast<uint8_t>(part.labels[i]) >= kClassNames.size())
-      throw DataError(fmt::format("'{}' has label {} outside 0..9", lbl_path, static_cast<int>(static_cast<uint8_t>(part.labels[i]))));
+      throw DataError(fmt::format("'{}' has label {} outside 0..9", lbl_path,
+                                  static_cast<int>(static_cast<uint8_t>(part.labels[i]))));
   part.n = idims[0];
   return part;
 }
@@ -146,8 +154,9 @@ Dataset load_fashion_mnist(const std::string& split, const LoadOptions& o) {
       std::copy(pixels, pixels + kSide * kSide, out + k * per_sample);
     } else {
       const cv::Mat src(kSide, kSide, CV_8U, const_cast<uint8_t*>(pixels));
-      copy_planar(fit_cover_crop(src, static_cast<int>(shape[0]), static_cast<int>(shape[1]), static_cast<int>(shape[2])),
-                  out + k * per_sample);
+      copy_planar(
+          fit_cover_crop(src, static_cast<int>(shape[0]), static_cast<int>(shape[1]), static_cast<int>(shape[2])),
+          out + k * per_sample);
     }
     if (o.progress && (k % 4096 == 4095 || k == n - 1)) o.progress(k + 1, n);
   }

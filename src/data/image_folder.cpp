@@ -36,8 +36,8 @@ std::string first_component(const std::string& rel) {
 Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
   std::vector<std::string> files = list_image_files(dir);
   if (files.empty())
-    throw DataError(fmt::format("image folder '{}' holds no images ({}): point --data at a folder of images",
-                                dir, "jpg, jpeg, png, bmp, webp, tif, tiff"));
+    throw DataError(fmt::format("image folder '{}' holds no images ({}): point --data at a folder of images", dir,
+                                "jpg, jpeg, png, bmp, webp, tif, tiff"));
 
   // ImageFolder layout: every file inside a first-level sub-folder.
   bool class_folders = true;
@@ -88,7 +88,8 @@ Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
       continue;
     }
     if (shape.empty()) {
-      shape = resolve_image_shape(o.sample_shape, SampleShape{img.channels(), img.rows, img.cols}, "image folder '" + dir + "'");
+      shape = resolve_image_shape(o.sample_shape, SampleShape{img.channels(), img.rows, img.cols},
+                                  "image folder '" + dir + "'");
       per_sample = common::numel(shape);
       check_memory_bound((per_sample + 16) * total * crops, o,
                          fmt::format("{} crops of {}", total * crops, common::format_shape(shape)));
@@ -120,8 +121,9 @@ Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
   const int64_t bad_count = d.report.files_bad;
   const std::string examples = fmt::format("{}", fmt::join(d.report.bad_examples, "; "));
   if (bad_count > 0) {
-    const std::string note = fmt::format("skipped {} of {} image files in '{}' that could not be decoded: {}{}", bad_count,
-                                         total, dir, examples, bad_count > static_cast<int64_t>(kBadExamples) ? "; ..." : "");
+    const std::string note =
+        fmt::format("skipped {} of {} image files in '{}' that could not be decoded: {}{}", bad_count, total, dir,
+                    examples, bad_count > static_cast<int64_t>(kBadExamples) ? "; ..." : "");
     d.report.notes.push_back(note);
     log::warn("{}", note);
   }
@@ -129,9 +131,10 @@ Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
   if (good == 0)
     throw DataError(fmt::format("no usable image in '{}': all {} files failed ({})", dir, total, examples));
   if (static_cast<double>(bad_count) > o.max_bad_fraction * static_cast<double>(total))
-    throw DataError(fmt::format("{} of {} image files in '{}' are unreadable or corrupt, above the allowed fraction {}: "
-                                "fix or remove them (first: {})",
-                                bad_count, total, dir, o.max_bad_fraction, examples));
+    throw DataError(
+        fmt::format("{} of {} image files in '{}' are unreadable or corrupt, above the allowed fraction {}: "
+                    "fix or remove them (first: {})",
+                    bad_count, total, dir, o.max_bad_fraction, examples));
 
   d.samples = good == total * crops ? samples : samples.narrow(0, 0, good).clone();
   d.is_image_folder = true;
@@ -140,9 +143,10 @@ Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
     d.labels = at::tensor(labels, at::TensorOptions().dtype(at::kLong));
     for (const auto& kv : class_index) d.class_names.push_back(kv.first);
   }
-  d.description = fmt::format("image folder '{}' ({} images{}, {}{})", dir, good_files,
-                              crops > 1 ? fmt::format(" x {} crops", crops) : std::string(), common::format_shape(shape),
-                              class_folders ? fmt::format(", {} classes", class_index.size()) : std::string(", unlabelled"));
+  d.description =
+      fmt::format("image folder '{}' ({} images{}, {}{})", dir, good_files,
+                  crops > 1 ? fmt::format(" x {} crops", crops) : std::string(), common::format_shape(shape),
+                  class_folders ? fmt::format(", {} classes", class_index.size()) : std::string(", unlabelled"));
   return d;
 }
 

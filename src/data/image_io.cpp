@@ -68,8 +68,7 @@ bool has_image_extension(const std::string& path) {
 
 std::vector<std::string> list_image_files(const std::string& dir) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw IoError("'" + dir + "' is not a directory: pass a folder of images");
+  if (!fs::is_directory(dir, ec)) throw IoError("'" + dir + "' is not a directory: pass a folder of images");
   std::vector<std::string> out;
   fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
   if (ec) throw IoError("cannot list '" + dir + "': " + ec.message());
@@ -111,9 +110,10 @@ void write_image(const std::string& path, const at::Tensor& image) {
     throw DataError("cannot write '" + path + "': expected a [C,H,W] image with C = 1 or 3");
   if (!has_image_extension(path))
     throw DataError("cannot write '" + path + "': unknown image extension; use .png, .jpg, .bmp, .webp or .tiff");
-  at::Tensor u8 = image.scalar_type() == at::kByte
-                      ? image.cpu().contiguous()
-                      : image.detach().cpu().to(at::kFloat).clamp(0.0, 1.0).mul(255.0).round().to(at::kByte).contiguous();
+  at::Tensor u8 =
+      image.scalar_type() == at::kByte
+          ? image.cpu().contiguous()
+          : image.detach().cpu().to(at::kFloat).clamp(0.0, 1.0).mul(255.0).round().to(at::kByte).contiguous();
   const int c = static_cast<int>(u8.size(0)), h = static_cast<int>(u8.size(1)), w = static_cast<int>(u8.size(2));
   std::vector<cv::Mat> planes;
   for (int ch = 0; ch < c; ++ch)

@@ -18,15 +18,21 @@ namespace {
 cv::Mat to_gray_or_rgb(const cv::Mat& m) {
   cv::Mat out;
   switch (m.channels()) {
-    case 1: return m;
+    case 1:
+      return m;
     case 2: {  // gray + alpha
       std::vector<cv::Mat> planes;
       cv::split(m, planes);
       return planes[0];
     }
-    case 3: cv::cvtColor(m, out, cv::COLOR_BGR2RGB); return out;
-    case 4: cv::cvtColor(m, out, cv::COLOR_BGRA2RGB); return out;
-    default: return {};
+    case 3:
+      cv::cvtColor(m, out, cv::COLOR_BGR2RGB);
+      return out;
+    case 4:
+      cv::cvtColor(m, out, cv::COLOR_BGRA2RGB);
+      return out;
+    default:
+      return {};
   }
 }
 
@@ -59,10 +65,16 @@ cv::Mat decode_8bit(const std::string& bytes, std::string* why) {
   if (m.empty() || m.depth() == CV_8U) return m;
   cv::Mat out;
   switch (m.depth()) {
-    case CV_16U: m.convertTo(out, CV_8U, 1.0 / 257.0); break;
+    case CV_16U:
+      m.convertTo(out, CV_8U, 1.0 / 257.0);
+      break;
     case CV_32F:
-    case CV_64F: m.convertTo(out, CV_8U, 255.0); break;  // saturating: clips to [0,255]
-    default: m.convertTo(out, CV_8U); break;
+    case CV_64F:
+      m.convertTo(out, CV_8U, 255.0);
+      break;  // saturating: clips to [0,255]
+    default:
+      m.convertTo(out, CV_8U);
+      break;
   }
   return out;
 }
@@ -72,9 +84,15 @@ cv::Mat decode_unit(const std::string& bytes, std::string* why) {
   if (m.empty()) return m;
   cv::Mat out;
   switch (m.depth()) {
-    case CV_8U: m.convertTo(out, CV_32F, 1.0 / 255.0); break;
-    case CV_16U: m.convertTo(out, CV_32F, 1.0 / 65535.0); break;
-    default: m.convertTo(out, CV_32F); break;
+    case CV_8U:
+      m.convertTo(out, CV_32F, 1.0 / 255.0);
+      break;
+    case CV_16U:
+      m.convertTo(out, CV_32F, 1.0 / 65535.0);
+      break;
+    default:
+      m.convertTo(out, CV_32F);
+      break;
   }
   return out;
 }
@@ -82,10 +100,13 @@ cv::Mat decode_unit(const std::string& bytes, std::string* why) {
 cv::Mat convert_channels(const cv::Mat& image, int channels) {
   if (image.channels() == channels) return image;
   cv::Mat out;
-  if (channels == 1 && image.channels() == 3) cv::cvtColor(image, out, cv::COLOR_RGB2GRAY);
-  else if (channels == 3 && image.channels() == 1) cv::cvtColor(image, out, cv::COLOR_GRAY2RGB);
-  else throw std::invalid_argument("convert_channels: unsupported " + std::to_string(image.channels()) + " -> " +
-                                   std::to_string(channels));
+  if (channels == 1 && image.channels() == 3)
+    cv::cvtColor(image, out, cv::COLOR_RGB2GRAY);
+  else if (channels == 3 && image.channels() == 1)
+    cv::cvtColor(image, out, cv::COLOR_GRAY2RGB);
+  else
+    throw std::invalid_argument("convert_channels: unsupported " + std::to_string(image.channels()) + " -> " +
+                                std::to_string(channels));
   return out;
 }
 
@@ -123,8 +144,7 @@ void copy_planar(const cv::Mat& image, void* dst) {
   auto* out = static_cast<unsigned char*>(dst);
   const size_t plane = static_cast<size_t>(m.rows) * m.cols;
   for (size_t p = 0; p < plane; ++p)
-    for (int ch = 0; ch < c; ++ch)
-      std::memcpy(out + (ch * plane + p) * elem, src + (p * c + ch) * elem, elem);
+    for (int ch = 0; ch < c; ++ch) std::memcpy(out + (ch * plane + p) * elem, src + (p * c + ch) * elem, elem);
 }
 
 }  // namespace partplan::data::detail

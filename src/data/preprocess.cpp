@@ -57,7 +57,8 @@ void Preprocess::validate(int64_t channels) const {
                                    name, v.size(), channels, channels));
     for (double x : v)
       if (!std::isfinite(x) || (positive && !(x > 0)))
-        throw UsageError(fmt::format("normalisation {} value {} is invalid{}", name, x, positive ? ": it must be positive" : ""));
+        throw UsageError(
+            fmt::format("normalisation {} value {} is invalid{}", name, x, positive ? ": it must be positive" : ""));
   };
   check(mean, "mean", false);
   check(std, "std", true);

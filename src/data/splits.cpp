@@ -52,15 +52,17 @@ std::vector<int64_t> seeded_subset(int64_t n, int64_t count, uint64_t seed) {
 
 Splits make_splits(int64_t n, const SplitSizes& s, uint64_t seed) {
   if (s.eval < 1 || s.attacker_val < 0 || s.attacker_train < 0)
-    throw UsageError(fmt::format("split sizes must be eval >= 1, attacker-val >= 0, attacker-train >= 0 "
-                                 "(0 = the rest); got eval {}, attacker-val {}, attacker-train {}",
-                                 s.eval, s.attacker_val, s.attacker_train));
+    throw UsageError(
+        fmt::format("split sizes must be eval >= 1, attacker-val >= 0, attacker-train >= 0 "
+                    "(0 = the rest); got eval {}, attacker-val {}, attacker-train {}",
+                    s.eval, s.attacker_val, s.attacker_train));
   const int64_t fixed = s.eval + s.attacker_val;
   const int64_t train = s.attacker_train == 0 ? n - fixed : s.attacker_train;
   if (fixed + train > n || train < 1)
-    throw UsageError(fmt::format("split sizes eval {} + attacker-val {} + attacker-train {} need more than the {} "
-                                 "samples available: lower them or use a larger data set",
-                                 s.eval, s.attacker_val, s.attacker_train == 0 ? std::string("(rest)") : std::to_string(train), n));
+    throw UsageError(
+        fmt::format("split sizes eval {} + attacker-val {} + attacker-train {} need more than the {} "
+                    "samples available: lower them or use a larger data set",
+                    s.eval, s.attacker_val, s.attacker_train == 0 ? std::string("(rest)") : std::to_string(train), n));
   const auto p = seeded_permutation(n, seed);
   auto slice = [&](int64_t from, int64_t len) {
     std::vector<int64_t> out(p.begin() + from, p.begin() + from + len);
@@ -84,10 +86,11 @@ SplitSizes fit_split_sizes(int64_t n, const SplitPolicy& p) {
     throw UsageError(fmt::format("split fractions eval {} + attacker-val {} must be positive and below 1",
                                  p.eval_fraction, p.attacker_val_fraction));
   if (n < kMinSamples)
-    throw UsageError(fmt::format("the data set has {} samples; an assessment needs at least {} (2 to score, 1 to "
-                                 "stop early, 7 to train on): add samples, or for a folder of a few large photos "
-                                 "take several crops of each (--set data.crops_per_image=16)",
-                                 n, kMinSamples));
+    throw UsageError(
+        fmt::format("the data set has {} samples; an assessment needs at least {} (2 to score, 1 to "
+                    "stop early, 7 to train on): add samples, or for a folder of a few large photos "
+                    "take several crops of each (--set data.crops_per_image=16)",
+                    n, kMinSamples));
   auto frac = [&](double f, int64_t floor_at) {
     return std::max(floor_at, static_cast<int64_t>(std::floor(static_cast<double>(n) * f)));
   };
@@ -114,17 +117,22 @@ Splits make_group_splits(const std::vector<int64_t>& groups, const SplitSizes& s
     const auto& m = members[static_cast<size_t>(g)];
     if (m.empty()) continue;
     std::vector<int64_t>* dst = nullptr;
-    if (static_cast<int64_t>(out.eval.size()) < s.eval) dst = &out.eval;
-    else if (static_cast<int64_t>(out.attacker_val.size()) < s.attacker_val) dst = &out.attacker_val;
-    else if (static_cast<int64_t>(out.attacker_train.size()) < train_want) dst = &out.attacker_train;
-    else break;
+    if (static_cast<int64_t>(out.eval.size()) < s.eval)
+      dst = &out.eval;
+    else if (static_cast<int64_t>(out.attacker_val.size()) < s.attacker_val)
+      dst = &out.attacker_val;
+    else if (static_cast<int64_t>(out.attacker_train.size()) < train_want)
+      dst = &out.attacker_train;
+    else
+      break;
     for (auto i : m)
       if (dst != &out.attacker_train || static_cast<int64_t>(dst->size()) < train_want) dst->push_back(i);
   }
   if (out.eval.empty() || out.attacker_train.empty() || (s.attacker_val > 0 && out.attacker_val.empty()))
-    throw UsageError(fmt::format("the {} samples come from {} source files, too few to keep eval, attacker-val and "
-                                 "attacker-train apart by file: add files, or lower data.crops_per_image",
-                                 n, n_groups));
+    throw UsageError(
+        fmt::format("the {} samples come from {} source files, too few to keep eval, attacker-val and "
+                    "attacker-train apart by file: add files, or lower data.crops_per_image",
+                    n, n_groups));
   for (auto* v : {&out.eval, &out.attacker_val, &out.attacker_train}) std::sort(v->begin(), v->end());
   return out;
 }

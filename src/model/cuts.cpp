@@ -46,7 +46,8 @@ std::vector<CutPoint> stage_cuts(const ModelSummary& s) {
     const auto best = std::min_element(out.begin(), out.end(), [&](const CutPoint& a, const CutPoint& b) {
       return std::abs(a.front_flops - target) < std::abs(b.front_flops - target);
     });
-    if (std::none_of(thin.begin(), thin.end(), [&](const CutPoint& o) { return o.id == best->id; })) thin.push_back(*best);
+    if (std::none_of(thin.begin(), thin.end(), [&](const CutPoint& o) { return o.id == best->id; }))
+      thin.push_back(*best);
   }
   if (thin.back().id != out.back().id) thin.push_back(out.back());
   std::sort(thin.begin(), thin.end(), [](const CutPoint& a, const CutPoint& b) { return a.id < b.id; });

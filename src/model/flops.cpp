@@ -13,8 +13,7 @@ namespace {
 using torch::jit::Node;
 using torch::jit::Value;
 
-std::optional<at::Tensor> tensor_of(const Value* v,
-                                    const std::unordered_map<const Value*, at::Tensor>& acts) {
+std::optional<at::Tensor> tensor_of(const Value* v, const std::unordered_map<const Value*, at::Tensor>& acts) {
   auto it = acts.find(v);
   if (it != acts.end()) return it->second;
   if (v->node()->kind() == c10::prim::Constant) {
@@ -82,8 +81,8 @@ std::optional<double> exact_flops(const Node* n, const std::unordered_map<const 
 
 }  // namespace
 
-NodeCost node_cost(const Node* node, const std::unordered_map<const Value*, at::Tensor>& acts,
-                   int64_t batch, std::unordered_set<const Value*>& seen_params) {
+NodeCost node_cost(const Node* node, const std::unordered_map<const Value*, at::Tensor>& acts, int64_t batch,
+                   std::unordered_set<const Value*>& seen_params) {
   NodeCost c;
   count_params(node, seen_params, c.param_bytes);
   const double per = batch > 0 ? 1.0 / static_cast<double>(batch) : 1.0;

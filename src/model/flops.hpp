@@ -20,7 +20,7 @@ struct NodeCost {
 /// maps top-level values to their probe tensors (batch `batch`). Weights already in
 /// `seen_params` are not counted again.
 NodeCost node_cost(const torch::jit::Node* node,
-                   const std::unordered_map<const torch::jit::Value*, at::Tensor>& activations,
-                   int64_t batch, std::unordered_set<const torch::jit::Value*>& seen_params);
+                   const std::unordered_map<const torch::jit::Value*, at::Tensor>& activations, int64_t batch,
+                   std::unordered_set<const torch::jit::Value*>& seen_params);
 
 }  // namespace partplan::model

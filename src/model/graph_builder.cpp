@@ -17,13 +17,11 @@ using torch::jit::Graph;
 using torch::jit::Node;
 using torch::jit::Value;
 
-common::Shape to_shape(const at::Tensor& t) {
-  return common::Shape(t.sizes().begin(), t.sizes().end());
-}
+common::Shape to_shape(const at::Tensor& t) { return common::Shape(t.sizes().begin(), t.sizes().end()); }
 
-torch::jit::Module build_submodule(const Model::Impl& impl, size_t begin, size_t end,
-                                   Value* input, const std::vector<Value*>& outputs,
-                                   const std::string& class_name, bool clone_outputs) {
+torch::jit::Module build_submodule(const Model::Impl& impl, size_t begin, size_t end, Value* input,
+                                   const std::vector<Value*>& outputs, const std::string& class_name,
+                                   bool clone_outputs) {
   torch::jit::Module module(c10::QualifiedName("__torch__." + class_name));
   module.register_attribute("training", c10::BoolType::get(), false);
 
@@ -39,9 +37,9 @@ torch::jit::Module build_submodule(const Model::Impl& impl, size_t begin, size_t
   auto lookup = [&](Value* v) -> Value* {
     auto it = vmap.find(v);
     if (it == vmap.end())
-      throw ModelError(fmt::format(
-          "cannot build part '{}': value %{} (from {}) crosses the cut; this position is not a valid cut",
-          class_name, v->debugName(), v->node()->kind().toQualString()));
+      throw ModelError(
+          fmt::format("cannot build part '{}': value %{} (from {}) crosses the cut; this position is not a valid cut",
+                      class_name, v->debugName(), v->node()->kind().toQualString()));
     return it->second;
   };
 
@@ -77,8 +75,8 @@ torch::jit::Module build_submodule(const Model::Impl& impl, size_t begin, size_t
   torch::jit::EraseShapeInformation(g);
   g->lint();
 
-  auto* fn = module._ivalue()->compilation_unit()->create_function(
-      c10::QualifiedName(*module.type()->name(), "forward"), g);
+  auto* fn =
+      module._ivalue()->compilation_unit()->create_function(c10::QualifiedName(*module.type()->name(), "forward"), g);
   module.type()->addMethod(fn);
   return module;
 }

@@ -56,10 +56,8 @@ namespace {
 
 void check_archive(const std::string& path) {
   std::error_code ec;
-  if (!fs::exists(path, ec))
-    throw IoError("model file '" + path + "' not found: check the path");
-  if (fs::is_directory(path, ec))
-    throw IoError("model path '" + path + "' is a directory: pass the .pt file itself");
+  if (!fs::exists(path, ec)) throw IoError("model file '" + path + "' not found: check the path");
+  if (fs::is_directory(path, ec)) throw IoError("model path '" + path + "' is a directory: pass the .pt file itself");
   std::ifstream in(path, std::ios::binary);
   char magic[4] = {0, 0, 0, 0};
   in.read(magic, 4);
@@ -126,25 +124,24 @@ std::string dtype_name(const at::Tensor& t) {
 
 void check_signature(const torch::jit::Module& m, const std::string& path) {
   auto method = m.find_method("forward");
-  if (!method)
-    throw ModelError("'" + path + "' has no forward method: export the model itself, not a bare function");
+  if (!method) throw ModelError("'" + path + "' has no forward method: export the model itself, not a bare function");
   const auto& schema = method->function().getSchema();
   const auto& args = schema.arguments();
   std::vector<std::string> names;
   for (size_t i = 1; i < args.size(); ++i) names.push_back(args[i].name() + ": " + args[i].type()->str());
   if (args.size() != 2)
-    throw ModelError(fmt::format(
-        "'{}' forward takes {} inputs ({}); unsupported: partplan needs exactly one tensor input",
-        path, args.size() - 1, fmt::join(names, ", ")));
+    throw ModelError(
+        fmt::format("'{}' forward takes {} inputs ({}); unsupported: partplan needs exactly one tensor input", path,
+                    args.size() - 1, fmt::join(names, ", ")));
   if (args[1].type()->kind() != c10::TypeKind::TensorType)
-    throw ModelError(fmt::format("'{}' forward input is {}; unsupported: partplan needs one tensor input",
-                                 path, names[0]));
+    throw ModelError(
+        fmt::format("'{}' forward input is {}; unsupported: partplan needs one tensor input", path, names[0]));
   const auto& rets = schema.returns();
   if (rets.size() != 1 || rets[0].type()->kind() != c10::TypeKind::TensorType)
-    throw ModelError(fmt::format(
-        "'{}' forward returns {}; unsupported: partplan needs a single tensor output "
-        "(wrap the model so that forward returns one tensor)",
-        path, rets.empty() ? std::string("nothing") : rets[0].type()->str()));
+    throw ModelError(
+        fmt::format("'{}' forward returns {}; unsupported: partplan needs a single tensor output "
+                    "(wrap the model so that forward returns one tensor)",
+                    path, rets.empty() ? std::string("nothing") : rets[0].type()->str()));
 }
 
 common::Shape infer_input_shape(const Model::Impl& impl) {
@@ -166,10 +163,10 @@ common::Shape infer_input_shape(const Model::Impl& impl) {
       if (auto w = weight_of()) {
         const int64_t c = w->size(1);
         const char* spatial = w->dim() == 3 ? "L" : (w->dim() == 5 ? "D,H,W" : "H,W");
-        throw UsageError(fmt::format(
-            "cannot infer the input shape of '{}': its first layer ({}) takes {} channels but {} "
-            "is not recorded; pass --input-shape 1,{},{}",
-            impl.path, kind, c, spatial, c, spatial));
+        throw UsageError(
+            fmt::format("cannot infer the input shape of '{}': its first layer ({}) takes {} channels but {} "
+                        "is not recorded; pass --input-shape 1,{},{}",
+                        impl.path, kind, c, spatial, c, spatial));
       }
     }
     if (kind == "aten::dim" || kind == "aten::size" || kind == "prim::If") continue;  // shape guards
@@ -250,9 +247,9 @@ std::unordered_map<const Value*, at::Tensor> probe_activations(Model::Impl& impl
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
-    throw UsageError(fmt::format(
-        "'{}' rejects input shape {} ({}): {}; pass the shape it expects with --input-shape N,C,H,W",
-        impl.path, common::format_shape(s.input_shape), s.input_shape_source, compat::error_text(e)));
+    throw UsageError(
+        fmt::format("'{}' rejects input shape {} ({}): {}; pass the shape it expects with --input-shape N,C,H,W",
+                    impl.path, common::format_shape(s.input_shape), s.input_shape_source, compat::error_text(e)));
   }
   // A value typed Tensor may still hold something else at run time (an optional left
   // unset): it is then not recorded, and so never a cut.
@@ -287,7 +284,8 @@ Costs node_costs(const Model::Impl& impl, const Liveness& l, const std::unordere
   Costs c;
   c.node.resize(static_cast<size_t>(n_nodes));
   std::unordered_set<const Value*> seen_params;
-  for (int i = 0; i < n_nodes; ++i) c.node[static_cast<size_t>(i)] = node_cost(impl.nodes[i], probe, batch, seen_params);
+  for (int i = 0; i < n_nodes; ++i)
+    c.node[static_cast<size_t>(i)] = node_cost(impl.nodes[i], probe, batch, seen_params);
   c.working.assign(static_cast<size_t>(n_nodes), 0);
   for (Value* v : l.values) {
     auto it = probe.find(v);
@@ -337,8 +335,7 @@ void analyse(Model::Impl& impl) {
 
   Value* self = g.inputs()[0];
   if (!self->uses().empty())
-    throw ModelError("'" + impl.path +
-                     "' still reads module attributes after freezing (mutable state); unsupported");
+    throw ModelError("'" + impl.path + "' still reads module attributes after freezing (mutable state); unsupported");
   Value* x = g.inputs()[1];
 
   const Liveness l = liveness(impl, x);

@@ -73,8 +73,8 @@ struct ModelRunner::Impl {
 
 ModelRunner::ModelRunner(const model::Model& model) : impl_(std::make_shared<Impl>()) {
   const auto& mi = model.impl();
-  impl_->module = model::build_submodule(mi, 0, mi.nodes.size(), mi.graph->inputs()[1], {mi.graph->outputs()[0]},
-                                         "Runner");
+  impl_->module =
+      model::build_submodule(mi, 0, mi.nodes.size(), mi.graph->inputs()[1], {mi.graph->outputs()[0]}, "Runner");
 }
 
 at::Tensor ModelRunner::operator()(const at::Tensor& x) const {

@@ -16,8 +16,7 @@ namespace fs = std::filesystem;
 
 namespace partplan::partition {
 
-PartitionManifest export_parts(const model::Model& model, std::vector<int> cut_ids,
-                               common::StagedDir& out) {
+PartitionManifest export_parts(const model::Model& model, std::vector<int> cut_ids, common::StagedDir& out) {
   const auto& impl = model.impl();
   const auto& s = model.summary();
   std::sort(cut_ids.begin(), cut_ids.end());
@@ -41,11 +40,10 @@ PartitionManifest export_parts(const model::Model& model, std::vector<int> cut_i
   }
 
   const bool ternary = cut_ids.size() == 2;
-  const std::vector<std::string> names = ternary ? std::vector<std::string>{"front", "middle", "back"}
-                                                 : std::vector<std::string>{"front", "back"};
-  const std::vector<std::string> roles = ternary
-                                             ? std::vector<std::string>{"enclave", "untrusted", "enclave"}
-                                             : std::vector<std::string>{"enclave", "untrusted"};
+  const std::vector<std::string> names =
+      ternary ? std::vector<std::string>{"front", "middle", "back"} : std::vector<std::string>{"front", "back"};
+  const std::vector<std::string> roles = ternary ? std::vector<std::string>{"enclave", "untrusted", "enclave"}
+                                                 : std::vector<std::string>{"enclave", "untrusted"};
   torch::jit::Value* input = impl.graph->inputs()[1];
   size_t begin = 0;
   common::Shape in_shape = s.input_shape;

@@ -18,14 +18,14 @@ namespace {
 void check_hash(const std::string& path, const std::string& expected, const std::string& what) {
   std::error_code ec;
   if (!fs::exists(path, ec))
-    throw IoError(fmt::format("{} '{}' not found: re-run partplan split, or keep the files next to partition.json",
-                              what, path));
+    throw IoError(
+        fmt::format("{} '{}' not found: re-run partplan split, or keep the files next to partition.json", what, path));
   const std::string got = common::sha256_file(path);
   if (got != expected)
-    throw IntegrityError(fmt::format(
-        "{} '{}' does not match its recorded SHA-256 (expected {}..., got {}...): it changed after "
-        "the split; re-run partplan split",
-        what, path, expected.substr(0, 12), got.substr(0, 12)));
+    throw IntegrityError(
+        fmt::format("{} '{}' does not match its recorded SHA-256 (expected {}..., got {}...): it changed after "
+                    "the split; re-run partplan split",
+                    what, path, expected.substr(0, 12), got.substr(0, 12)));
 }
 
 torch::jit::Module load_part(const std::string& path) {
@@ -40,8 +40,7 @@ torch::jit::Module load_part(const std::string& path) {
 
 }  // namespace
 
-VerifyResult verify_partition(const PartitionManifest& m, const std::string& base_dir,
-                              const VerifyOptions& opt) {
+VerifyResult verify_partition(const PartitionManifest& m, const std::string& base_dir, const VerifyOptions& opt) {
   if (opt.samples < 1) throw UsageError(fmt::format("--samples {} must be at least 1", opt.samples));
   if (!(opt.tolerance >= 0)) throw UsageError(fmt::format("--tolerance {} must be >= 0", opt.tolerance));
   VerifyResult r;
@@ -81,8 +80,8 @@ VerifyResult verify_partition(const PartitionManifest& m, const std::string& bas
     bool same = y.dim() == static_cast<int64_t>(want.size());
     for (int64_t d = 1; same && d < y.dim(); ++d) same = y.size(d) == want[static_cast<size_t>(d)];
     if (!same)
-      throw VerificationError(fmt::format("part '{}' output shape {} differs from the recorded {}",
-                                          m.parts[i].file, common::format_shape(common::Shape(y.sizes().begin(), y.sizes().end())),
+      throw VerificationError(fmt::format("part '{}' output shape {} differs from the recorded {}", m.parts[i].file,
+                                          common::format_shape(common::Shape(y.sizes().begin(), y.sizes().end())),
                                           common::format_shape(want)));
   }
   if (!y.sizes().equals(ref.sizes()))

@@ -83,16 +83,16 @@ struct Run {
   // CSV records: the attackers rebuild the encoded record [F], whatever the model's layout.
   bool records = false;
   int64_t record_features = 0;
-  std::vector<metrics::RecordField> fields{};        ///< per record feature
-  at::Tensor eval_records{};                         ///< [n_eval, F] on dev: the re-identification pool
+  std::vector<metrics::RecordField> fields{};  ///< per record feature
+  at::Tensor eval_records{};                   ///< [n_eval, F] on dev: the re-identification pool
   // From the stats pass over attacker-train.
-  std::vector<attacks::FeatureStats> feature_stats{};  ///< per cut
+  std::vector<attacks::FeatureStats> feature_stats{};    ///< per cut
   std::vector<attacks::LinearInverse> linear_inverse{};  ///< per cut; empty for non-spatial cuts
-  at::Tensor mean_image{};                           ///< [1,C,H,W], records [1,F] (metrics::record_prototype)
-  at::Tensor prototypes{};                           ///< [K,C,H,W] or [K,F] by predicted class
-  at::Tensor train_pred{};                           ///< [n_train] the model's labels (ternary probe)
+  at::Tensor mean_image{};                               ///< [1,C,H,W], records [1,F] (metrics::record_prototype)
+  at::Tensor prototypes{};                               ///< [K,C,H,W] or [K,F] by predicted class
+  at::Tensor train_pred{};                               ///< [n_train] the model's labels (ternary probe)
   // From the reference pass over eval.
-  at::Tensor eval_logits{};                          ///< [n_eval, K], device
+  at::Tensor eval_logits{};  ///< [n_eval, K], device
 
   void report(Progress p) const {
     if (progress) progress(p);
@@ -147,10 +147,10 @@ std::vector<int> ids_of(const std::vector<model::CutPoint>& cuts) {
 
 // ---- phase: cuts ---------------------------------------------------------------------------
 
-std::vector<model::CutPoint> resolve_cuts(const model::ModelSummary& summary, const AssessOptions& o,
-                                          AssessResult& r) {
+std::vector<model::CutPoint> resolve_cuts(const model::ModelSummary& summary, const AssessOptions& o, AssessResult& r) {
   auto cuts = model::select_cuts(summary, o.cuts_spec);
-  if (cuts.empty()) throw UsageError("--cuts '" + o.cuts_spec + "' selects no cut of '" + summary.path + "'; try --cuts all");
+  if (cuts.empty())
+    throw UsageError("--cuts '" + o.cuts_spec + "' selects no cut of '" + summary.path + "'; try --cuts all");
   r.ternary = o.ternary;
   if (!o.ternary) return cuts;
   // The host of a ternary split sees the middle part only: cuts up to the back cut.
@@ -160,7 +160,8 @@ std::vector<model::CutPoint> resolve_cuts(const model::ModelSummary& summary, co
   } else if (summary.classifier_input_cut) {
     back = summary.cuts.at(static_cast<size_t>(*summary.classifier_input_cut));
   } else {
-    throw UsageError("'" + summary.path + "' has no cut before its final weight layer: name the back cut with --back-cut");
+    throw UsageError("'" + summary.path +
+                     "' has no cut before its final weight layer: name the back cut with --back-cut");
   }
   r.back_cut = back;
   const auto before = cuts.size();
@@ -199,23 +200,25 @@ void load_data(Run& run, AssessResult& r) {
     run.image_shape = {run.record_features};
     run.fields.resize(static_cast<size_t>(run.record_features));
     for (const auto& c : run.ds.report.columns)
-      if (c.feature >= 0) run.fields[static_cast<size_t>(c.feature)] = {c.name, c.kind != "numeric", c.categories, c.constant};
+      if (c.feature >= 0)
+        run.fields[static_cast<size_t>(c.feature)] = {c.name, c.kind != "numeric", c.categories, c.constant};
     r.measure = "reidentification";
     r.record_columns = run.ds.report.columns;
   }
   if (prescreen) {
     if (run.ds.size() < o.oracle.images)
-      throw UsageError(fmt::format("the oracle pre-screen scores oracle.images = {} images, but '{}' has {}: add "
-                                   "images or lower oracle.images",
-                                   o.oracle.images, o.data.source, run.ds.size()));
+      throw UsageError(
+          fmt::format("the oracle pre-screen scores oracle.images = {} images, but '{}' has {}: add "
+                      "images or lower oracle.images",
+                      o.oracle.images, o.data.source, run.ds.size()));
     run.splits.eval.resize(static_cast<size_t>(run.ds.size()));
     std::iota(run.splits.eval.begin(), run.splits.eval.end(), int64_t{0});
   } else {
     const auto sizes = data::fit_split_sizes(run.ds.size(), policy);
     if (run.ds.groups.defined()) {
       const auto g = run.ds.groups.contiguous();
-      run.splits = data::make_group_splits(std::vector<int64_t>(g.data_ptr<int64_t>(), g.data_ptr<int64_t>() + g.numel()),
-                                           sizes, o.seed);
+      run.splits = data::make_group_splits(
+          std::vector<int64_t>(g.data_ptr<int64_t>(), g.data_ptr<int64_t>() + g.numel()), sizes, o.seed);
     } else {
       run.splits = data::make_splits(run.ds.size(), sizes, o.seed);
     }
@@ -224,9 +227,10 @@ void load_data(Run& run, AssessResult& r) {
   r.n_val = static_cast<int64_t>(run.splits.attacker_val.size());
   r.n_eval = static_cast<int64_t>(run.splits.eval.size());
   if (!prescreen && r.n_eval < kEvalForNarrowCi)
-    log::warn("only {} eval samples: at a typical SSIM spread (0.1) the 95% CI is wider than +-0.02; use a larger "
-              "data set (or data.crops_per_image for a few large photos) for tighter scores",
-              r.n_eval);
+    log::warn(
+        "only {} eval samples: at a typical SSIM spread (0.1) the 95% CI is wider than +-0.02; use a larger "
+        "data set (or data.crops_per_image for a few large photos) for tighter scores",
+        r.n_eval);
   run.batch = std::min(effective_batch_size(o.budget, run.image_shape), std::max<int64_t>(r.n_train, 1));
   run.augment = o.data.augment && run.ds.is_image_folder;
   r.batch_size = run.batch;
@@ -260,7 +264,8 @@ void stats_pass(Run& run) {
   partition::FeatureExtractor ex(run.model, ids_of(run.cuts), /*include_output=*/true);
   std::vector<attacks::FeatureStatsAccumulator> acc(run.cuts.size());
   std::vector<attacks::LinearInverseAccumulator> lin;
-  for (const auto& cut : run.cuts) lin.emplace_back(common::Shape(cut.shape.begin() + 1, cut.shape.end()), run.image_shape);
+  for (const auto& cut : run.cuts)
+    lin.emplace_back(common::Shape(cut.shape.begin() + 1, cut.shape.end()), run.image_shape);
   at::Tensor sum_image, class_sum, class_count;
   std::vector<at::Tensor> preds;
   int64_t done = 0;
@@ -294,7 +299,8 @@ void stats_pass(Run& run) {
     run.linear_inverse.push_back(lin[k].result(run.feature_stats.back()));
     if (!run.linear_inverse.back().empty())
       log::info("cut {:<16} linear inverse explains {:.3f} of the pixel variance{}", run.cuts[k].name,
-                run.linear_inverse.back().r2, run.linear_inverse.back().adoptable(run.o.cgan.linear_min_r2) ? " (adopted)" : "");
+                run.linear_inverse.back().r2,
+                run.linear_inverse.back().adoptable(run.o.cgan.linear_min_r2) ? " (adopted)" : "");
   }
   run.mean_image = sum_image / static_cast<double>(idx.size());
   if (run.classifier) {
@@ -328,12 +334,16 @@ void reference_pass(Run& run, AssessResult& r) {
       guesses.push_back({"mean-record",
                          "attacker-train's mean numeric fields and most common categories: knows only the data "
                          "distribution (its categorical accuracy is the majority-class baseline)",
-                         {}, {}, {}});
+                         {},
+                         {},
+                         {}});
     if (run.prototypes.defined())
       guesses.push_back({"label-prototype",
                          "the same record for the class the model predicts: available to the host of any two-way "
                          "split",
-                         {}, {}, {}});
+                         {},
+                         {},
+                         {}});
   } else if (baselines) {
     guesses.push_back({"blank", "all-zero image", {}, {}, {}});
     if (run.mean_image.defined())
@@ -342,19 +352,26 @@ void reference_pass(Run& run, AssessResult& r) {
       guesses.push_back({"label-prototype",
                          "average attacker-train image of the class the model predicts: available to the host of "
                          "any two-way split",
-                         {}, {}, {}});
+                         {},
+                         {},
+                         {}});
   }
   for_batches(run.splits.eval, run.pass_batch({}), [&](int64_t first, const std::vector<int64_t>& b) {
     const auto unit = run.images(b);
     const auto out = runner(run.input(unit));
     logits.push_back(out);
-    if (run.records) eval_records.push_back(unit);
-    else if (first < k) originals.push_back(unit.narrow(0, 0, std::min<int64_t>(k - first, unit.size(0))));
+    if (run.records)
+      eval_records.push_back(unit);
+    else if (first < k)
+      originals.push_back(unit.narrow(0, 0, std::min<int64_t>(k - first, unit.size(0))));
     for (auto& g : guesses) {
       at::Tensor guess;
-      if (g.name == "blank") guess = torch::zeros_like(unit);
-      else if (g.name == "mean-image" || g.name == "mean-record") guess = run.mean_image.expand_as(unit).contiguous();
-      else guess = run.prototypes.index_select(0, out.argmax(1));
+      if (g.name == "blank")
+        guess = torch::zeros_like(unit);
+      else if (g.name == "mean-image" || g.name == "mean-record")
+        guess = run.mean_image.expand_as(unit).contiguous();
+      else
+        guess = run.prototypes.index_select(0, out.argmax(1));
       if (run.records) {
         g.rows.push_back(guess);
         continue;
@@ -425,7 +442,7 @@ std::vector<OracleScore> oracle_phase(const Run& run, int64_t n_eval) {
 
 /// One cut's attackers while they train.
 struct CutTraining {
-  size_t index = 0;                                      ///< into run.cuts
+  size_t index = 0;  ///< into run.cuts
   std::vector<std::unique_ptr<attacks::Attacker>> attackers;
   std::vector<attacks::TrainTracker> trackers;
   std::vector<double> seconds;
@@ -592,7 +609,8 @@ std::vector<CutAssessment> score_cuts(const Run& run, std::vector<CutTraining>& 
       }
     }
     done += static_cast<int64_t>(b.size());
-    run.report({"score", 0, static_cast<int>(group.size()), run.cuts[group.front().index].name, done, r.n_eval, 0, -1, -1});
+    run.report(
+        {"score", 0, static_cast<int>(group.size()), run.cuts[group.front().index].name, done, r.n_eval, 0, -1, -1});
   });
   std::vector<CutAssessment> out;
   for (size_t g = 0; g < group.size(); ++g) {
@@ -626,9 +644,10 @@ std::vector<CutAssessment> score_cuts(const Run& run, std::vector<CutTraining>& 
     const double front_gflops = ca.cut.front_flops / 1e9;
     const double max_gflops = run.o.whitebox.max_front_gflops;
     if (run.whitebox && !t.attackers.empty() && max_gflops > 0 && front_gflops > max_gflops) {
-      ca.notes.push_back(fmt::format("whitebox skipped: the front costs {:.2f} GFLOPs per image, above "
-                                     "whitebox.max_front_gflops = {:g} (raise it, best on a GPU)",
-                                     front_gflops, max_gflops));
+      ca.notes.push_back(
+          fmt::format("whitebox skipped: the front costs {:.2f} GFLOPs per image, above "
+                      "whitebox.max_front_gflops = {:g} (raise it, best on a GPU)",
+                      front_gflops, max_gflops));
       log::info("cut {:<16} {}", ca.cut.name, ca.notes.back());
     } else if (run.whitebox) {
       // It starts from the learned attacker the host would trust most: the best on attacker-val.
@@ -677,10 +696,12 @@ std::vector<CutAssessment> train_phase(const Run& run, std::vector<size_t> todo,
       cursor = 0;
     }
     std::vector<int64_t> b;
-    for (int64_t i = 0; i < run.batch; ++i) b.push_back(train_idx[static_cast<size_t>(perm[static_cast<size_t>(cursor + i)])]);
+    for (int64_t i = 0; i < run.batch; ++i)
+      b.push_back(train_idx[static_cast<size_t>(perm[static_cast<size_t>(cursor + i)])]);
     cursor += run.batch;
     auto unit = run.images(b);
-    if (run.augment) unit = data::augment_crops_flips(unit, run.o.seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(step)));
+    if (run.augment)
+      unit = data::augment_crops_flips(unit, run.o.seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(step)));
     const auto feats = ex(run.input(unit));
     const auto& ids = ex.cut_ids();
     auto slot = [&](const CutTraining& t) {
@@ -705,7 +726,8 @@ std::vector<CutAssessment> train_phase(const Run& run, std::vector<size_t> todo,
         for (size_t i = 0; i < active.size(); ++i)
           for (size_t a = 0; a < active[i].attackers.size(); ++a)
             if (active[i].trackers[a].check_due())
-              sums[i][a] += run.val_score(active[i].attackers[a]->reconstruct(vf[slot(active[i])]), vu).sum().item<double>();
+              sums[i][a] +=
+                  run.val_score(active[i].attackers[a]->reconstruct(vf[slot(active[i])]), vu).sum().item<double>();
       });
       for (size_t i = 0; i < active.size(); ++i)
         for (size_t a = 0; a < active[i].attackers.size(); ++a)
@@ -775,8 +797,9 @@ void probe_phase(const Run& run, AssessResult& r) {
   const auto eval = collect(run.splits.eval);
   const int64_t classes = run.eval_logits.size(1);
   const auto train_labels = run.train_pred.to(run.dev), eval_labels = run.eval_logits.argmax(1);
-  r.probe_chance = (torch::bincount(eval_labels, {}, classes).max().to(torch::kDouble) /
-                    static_cast<double>(eval_labels.size(0))).item<double>();
+  r.probe_chance =
+      (torch::bincount(eval_labels, {}, classes).max().to(torch::kDouble) / static_cast<double>(eval_labels.size(0)))
+          .item<double>();
   for (size_t i = 0; i < run.cuts.size(); ++i) {
     run.report({"probe", static_cast<int>(i), static_cast<int>(run.cuts.size()), run.cuts[i].name, 0, 0, 0, -1, -1});
     const double acc = linear_probe_accuracy(train[i], train_labels, eval[i], eval_labels, classes,
@@ -828,7 +851,8 @@ AssessOptions options_from_settings(const config::Settings& s) {
     if (a != "oracle" && a != "whitebox") {
       const auto names = attacks::attacker_names();
       if (std::find(names.begin(), names.end(), a) == names.end())
-        throw UsageError(fmt::format("attack '{}' is not known; valid: {}, whitebox, oracle", a, fmt::join(names, ", ")));
+        throw UsageError(
+            fmt::format("attack '{}' is not known; valid: {}, whitebox, oracle", a, fmt::join(names, ", ")));
     }
   return o;
 }
@@ -897,15 +921,16 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
   const std::string src = common::to_lower(o.data.source);
   const bool csv = src.size() >= 4 && src.compare(src.size() - 4, 4, ".csv") == 0;
   if (run.model_sample.size() != 3 && !csv)
-    throw UsageError(fmt::format("'{}' takes input {}, not an image [N,C,H,W]: assess rebuilds images, or the records "
-                                 "of a CSV data source (--data FILE.csv, see docs/data.md)",
-                                 summary.path, common::format_shape(summary.input_shape)));
+    throw UsageError(
+        fmt::format("'{}' takes input {}, not an image [N,C,H,W]: assess rebuilds images, or the records "
+                    "of a CSV data source (--data FILE.csv, see docs/data.md)",
+                    summary.path, common::format_shape(summary.input_shape)));
   run.cuts = resolve_cuts(summary, o, r);
   r.candidate_cuts = run.cuts;
   if (o.shard_count > 1 || o.shard_index != 0) {
     if (o.shard_index < 0 || o.shard_index >= o.shard_count)
-      throw UsageError(fmt::format("--shard {}/{}: the index must be in 0..{}", o.shard_index, o.shard_count,
-                                   o.shard_count - 1));
+      throw UsageError(
+          fmt::format("--shard {}/{}: the index must be in 0..{}", o.shard_index, o.shard_count, o.shard_count - 1));
     std::vector<double> costs;
     for (const auto& c : run.cuts) costs.push_back(estimated_cut_cost(c, run.image_shape, o.cgan));
     const auto shard_of = assign_shards(costs, o.shard_count);
@@ -919,8 +944,10 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
     run.cuts = std::move(mine);
   }
   for (const auto& a : o.attacks) {
-    if (a == "whitebox") run.whitebox = true;
-    else if (a != "oracle") run.trained_attacks.push_back(a);
+    if (a == "whitebox")
+      run.whitebox = true;
+    else if (a != "oracle")
+      run.trained_attacks.push_back(a);
   }
   r.trained = !run.trained_attacks.empty() || run.whitebox;
 
@@ -964,7 +991,8 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
     torch::AutoGradMode grad(true);
     for (auto& ca : train_phase(run, todo, oracle, r, store)) done.push_back(std::move(ca));
   }
-  std::sort(done.begin(), done.end(), [](const CutAssessment& a, const CutAssessment& b) { return a.cut.id < b.cut.id; });
+  std::sort(done.begin(), done.end(),
+            [](const CutAssessment& a, const CutAssessment& b) { return a.cut.id < b.cut.id; });
   r.cuts = std::move(done);
 
   if (o.ternary && run.classifier && r.trained) probe_phase(run, r);

@@ -32,8 +32,10 @@ OracleScore oracle_exposure(const at::Tensor& features, const at::Tensor& images
   for (int64_t t = 0; t < tried; ++t) {
     const int64_t c = tried == channels ? t : t * channels / tried;  // evenly spaced
     auto ch = features.narrow(1, c, 1).to(torch::kFloat);
-    ch = torch::nn::functional::interpolate(
-        ch, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{H, W}).mode(torch::kBilinear).align_corners(false));
+    ch = torch::nn::functional::interpolate(ch, torch::nn::functional::InterpolateFuncOptions()
+                                                    .size(std::vector<int64_t>{H, W})
+                                                    .mode(torch::kBilinear)
+                                                    .align_corners(false));
     // Scale each image to [0,1] (the input's pixel range), then to the input's channels.
     auto lo = std::get<0>(ch.flatten(1).min(1)).view({n, 1, 1, 1});
     auto hi = std::get<0>(ch.flatten(1).max(1)).view({n, 1, 1, 1});

@@ -36,8 +36,10 @@ std::map<std::string, std::string> keyed_images(const std::string& dir) {
     const std::string key = fs::path(rel).replace_extension().generic_string();
     const auto [it, fresh] = out.emplace(key, rel);
     if (!fresh)
-      throw DataError(fmt::format("'{}' holds both '{}' and '{}': pairs are matched by name without extension, "
-                                  "so keep one of them", dir, it->second, rel));
+      throw DataError(
+          fmt::format("'{}' holds both '{}' and '{}': pairs are matched by name without extension, "
+                      "so keep one of them",
+                      dir, it->second, rel));
   }
   if (out.empty()) throw DataError(fmt::format("'{}' holds no images (jpg, jpeg, png, bmp, webp, tif, tiff)", dir));
   return out;
@@ -58,17 +60,20 @@ std::vector<Pair> pair_inputs(const std::string& a_in, const std::string& b_in) 
   std::vector<Pair> pairs;
   for (const auto& [key, rel] : a) {
     const auto it = b.find(key);
-    if (it == b.end()) only_a.push_back(rel);
-    else pairs.push_back(Pair{key, (fs::path(a_in) / rel).string(), (fs::path(b_in) / it->second).string()});
+    if (it == b.end())
+      only_a.push_back(rel);
+    else
+      pairs.push_back(Pair{key, (fs::path(a_in) / rel).string(), (fs::path(b_in) / it->second).string()});
   }
   for (const auto& [key, rel] : b)
     if (!a.count(key)) only_b.push_back(rel);
   if (!only_a.empty() || !only_b.empty()) {
     std::string what;
-    if (!only_a.empty()) what += fmt::format("{} in '{}' without a partner in '{}' ({})", only_a.size(), a_in, b_in, listed(only_a));
+    if (!only_a.empty())
+      what += fmt::format("{} in '{}' without a partner in '{}' ({})", only_a.size(), a_in, b_in, listed(only_a));
     if (!only_b.empty())
-      what += fmt::format("{}{} in '{}' without a partner in '{}' ({})", what.empty() ? "" : "; ", only_b.size(), b_in, a_in,
-                          listed(only_b));
+      what += fmt::format("{}{} in '{}' without a partner in '{}' ({})", what.empty() ? "" : "; ", only_b.size(), b_in,
+                          a_in, listed(only_b));
     throw DataError("unpaired images: " + what + "; pairs are matched by relative path without extension");
   }
   return pairs;
@@ -84,18 +89,21 @@ PairScore score(const Pair& p, bool allow_resize) {
   s.shape = a.sizes().vec();
   if (a.sizes() != b.sizes()) {
     if (!allow_resize)
-      throw DataError(fmt::format("'{}' is {} (CxHxW) but '{}' is {}: the images must match in size and channels; "
-                                  "pass --resize to resize the second to the first",
-                                  p.a_path, common::format_shape(s.shape), p.b_path, common::format_shape(b.sizes().vec())));
-    log::debug("resizing '{}' from {} to {}", p.b_path, common::format_shape(b.sizes().vec()), common::format_shape(s.shape));
+      throw DataError(
+          fmt::format("'{}' is {} (CxHxW) but '{}' is {}: the images must match in size and channels; "
+                      "pass --resize to resize the second to the first",
+                      p.a_path, common::format_shape(s.shape), p.b_path, common::format_shape(b.sizes().vec())));
+    log::debug("resizing '{}' from {} to {}", p.b_path, common::format_shape(b.sizes().vec()),
+               common::format_shape(s.shape));
     b = data::resize_image(b, a.size(0), a.size(1), a.size(2));
     s.resized = true;
   }
   const metrics::SsimOptions so;
   if (a.size(1) < so.window || a.size(2) < so.window)
-    throw DataError(fmt::format("'{}' is {}x{} pixels: SSIM's {}x{} Gaussian window needs at least {}x{} (as "
-                                "scikit-image does); upscale both images", p.a_path, a.size(1), a.size(2), so.window,
-                                so.window, so.window, so.window));
+    throw DataError(
+        fmt::format("'{}' is {}x{} pixels: SSIM's {}x{} Gaussian window needs at least {}x{} (as "
+                    "scikit-image does); upscale both images",
+                    p.a_path, a.size(1), a.size(2), so.window, so.window, so.window, so.window));
   const auto x = a.unsqueeze(0), y = b.unsqueeze(0);
   s.ssim = metrics::ssim(x, y, so).item<double>();
   const auto pr = metrics::psnr(x, y);

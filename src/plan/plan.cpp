@@ -105,15 +105,15 @@ PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
     if (policy.all_enclave_seconds > 0 && v.latency_seconds > 0)
       d.speedup_vs_enclave = policy.all_enclave_seconds / v.latency_seconds;
     const bool by_cost = v.latency_seconds > 0;
-    d.reason = fmt::format("cut '{}' (id {}) has envelope {} {:.3f}, at or below the threshold {:.2f}, and is the {}",
-                           c.name, c.id, policy.measure, v.envelope, policy.threshold,
-                           by_cost ? fmt::format("fastest such cut that fits the enclave budget (estimated {:.2f} ms{})",
-                                                 v.latency_seconds * 1e3,
-                                                 d.speedup_vs_enclave > 0
-                                                     ? fmt::format(", {:.1f}x faster than the whole model in the enclave",
-                                                                   d.speedup_vs_enclave)
-                                                     : std::string())
-                                   : std::string("shallowest such cut"));
+    d.reason = fmt::format(
+        "cut '{}' (id {}) has envelope {} {:.3f}, at or below the threshold {:.2f}, and is the {}", c.name, c.id,
+        policy.measure, v.envelope, policy.threshold,
+        by_cost ? fmt::format(
+                      "fastest such cut that fits the enclave budget (estimated {:.2f} ms{})", v.latency_seconds * 1e3,
+                      d.speedup_vs_enclave > 0
+                          ? fmt::format(", {:.1f}x faster than the whole model in the enclave", d.speedup_vs_enclave)
+                          : std::string())
+                : std::string("shallowest such cut"));
     if (v.envelope_from != c.id)
       d.reason += fmt::format(" (the envelope comes from deeper cut id {})", v.envelope_from);
     if (chosen > 0 && !r.verdicts[chosen - 1].safe)
@@ -121,9 +121,10 @@ PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
                               r.verdicts[chosen - 1].envelope);
     d.reason += ".";
     if (v.lower_bound)
-      d.reason += fmt::format(" This is a lower bound: {} {} still improving when the budget ran out; raise "
-                              "budget.steps (--steps) until it levels off.",
-                              fmt::join(v.still_improving, ", "), v.still_improving.size() == 1 ? "was" : "were");
+      d.reason += fmt::format(
+          " This is a lower bound: {} {} still improving when the budget ran out; raise "
+          "budget.steps (--steps) until it levels off.",
+          fmt::join(v.still_improving, ", "), v.still_improving.size() == 1 ? "was" : "were");
   } else {
     size_t best = 0;
     for (size_t k = 1; k < cuts.size(); ++k)
@@ -131,16 +132,19 @@ PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
     d.kind = "none";
     d.leakage = r.verdicts[best].envelope;
     if (any_safe) {
-      d.reason = fmt::format("no safe cut fits the enclave memory budget of {:.1f} MiB: raise --enclave-memory-mib "
-                             "or accept a deeper split",
-                             policy.enclave_memory_bytes.value_or(0) / 1048576.0);
+      d.reason = fmt::format(
+          "no safe cut fits the enclave memory budget of {:.1f} MiB: raise --enclave-memory-mib "
+          "or accept a deeper split",
+          policy.enclave_memory_bytes.value_or(0) / 1048576.0);
     } else {
-      d.reason = fmt::format("no cut is safe at threshold {:.2f}: the lowest envelope {} is {:.3f}, at '{}' (id {}).",
-                             policy.threshold, policy.measure, r.verdicts[best].envelope, cuts[best].name, cuts[best].id);
+      d.reason =
+          fmt::format("no cut is safe at threshold {:.2f}: the lowest envelope {} is {:.3f}, at '{}' (id {}).",
+                      policy.threshold, policy.measure, r.verdicts[best].envelope, cuts[best].name, cuts[best].id);
       if (policy.floor_ssim)
-        d.reason += fmt::format(" The {} guess, which the host always has, scores {} {:.3f}: no cut of this "
-                                "split can score below it.",
-                                policy.floor_name, policy.measure, *policy.floor_ssim);
+        d.reason += fmt::format(
+            " The {} guess, which the host always has, scores {} {:.3f}: no cut of this "
+            "split can score below it.",
+            policy.floor_name, policy.measure, *policy.floor_ssim);
     }
   }
 
@@ -151,7 +155,8 @@ PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
                                : fmt::format("no safe cut exists at threshold {:.2f}", policy.threshold);
     } else if (d.leakage > *policy.fail_above) {
       d.gate_failed = true;
-      d.gate_reason = fmt::format("the plan's leakage {:.3f} exceeds --fail-above {:.3f}", d.leakage, *policy.fail_above);
+      d.gate_reason =
+          fmt::format("the plan's leakage {:.3f} exceeds --fail-above {:.3f}", d.leakage, *policy.fail_above);
     } else if (r.verdicts[chosen].lower_bound && !policy.accept_unconverged) {
       d.gate_failed = true;
       d.gate_reason = fmt::format(

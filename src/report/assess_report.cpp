@@ -109,8 +109,9 @@ cv::Mat leakage_curve(const PlanContext& ctx) {
   auto color_of = [&](size_t a) { return kPalette[a % (sizeof(kPalette) / sizeof(kPalette[0]))]; };
   std::string legend;
   for (size_t a = 0; a < names.size(); ++a) legend += (a ? ", " : "") + names[a];
-  put(m, fmt::format("{} by cut, shallow to deep: one line per attacker ({}); red = envelope,",
-                     is_records(*ctx.result) ? "Re-identification" : "SSIM", legend),
+  put(m,
+      fmt::format("{} by cut, shallow to deep: one line per attacker ({}); red = envelope,",
+                  is_records(*ctx.result) ? "Re-identification" : "SSIM", legend),
       {x0, 16}, 0.42);
   for (size_t a = 0; a < names.size(); ++a) {
     put(m, names[a], {x1 - 90, y0 + 16 + static_cast<int>(a) * 16}, 0.42, color_of(a));
@@ -125,9 +126,10 @@ cv::Mat leakage_curve(const PlanContext& ctx) {
         last = pt;
       }
   }
-  put(m, fmt::format("gray = threshold {:.2f}; hollow = attacker still improving. {}", dec.threshold,
-                     dec.cut_id ? fmt::format("Chosen: '{}' (envelope {:.3f}).", dec.cut_name, dec.leakage)
-                                : fmt::format("No safe cut (lowest envelope {:.3f}).", dec.leakage)),
+  put(m,
+      fmt::format("gray = threshold {:.2f}; hollow = attacker still improving. {}", dec.threshold,
+                  dec.cut_id ? fmt::format("Chosen: '{}' (envelope {:.3f}).", dec.cut_name, dec.leakage)
+                             : fmt::format("No safe cut (lowest envelope {:.3f}).", dec.leakage)),
       {x0, 33}, 0.42, dec.cut_id ? cv::Scalar(40, 130, 40) : cv::Scalar(30, 30, 190));
   const auto thr = ys(ctx.plan->decision.threshold);
   for (int x = x0; x < x1; x += 12) cv::line(m, {x, thr}, {std::min(x + 6, x1), thr}, cv::Scalar(90, 90, 90), 2);
@@ -178,8 +180,9 @@ cv::Mat pareto(const PlanContext& ctx) {
   for (int t = 0; t <= 4; ++t)
     put(m, fmt::format("{:.2g}", tmax * 1.05 * t / 4), {x0 + t * (x1 - x0) / 4 - 10, y1 + 18}, 0.4);
   put(m, "estimated enclave time per inference (ms)", {x0 + 180, H - 16}, 0.45);
-  put(m, fmt::format("envelope {} against enclave cost: green = chosen, blue = safe and fits the budget,",
-                     is_records(*ctx.result) ? "re-identification" : "SSIM"),
+  put(m,
+      fmt::format("envelope {} against enclave cost: green = chosen, blue = safe and fits the budget,",
+                  is_records(*ctx.result) ? "re-identification" : "SSIM"),
       {x0, 18}, 0.42);
   put(m, "orange = safe but over the memory budget, gray = unsafe", {x0, 35}, 0.42);
   const auto thr = ys(ctx.plan->decision.threshold);
@@ -188,7 +191,8 @@ cv::Mat pareto(const PlanContext& ctx) {
   for (const auto& c : cuts) {
     const auto& v = verdict_of(ctx, c.cut.id);
     const bool chosen = d.cut_id && *d.cut_id == c.cut.id;
-    cv::Scalar color = !v.safe ? cv::Scalar(150, 150, 150) : (v.fits ? cv::Scalar(200, 120, 40) : cv::Scalar(30, 140, 240));
+    cv::Scalar color =
+        !v.safe ? cv::Scalar(150, 150, 150) : (v.fits ? cv::Scalar(200, 120, 40) : cv::Scalar(30, 140, 240));
     if (chosen) color = cv::Scalar(40, 170, 40);
     const cv::Point pt{xs(c.cost.enclave_seconds * 1e3), ys(v.envelope)};
     cv::circle(m, pt, chosen ? 7 : 4, color, cv::FILLED, cv::LINE_AA);
@@ -263,7 +267,10 @@ std::string plan_json(const PlanContext& ctx) {
       if (c.feature >= 0) {
         col["constant"] = c.constant;
         if (c.kind == "numeric")
-          col.update({{"min", c.min}, {"max", c.max}, {"log_scaled", c.log_scaled}, {"missing", c.missing},
+          col.update({{"min", c.min},
+                      {"max", c.max},
+                      {"log_scaled", c.log_scaled},
+                      {"missing", c.missing},
                       {"infinite", c.infinite}});
         else
           col["categories"] = c.categories;
@@ -275,8 +282,10 @@ std::string plan_json(const PlanContext& ctx) {
   j["baselines"] = json::array();
   for (const auto& b : r.baselines) {
     json bj{{"name", b.name}, {"note", b.note}};
-    if (b.records) bj["records"] = records_json(*b.records);
-    else bj.update({{"ssim", ci_json(b.ssim)}, {"psnr_db", ci_json(b.psnr_db)}});
+    if (b.records)
+      bj["records"] = records_json(*b.records);
+    else
+      bj.update({{"ssim", ci_json(b.ssim)}, {"psnr_db", ci_json(b.psnr_db)}});
     j["baselines"].push_back(bj);
   }
   j["label_floor"] = r.label_floor ? json(*r.label_floor) : json(nullptr);
@@ -373,8 +382,10 @@ std::string plan_json(const PlanContext& ctx) {
   }
   if (ctx.verification) {
     const auto& v = *ctx.verification;
-    j["verification"] = {{"samples", v.samples},         {"max_abs_error", v.max_abs_error},
-                         {"max_rel_error", v.max_rel_error}, {"bit_exact", v.bit_exact},
+    j["verification"] = {{"samples", v.samples},
+                         {"max_abs_error", v.max_abs_error},
+                         {"max_rel_error", v.max_rel_error},
+                         {"bit_exact", v.bit_exact},
                          {"passed", v.passed}};
   } else {
     j["verification"] = nullptr;
@@ -391,20 +402,22 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
     if (r.eval_originals.empty() || c.reconstructions.empty()) continue;
     const auto m = grid(r.eval_originals, c.reconstructions,
                         fmt::format("cut {} '{}': {} SSIM {:.3f}", c.cut.id, c.cut.name, c.worst_attack, c.leak));
-    if (!cv::imencode(".png", m, grids[c.cut.id])) throw IoError(fmt::format("cannot encode the grid of cut {}", c.cut.id));
+    if (!cv::imencode(".png", m, grids[c.cut.id]))
+      throw IoError(fmt::format("cannot encode the grid of cut {}", c.cut.id));
     common::write_file_atomic(staged.add(fmt::format("cut-{:03d}.png", c.cut.id)),
                               std::string(grids[c.cut.id].begin(), grids[c.cut.id].end()));
   }
   // One self-contained page (a pre-screen has no leakage to draw: summary.md only).
-  if (r.trained) common::write_file_atomic(staged.add("report.html"), report_html(read_plan(plan_text, ctx.plan_path), grids));
+  if (r.trained)
+    common::write_file_atomic(staged.add("report.html"), report_html(read_plan(plan_text, ctx.plan_path), grids));
   write_png(staged.add("leakage.png"), leakage_curve(ctx));
   write_png(staged.add("pareto.png"), pareto(ctx));
 
   const auto& d = ctx.plan->decision;
   std::string md = "# partplan assessment\n\n";
   md += fmt::format("Model `{}` (input {}), data `{}` ({} attacker-train / {} attacker-val / {} eval), device {}.\n\n",
-                    ctx.model->path, common::format_shape(ctx.model->input_shape), ctx.data_source, r.n_train,
-                    r.n_val, r.n_eval, r.device);
+                    ctx.model->path, common::format_shape(ctx.model->input_shape), ctx.data_source, r.n_train, r.n_val,
+                    r.n_eval, r.device);
   md += fmt::format("**Decision:** {}\n\n", d.reason);
   if (d.gate_failed) md += fmt::format("**Gate failed:** {}\n\n", d.gate_reason);
   const bool records = is_records(r);
@@ -416,12 +429,13 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
     return out + "\n";
   };
   if (records)
-    md += fmt::format("Records: the headline is the share of eval records whose reconstruction is nearer to its own "
-                      "record than to every other eval record (chance 1/{} = {:.4f}); the threshold {:.2f} applies "
-                      "to it. Field measures: mean |error| over the numeric fields (a share of each field's range), "
-                      "the share of numeric fields within records.tolerance, and the share of categorical fields "
-                      "recovered exactly (docs/metrics.md).\n\n",
-                      r.n_eval, 1.0 / static_cast<double>(std::max<int64_t>(r.n_eval, 1)), d.threshold);
+    md += fmt::format(
+        "Records: the headline is the share of eval records whose reconstruction is nearer to its own "
+        "record than to every other eval record (chance 1/{} = {:.4f}); the threshold {:.2f} applies "
+        "to it. Field measures: mean |error| over the numeric fields (a share of each field's range), "
+        "the share of numeric fields within records.tolerance, and the share of categorical fields "
+        "recovered exactly (docs/metrics.md).\n\n",
+        r.n_eval, 1.0 / static_cast<double>(std::max<int64_t>(r.n_eval, 1)), d.threshold);
   md += "![leakage curve](leakage.png)\n\n";
   md += fmt::format("| id | cut | shape | strongest attack | {} mean [95% CI] | {} | envelope | verdict |\n",
                     measure_title(r), detail_head);
@@ -435,17 +449,18 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
       if (s.attack == v.measured_by) psnr = s.psnr_db, rec = s.records;
     for (const auto& b : r.baselines)
       if (b.name == v.measured_by) head = b.headline(), psnr = b.psnr_db, rec = b.records;
-    const std::string name = c.reconstructions.empty() ? c.cut.name : fmt::format("[{}](cut-{:03d}.png)", c.cut.name, c.cut.id);
+    const std::string name =
+        c.reconstructions.empty() ? c.cut.name : fmt::format("[{}](cut-{:03d}.png)", c.cut.name, c.cut.id);
     md += fmt::format("| {} | {} | {} | {} | {} | {} | {:.3f} | {} |\n", c.cut.id, name,
                       common::format_shape(c.cut.shape), v.measured_by, md_ci(head),
                       fmt::join(detail_cells(rec, psnr), " | "), v.envelope, plan::verdict_text(v));
   }
-  md += fmt::format("\n## Each attacker\n\nThe worst case at a cut is the maximum over these; *rising* means its "
-                    "validation {} was still climbing when its budget ran out (the slope of its last checks above "
-                    "budget.min_delta), so its number is a lower bound.\n\n| id | cut | attack | {} | {} mean [95% CI] | "
-                    "{} | steps | trend | seconds |\n",
-                    records ? "closeness (1 - mean |error|)" : "SSIM", records ? "records" : "images",
-                    measure_title(r), detail_head);
+  md += fmt::format(
+      "\n## Each attacker\n\nThe worst case at a cut is the maximum over these; *rising* means its "
+      "validation {} was still climbing when its budget ran out (the slope of its last checks above "
+      "budget.min_delta), so its number is a lower bound.\n\n| id | cut | attack | {} | {} mean [95% CI] | "
+      "{} | steps | trend | seconds |\n",
+      records ? "closeness (1 - mean |error|)" : "SSIM", records ? "records" : "images", measure_title(r), detail_head);
   md += rule(5, 3);
   for (const auto& c : r.cuts)
     for (const auto& s : c.scores)
@@ -455,14 +470,16 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
   for (const auto& c : r.cuts)
     for (const auto& n : c.notes) md += fmt::format("\nCut {} '{}': {}.\n", c.cut.id, c.cut.name, n);
   md += "\n## Leakage against cost\n\n![pareto](pareto.png)\n\n";
-  md += fmt::format("Times: the whole model takes {:.2f} ms natively on {}; enclave times are scaled by the TEE "
-                    "slowdown, {:.2f} ms for the whole model in the enclave. ",
-                    r.whole_model_seconds * 1e3, r.timed_on, r.all_enclave_seconds * 1e3);
+  md += fmt::format(
+      "Times: the whole model takes {:.2f} ms natively on {}; enclave times are scaled by the TEE "
+      "slowdown, {:.2f} ms for the whole model in the enclave. ",
+      r.whole_model_seconds * 1e3, r.timed_on, r.all_enclave_seconds * 1e3);
   if (d.speedup_vs_enclave > 0)
     md += fmt::format("The chosen split is estimated at {:.2f} ms, {:.1f}x faster.", d.latency_seconds * 1e3,
                       d.speedup_vs_enclave);
-  md += "\n\n| id | cut | envelope | safe | enclave MiB | fits | enclave ms | transfer ms | untrusted ms | total ms | "
-        "oracle KL |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+  md +=
+      "\n\n| id | cut | envelope | safe | enclave MiB | fits | enclave ms | transfer ms | untrusted ms | total ms | "
+      "oracle KL |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& c : r.cuts) {
     const auto& v = verdict_of(ctx, c.cut.id);
     md += fmt::format("| {} | {} | {:.3f} | {} | {:.1f} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {} |\n", c.cut.id,
@@ -472,13 +489,15 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
                       c.oracle.available ? fmt::format("{:.3f}", c.oracle.kl_min) : std::string("-"));
   }
   if (r.oracle_reference_kl)
-    md += fmt::format("\nOracle KL: the lowest, over channels, of KL(model(x) || model(channel as image)); a channel "
-                      "with no information scores about {:.3f} (KL to a uniform prediction). Lower is more input-like.\n",
-                      *r.oracle_reference_kl);
+    md += fmt::format(
+        "\nOracle KL: the lowest, over channels, of KL(model(x) || model(channel as image)); a channel "
+        "with no information scores about {:.3f} (KL to a uniform prediction). Lower is more input-like.\n",
+        *r.oracle_reference_kl);
   if (r.ternary && r.back_cut) {
-    md += fmt::format("\nTernary split: the back cut '{}' (id {}) returns to the enclave. A linear probe on its "
-                      "features predicts the model's own label with top-1 {:.3f} (chance {:.3f}).\n",
-                      r.back_cut->name, r.back_cut->id, r.back_probe_accuracy.value_or(NAN), r.probe_chance.value_or(NAN));
+    md += fmt::format(
+        "\nTernary split: the back cut '{}' (id {}) returns to the enclave. A linear probe on its "
+        "features predicts the model's own label with top-1 {:.3f} (chance {:.3f}).\n",
+        r.back_cut->name, r.back_cut->id, r.back_probe_accuracy.value_or(NAN), r.probe_chance.value_or(NAN));
   }
   if (!r.baselines.empty()) {
     md += fmt::format("\nBaselines (no feature used):\n\n| guess | {} | {} | |\n", measure_title(r), detail_head);
@@ -491,17 +510,22 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
     md += "\n## How the records were encoded\n\n| column | kind | feature | encoding |\n|---|---|---|---|\n";
     for (const auto& c : r.record_columns) {
       std::string how = "-";
-      if (c.feature >= 0 && c.constant) how = "constant: 0";
-      else if (c.kind == "numeric") how = fmt::format("{}min-max over [{:.10g}, {:.10g}]{}{}", c.log_scaled ? "log " : "", c.min, c.max,
-                                                      c.missing ? fmt::format(", {} missing read as 0", c.missing) : "",
-                                                      c.infinite ? fmt::format(", {} infinite", c.infinite) : "");
-      else if (c.feature >= 0) how = fmt::format("rank of {} categories", c.categories);
-      md += fmt::format("| {} | {} | {} | {} |\n", c.name, c.kind, c.feature < 0 ? "-" : std::to_string(c.feature), how);
+      if (c.feature >= 0 && c.constant)
+        how = "constant: 0";
+      else if (c.kind == "numeric")
+        how = fmt::format("{}min-max over [{:.10g}, {:.10g}]{}{}", c.log_scaled ? "log " : "", c.min, c.max,
+                          c.missing ? fmt::format(", {} missing read as 0", c.missing) : "",
+                          c.infinite ? fmt::format(", {} infinite", c.infinite) : "");
+      else if (c.feature >= 0)
+        how = fmt::format("rank of {} categories", c.categories);
+      md +=
+          fmt::format("| {} | {} | {} | {} |\n", c.name, c.kind, c.feature < 0 ? "-" : std::to_string(c.feature), how);
     }
   }
-  md += fmt::format("\nEnvelope: leak(k) = max over every cut k' at or after k of the measured {}; a host that sees "
-                    "cut k can compute every later cut.\n",
-                    records ? "re-identification" : "SSIM");
+  md += fmt::format(
+      "\nEnvelope: leak(k) = max over every cut k' at or after k of the measured {}; a host that sees "
+      "cut k can compute every later cut.\n",
+      records ? "re-identification" : "SSIM");
   common::write_file_atomic(staged.add("summary.md"), md);
   staged.commit();
 }
@@ -541,13 +565,15 @@ std::string assess_text(const PlanContext& ctx) {
     out += fmt::format("{:>4}  {:<20} {:>9}  {:>11.1f}  {:>4}  {:>7.3f}", c.cut.id, c.cut.name.substr(0, 20),
                        c.oracle.available ? fmt::format("{:.3f}", c.oracle.kl_min) : std::string("-"),
                        c.cost.enclave_bytes / 1048576.0, v.fits ? "yes" : "no", v.latency_seconds * 1e3);
-    out += r.ternary ? fmt::format("  {:>11}\n", c.probe_accuracy ? fmt::format("{:.3f}", *c.probe_accuracy) : "-") : "\n";
+    out +=
+        r.ternary ? fmt::format("  {:>11}\n", c.probe_accuracy ? fmt::format("{:.3f}", *c.probe_accuracy) : "-") : "\n";
   }
   if (r.oracle_reference_kl)
     out += fmt::format("      oracle reference (KL to a uniform prediction) {:.3f}\n", *r.oracle_reference_kl);
   if (r.ternary && r.back_cut)
-    out += fmt::format("ternary: back cut '{}' (id {}) in the enclave; linear probe top-1 there {:.3f}, chance {:.3f}\n",
-                       r.back_cut->name, r.back_cut->id, r.back_probe_accuracy.value_or(NAN), r.probe_chance.value_or(NAN));
+    out += fmt::format(
+        "ternary: back cut '{}' (id {}) in the enclave; linear probe top-1 there {:.3f}, chance {:.3f}\n",
+        r.back_cut->name, r.back_cut->id, r.back_probe_accuracy.value_or(NAN), r.probe_chance.value_or(NAN));
   out += "\n" + ctx.plan->decision.reason + "\n";
   if (ctx.plan->decision.gate_failed) out += "GATE FAILED: " + ctx.plan->decision.gate_reason + "\n";
   return out;

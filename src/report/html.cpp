@@ -25,7 +25,8 @@ namespace {
 
 template <class T>
 T field(const json& j, const char* key, const std::string& where) {
-  if (!j.contains(key)) throw UsageError(fmt::format("{}: no '{}': is it a plan.json from partplan assess?", where, key));
+  if (!j.contains(key))
+    throw UsageError(fmt::format("{}: no '{}': is it a plan.json from partplan assess?", where, key));
   try {
     return j.at(key).get<T>();
   } catch (const json::exception&) {
@@ -39,11 +40,20 @@ std::string esc(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -85,9 +95,10 @@ std::string svg(const Chart& c, const std::vector<Series>& series) {
       esc(c.id), W, H, esc(c.title), L, esc(c.title));
   for (int t = 0; t <= 10; t += 2) {
     const double y = Y(t / 10.0);
-    s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" class=\"grid\"/>"
-                     "<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"end\">{:.1f}</text>\n",
-                     L, y, L + pw, y, L - 6, y + 4, t / 10.0);
+    s += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" class=\"grid\"/>"
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"end\">{:.1f}</text>\n",
+        L, y, L + pw, y, L - 6, y + 4, t / 10.0);
   }
   auto ticks = c.x_ticks;
   if (ticks.empty())
@@ -100,9 +111,10 @@ std::string svg(const Chart& c, const std::vector<Series>& series) {
     s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" class=\"axis\"/>", x, T + ph,
                      T + ph + 4);
     if (c.x_labels_rotated)
-      s += fmt::format("<text transform=\"translate({:.1f},{:.1f}) rotate(-60)\" class=\"tick\" "
-                       "text-anchor=\"end\">{}</text>\n",
-                       x + 3, T + ph + 10, esc(label));
+      s += fmt::format(
+          "<text transform=\"translate({:.1f},{:.1f}) rotate(-60)\" class=\"tick\" "
+          "text-anchor=\"end\">{}</text>\n",
+          x + 3, T + ph + 10, esc(label));
     else
       s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"middle\">{}</text>\n", x,
                        T + ph + 18, esc(label));
@@ -110,13 +122,15 @@ std::string svg(const Chart& c, const std::vector<Series>& series) {
   s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" class=\"frame\"/>\n", L, T, pw, ph);
   s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"label\" text-anchor=\"middle\">{}</text>\n", L + pw / 2,
                    H - 8, esc(c.x_label));
-  s += fmt::format("<text transform=\"translate(14,{:.1f}) rotate(-90)\" class=\"label\" "
-                   "text-anchor=\"middle\">{}</text>\n",
-                   T + ph / 2, esc(c.y_label));
+  s += fmt::format(
+      "<text transform=\"translate(14,{:.1f}) rotate(-90)\" class=\"label\" "
+      "text-anchor=\"middle\">{}</text>\n",
+      T + ph / 2, esc(c.y_label));
   if (c.threshold)
-    s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" class=\"threshold\"/>"
-                     "<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\">threshold {:.2f}</text>\n",
-                     L, Y(*c.threshold), L + pw, Y(*c.threshold), L + pw + 6, Y(*c.threshold) + 4, *c.threshold);
+    s += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" class=\"threshold\"/>"
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\">threshold {:.2f}</text>\n",
+        L, Y(*c.threshold), L + pw, Y(*c.threshold), L + pw + 6, Y(*c.threshold) + 4, *c.threshold);
   for (size_t i = 0; i < series.size(); ++i) {
     const auto& sr = series[i];
     s += fmt::format("<g class=\"series\" data-name=\"{}\">", esc(sr.name));
@@ -128,24 +142,28 @@ std::string svg(const Chart& c, const std::vector<Series>& series) {
     }
     const double r = sr.points.size() > 150 ? 2 : 3.5;
     for (const auto& p : sr.points) {
-      s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\" stroke=\"{}\" stroke-width=\"1.5\">"
-                       "<title>{}</title></circle>",
-                       X(p.x), Y(p.y), p.mark ? r + 3 : r, p.hollow ? "white" : sr.color, sr.color, esc(p.tip));
+      s += fmt::format(
+          "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\" stroke=\"{}\" stroke-width=\"1.5\">"
+          "<title>{}</title></circle>",
+          X(p.x), Y(p.y), p.mark ? r + 3 : r, p.hollow ? "white" : sr.color, sr.color, esc(p.tip));
       if (p.mark)
-        s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"none\" stroke=\"#222\" "
-                         "stroke-width=\"1.5\"/>",
-                         X(p.x), Y(p.y), r + 6);
+        s += fmt::format(
+            "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"none\" stroke=\"#222\" "
+            "stroke-width=\"1.5\"/>",
+            X(p.x), Y(p.y), r + 6);
     }
     s += "</g>\n";
-    s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"14\" height=\"4\" fill=\"{}\"/><text x=\"{:.1f}\" "
-                     "y=\"{:.1f}\" class=\"tick\">{}</text>\n",
-                     L + pw + 8, T + 10 + 18.0 * static_cast<double>(i), sr.color, L + pw + 26,
-                     T + 15 + 18.0 * static_cast<double>(i), esc(sr.name.substr(0, 28)));
+    s += fmt::format(
+        "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"14\" height=\"4\" fill=\"{}\"/><text x=\"{:.1f}\" "
+        "y=\"{:.1f}\" class=\"tick\">{}</text>\n",
+        L + pw + 8, T + 10 + 18.0 * static_cast<double>(i), sr.color, L + pw + 26,
+        T + 15 + 18.0 * static_cast<double>(i), esc(sr.name.substr(0, 28)));
   }
   return s + "</svg>\n";
 }
 
-const char* kStyle = R"(body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 12px}
+const char* kStyle =
+    R"(body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 12px}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}
 .decision{font-size:1.15em;padding:12px 16px;border-left:6px solid #2ca02c;background:#f3faf3}
 .decision.none{border-color:#d62728;background:#fdf3f3}.gate{color:#d62728;font-weight:bold}
@@ -176,8 +194,8 @@ std::string model_label(const PlanView& p) { return p.model_name.empty() ? p.sou
 std::vector<std::string> labels(const std::vector<PlanView>& plans) {
   std::vector<std::string> out;
   for (const auto& p : plans) {
-    const auto n = std::count_if(plans.begin(), plans.end(),
-                                 [&](const PlanView& q) { return model_label(q) == model_label(p); });
+    const auto n =
+        std::count_if(plans.begin(), plans.end(), [&](const PlanView& q) { return model_label(q) == model_label(p); });
     out.push_back(n > 1 ? model_label(p) + " [" + std::filesystem::path(p.source).filename().string() + "]"
                         : model_label(p));
   }
@@ -201,9 +219,10 @@ PlanView read_plan(const std::string& text, const std::string& source) {
                                  first_line(e.what())));
   }
   if (!j.is_object() || j.value("kind", "") != "partplan.plan")
-    throw UsageError(fmt::format("'{}' is not a partplan plan (no \"kind\": \"partplan.plan\"): give a plan.json "
-                                 "written by partplan assess",
-                                 source));
+    throw UsageError(
+        fmt::format("'{}' is not a partplan plan (no \"kind\": \"partplan.plan\"): give a plan.json "
+                    "written by partplan assess",
+                    source));
   const std::string where = "'" + source + "'";
   PlanView p;
   p.source = source;
@@ -222,9 +241,10 @@ PlanView read_plan(const std::string& text, const std::string& source) {
   const auto& d = field<json>(j, "decision", where);
   p.decision_kind = field<std::string>(d, "kind", where + " decision");
   if (p.decision_kind == "prescreen")
-    throw UsageError(fmt::format("{} is an oracle pre-screen: it has no measured leakage to compare; assess with a "
-                                 "trained attacker",
-                                 where));
+    throw UsageError(
+        fmt::format("{} is an oracle pre-screen: it has no measured leakage to compare; assess with a "
+                    "trained attacker",
+                    where));
   p.threshold = field<double>(d, "threshold", where + " decision");
   p.reason = field<std::string>(d, "reason", where + " decision");
   p.leakage = number(d, "leakage", "leakage_ssim", where + " decision");
@@ -265,7 +285,8 @@ PlanView read_plan(const std::string& text, const std::string& source) {
       PlanView::Attack at;
       at.name = field<std::string>(a, "attack", cw + " attack");
       at.ssim = a.contains("records")
-                    ? field<json>(field<json>(a, "records", cw + " attack"), "reidentification", cw + " attack").value("mean", 0.0)
+                    ? field<json>(field<json>(a, "records", cw + " attack"), "reidentification", cw + " attack")
+                          .value("mean", 0.0)
                     : field<json>(a, "ssim", cw + " attack").value("mean", 0.0);
       if (a.contains("train")) at.still_improving = a["train"].value("still_improving", false);
       cut.attacks.push_back(at);
@@ -285,18 +306,24 @@ Axis parse_axis(const std::string& name) {
 
 std::string axis_label(Axis a) {
   switch (a) {
-    case Axis::kFlops: return "share of the model's FLOPs in the enclave";
-    case Axis::kDepth: return "share of the model's cut points before the cut";
-    case Axis::kMs: return "estimated enclave time per inference (ms, cost model)";
+    case Axis::kFlops:
+      return "share of the model's FLOPs in the enclave";
+    case Axis::kDepth:
+      return "share of the model's cut points before the cut";
+    case Axis::kMs:
+      return "estimated enclave time per inference (ms, cost model)";
   }
   return "";
 }
 
 double axis_value(const PlanView& p, const PlanView::Cut& c, Axis a) {
   switch (a) {
-    case Axis::kFlops: return p.total_flops > 0 ? c.enclave_flops / p.total_flops : 0;
-    case Axis::kDepth: return p.cut_count > 1 ? static_cast<double>(c.id) / static_cast<double>(p.cut_count - 1) : 0;
-    case Axis::kMs: return c.enclave_seconds * 1e3;
+    case Axis::kFlops:
+      return p.total_flops > 0 ? c.enclave_flops / p.total_flops : 0;
+    case Axis::kDepth:
+      return p.cut_count > 1 ? static_cast<double>(c.id) / static_cast<double>(p.cut_count - 1) : 0;
+    case Axis::kMs:
+      return c.enclave_seconds * 1e3;
   }
   return 0;
 }
@@ -328,8 +355,7 @@ std::vector<std::string> plan_differences(const std::vector<PlanView>& plans) {
     }
     if (std::all_of(values.begin(), values.end(), [&](const std::string& v) { return v == values.front(); })) continue;
     std::string line = k + ":";
-    for (size_t i = 0; i < plans.size(); ++i)
-      line += fmt::format("{} {} ({})", i ? " vs" : "", values[i], label[i]);
+    for (size_t i = 0; i < plans.size(); ++i) line += fmt::format("{} {} ({})", i ? " vs" : "", values[i], label[i]);
     out.push_back(line);
   }
   return out;
@@ -355,13 +381,14 @@ std::string compare_text(const std::vector<PlanView>& plans, Axis axis) {
     const auto& p = plans[i];
     const auto* c = chosen_cut(p);
     const auto cross = threshold_crossing(p, axis);
-    out += fmt::format("{:<{}} {:>6} {:>9.2f} {:<20} {:>9.3f} {:>11} {:>9} {:>14}\n", label[i], width,
-                       p.cuts.size(), p.threshold, c ? c->name.substr(0, 20) : std::string("none"), p.leakage,
+    out += fmt::format("{:<{}} {:>6} {:>9.2f} {:<20} {:>9.3f} {:>11} {:>9} {:>14}\n", label[i], width, p.cuts.size(),
+                       p.threshold, c ? c->name.substr(0, 20) : std::string("none"), p.leakage,
                        c ? fmt::format("{:.3f}", c->enclave_seconds * 1e3) : std::string("-"),
                        p.speedup > 0 ? fmt::format("{:.1f}x", p.speedup) : std::string("-"),
                        cross ? fmt::format("{:.3f}", *cross) : std::string("never"));
   }
-  out += fmt::format("x-axis: {}; 'crosses at' is where the envelope first falls to the threshold.\n", axis_label(axis));
+  out +=
+      fmt::format("x-axis: {}; 'crosses at' is where the envelope first falls to the threshold.\n", axis_label(axis));
   const auto diff = plan_differences(plans);
   if (!diff.empty()) {
     out += "These plans were made with different settings; compare them with care:\n";
@@ -388,9 +415,11 @@ std::string compare_json(const std::vector<PlanView>& plans, Axis axis) {
     const auto* c = chosen_cut(p);
     const auto cross = threshold_crossing(p, axis);
     json cuts = json::array();
-    for (const auto& cut : p.cuts)
-    {
-      cuts.push_back({{"id", cut.id}, {"name", cut.name}, {"x", axis_value(p, cut, axis)}, {"envelope", cut.envelope},
+    for (const auto& cut : p.cuts) {
+      cuts.push_back({{"id", cut.id},
+                      {"name", cut.name},
+                      {"x", axis_value(p, cut, axis)},
+                      {"envelope", cut.envelope},
                       {"verdict", cut.verdict}});
       if (ssim) cuts.back()["envelope_ssim"] = cut.envelope;
     }
@@ -442,17 +471,19 @@ std::string compare_html(const std::vector<PlanView>& plans, Axis axis) {
   std::string body = "<h1>partplan: leakage across models</h1>\n";
   const auto diff = plan_differences(plans);
   if (!diff.empty()) {
-    body += "<div class=\"warn\" id=\"differences\"><b>These plans were made with different settings</b>; compare "
-            "them with care:<ul>";
+    body +=
+        "<div class=\"warn\" id=\"differences\"><b>These plans were made with different settings</b>; compare "
+        "them with care:<ul>";
     for (const auto& d : diff) body += "<li>" + esc(d) + "</li>";
     body += "</ul></div>\n";
   }
   body += svg(chart, series);
   body += "<p class=\"note\">A ringed point is the model's chosen cut; hover a point for its cut and verdict.";
   if (!common_threshold) body += " The thresholds differ: see the table.";
-  body += "</p>\n<table id=\"compare-table\"><tr><th>model</th><th>plan</th><th>cuts</th><th>threshold</th><th>chosen "
-          "cut</th><th>envelope</th><th>x</th><th>enclave ms</th><th>speed-up vs all in enclave</th><th>crosses the "
-          "threshold at x</th></tr>\n";
+  body +=
+      "</p>\n<table id=\"compare-table\"><tr><th>model</th><th>plan</th><th>cuts</th><th>threshold</th><th>chosen "
+      "cut</th><th>envelope</th><th>x</th><th>enclave ms</th><th>speed-up vs all in enclave</th><th>crosses the "
+      "threshold at x</th></tr>\n";
   for (size_t i = 0; i < plans.size(); ++i) {
     const auto& p = plans[i];
     const auto* c = chosen_cut(p);
@@ -460,8 +491,8 @@ std::string compare_html(const std::vector<PlanView>& plans, Axis axis) {
     body += fmt::format(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td>{}</td><td>{:.3f}</td><td>{}</td><td>{}</td><td>{}"
         "</td><td>{}</td></tr>\n",
-        esc(label[i]), esc(p.source), p.cuts.size(), p.threshold, c ? esc(c->name) : std::string("none"),
-        p.leakage, c ? fmt::format("{:.3f}", axis_value(p, *c, axis)) : std::string("-"),
+        esc(label[i]), esc(p.source), p.cuts.size(), p.threshold, c ? esc(c->name) : std::string("none"), p.leakage,
+        c ? fmt::format("{:.3f}", axis_value(p, *c, axis)) : std::string("-"),
         c ? fmt::format("{:.3f}", c->enclave_seconds * 1e3) : std::string("-"),
         p.speedup > 0 ? fmt::format("{:.1f}x", p.speedup) : std::string("-"),
         cross ? fmt::format("{:.3f}", *cross) : std::string("never"));
@@ -477,9 +508,10 @@ std::string report_html(const PlanView& p, const std::map<int, std::vector<uint8
   body += fmt::format("<p class=\"decision{}\" id=\"decision\">{}</p>\n", p.chosen_id ? "" : " none", esc(p.reason));
   if (p.gate_failed) body += fmt::format("<p class=\"gate\">Gate failed: {}</p>\n", esc(p.gate_reason));
   if (!p.back_cut_name.empty())
-    body += fmt::format("<p id=\"ternary\">Ternary split: enclave | untrusted | enclave. The back cut '{}' returns to "
-                        "the enclave, so the host sees the middle part only; the curve covers the cuts up to it.</p>\n",
-                        esc(p.back_cut_name));
+    body += fmt::format(
+        "<p id=\"ternary\">Ternary split: enclave | untrusted | enclave. The back cut '{}' returns to "
+        "the enclave, so the host sees the middle part only; the curve covers the cuts up to it.</p>\n",
+        esc(p.back_cut_name));
   body += fmt::format("<p class=\"note\">Model <code>{}</code> (input {}), data: {}. Plan: <code>{}</code>.</p>\n",
                       esc(p.model_path), esc(fmt::format("{}", fmt::join(p.input_shape, "x"))), esc(p.data_description),
                       esc(p.source));
@@ -494,7 +526,8 @@ std::string report_html(const PlanView& p, const std::map<int, std::vector<uint8
   curve.x_labels_rotated = true;
   const size_t every = std::max<size_t>(1, (p.cuts.size() + 39) / 40);  // at most ~40 labels
   for (size_t i = 0; i < p.cuts.size(); i += every)
-    curve.x_ticks.emplace_back(static_cast<double>(i), fmt::format("{} {}", p.cuts[i].id, p.cuts[i].name).substr(0, 24));
+    curve.x_ticks.emplace_back(static_cast<double>(i),
+                               fmt::format("{} {}", p.cuts[i].id, p.cuts[i].name).substr(0, 24));
   std::vector<std::string> names;
   for (const auto& c : p.cuts)
     for (const auto& a : c.attacks)
@@ -507,8 +540,7 @@ std::string report_html(const PlanView& p, const std::map<int, std::vector<uint8
         if (a.name == names[n])
           s.points.push_back({static_cast<double>(i), a.ssim,
                               fmt::format("cut {} '{}': {} {} {:.3f}{}", p.cuts[i].id, p.cuts[i].name, a.name,
-                                          p.measure_label(), a.ssim,
-                                          a.still_improving ? " (still improving)" : ""),
+                                          p.measure_label(), a.ssim, a.still_improving ? " (still improving)" : ""),
                               a.still_improving, false});
     series.push_back(std::move(s));
   }
@@ -549,7 +581,8 @@ std::string report_html(const PlanView& p, const std::map<int, std::vector<uint8
   body += "<h2>Leakage against cost</h2>\n" + svg(pareto, {safe, over, unsafe});
   // The cost table.
   body += "<h2>Cuts</h2>\n<table id=\"cut-table\"><tr><th>id</th><th>cut</th><th>strongest attack</th><th>measured " +
-          esc(p.measure_label()) + "</th><th>envelope</th><th>verdict</th><th>enclave MiB</th><th>fits</th><th>enclave ms</th><th>total "
+          esc(p.measure_label()) +
+          "</th><th>envelope</th><th>verdict</th><th>enclave MiB</th><th>fits</th><th>enclave ms</th><th>total "
           "ms</th></tr>\n";
   for (const auto& c : p.cuts)
     body += fmt::format(
@@ -561,17 +594,19 @@ std::string report_html(const PlanView& p, const std::map<int, std::vector<uint8
   body += "</table>\n";
   // Reconstruction grids, one per cut, folded except the chosen cut's and the first.
   if (!grids.empty())
-    body += "<h2>Reconstructions</h2>\n<p class=\"note\">Eval originals (top) and the strongest attacker's "
-            "reconstructions (bottom).</p>\n";
+    body +=
+        "<h2>Reconstructions</h2>\n<p class=\"note\">Eval originals (top) and the strongest attacker's "
+        "reconstructions (bottom).</p>\n";
   for (size_t i = 0; i < p.cuts.size(); ++i) {
     const auto& c = p.cuts[i];
     auto it = grids.find(c.id);
     if (it == grids.end()) continue;
     const bool open = i == 0 || (p.chosen_id && *p.chosen_id == c.id);
-    body += fmt::format("<details class=\"grid\" id=\"grid-{}\"{}><summary>cut {} '{}': {} SSIM {:.3f}, {}</summary>"
-                        "<img class=\"grid\" alt=\"reconstructions at cut {}\" src=\"data:image/png;base64,{}\"></details>\n",
-                        c.id, open ? " open" : "", c.id, esc(c.name), esc(c.worst_attack), c.measured, esc(c.verdict),
-                        c.id, common::base64_encode(it->second));
+    body += fmt::format(
+        "<details class=\"grid\" id=\"grid-{}\"{}><summary>cut {} '{}': {} SSIM {:.3f}, {}</summary>"
+        "<img class=\"grid\" alt=\"reconstructions at cut {}\" src=\"data:image/png;base64,{}\"></details>\n",
+        c.id, open ? " open" : "", c.id, esc(c.name), esc(c.worst_attack), c.measured, esc(c.verdict), c.id,
+        common::base64_encode(it->second));
   }
   return page("partplan assessment: " + model_label(p), body);
 }

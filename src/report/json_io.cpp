@@ -57,7 +57,8 @@ json records_json(const metrics::RecordScores& r) {
 
 metrics::RecordScores records_from_json(const json& j) {
   auto opt = [&](const char* key) {
-    return j.at(key).is_null() ? std::optional<metrics::MeanCi>() : std::optional<metrics::MeanCi>(ci_from_json(j.at(key)));
+    return j.at(key).is_null() ? std::optional<metrics::MeanCi>()
+                               : std::optional<metrics::MeanCi>(ci_from_json(j.at(key)));
   };
   metrics::RecordScores r;
   r.reidentification = ci_from_json(j.at("reidentification"));
@@ -103,8 +104,10 @@ json attack_json(const pipeline::AttackScore& s, bool with_curve) {
          {"top1_agreement", s.top1_agreement ? json(*s.top1_agreement) : json(nullptr)},
          {"kl", s.kl ? json(*s.kl) : json(nullptr)},
          {"train", train_json(s.train, with_curve)}};
-  if (s.records) j["records"] = records_json(*s.records);
-  else j.update({{"ssim", ci_json(s.ssim)}, {"psnr_db", ci_json(s.psnr_db)}, {"psnr_capped", s.psnr_capped}});
+  if (s.records)
+    j["records"] = records_json(*s.records);
+  else
+    j.update({{"ssim", ci_json(s.ssim)}, {"psnr_db", ci_json(s.psnr_db)}, {"psnr_capped", s.psnr_capped}});
   return j;
 }
 

@@ -23,9 +23,9 @@ std::string metrics_json(const MetricsSummary& m) {
   json j;
   j["a"] = m.a;
   j["b"] = m.b;
-  j["ssim_definition"] = {{"window", so.window}, {"sigma", so.sigma},           {"k1", so.k1},
-                          {"k2", so.k2},         {"data_range", so.data_range}, {"region", "valid"},
-                          {"covariance", "population"}};
+  j["ssim_definition"] = {
+      {"window", so.window}, {"sigma", so.sigma},         {"k1", so.k1}, {"k2", so.k2}, {"data_range", so.data_range},
+      {"region", "valid"},   {"covariance", "population"}};
   j["psnr_cap_db"] = metrics::kPsnrCapDb;
   j["pairs"] = json::array();
   for (const auto& s : m.pairs)
@@ -37,8 +37,12 @@ std::string metrics_json(const MetricsSummary& m) {
                           {"psnr_db", number(s.psnr_db)},
                           {"psnr_capped", s.psnr_capped},
                           {"resized", s.resized}});
-  j["summary"] = {{"n", m.pairs.size()},       {"ssim", ci_json(m.ssim, CiKeys::kMetrics)},   {"psnr_db", ci_json(m.psnr_db, CiKeys::kMetrics)},
-                  {"psnr_capped", m.psnr_capped}, {"ci_level", 0.95}, {"ci_method", "student-t"}};
+  j["summary"] = {{"n", m.pairs.size()},
+                  {"ssim", ci_json(m.ssim, CiKeys::kMetrics)},
+                  {"psnr_db", ci_json(m.psnr_db, CiKeys::kMetrics)},
+                  {"psnr_capped", m.psnr_capped},
+                  {"ci_level", 0.95},
+                  {"ci_method", "student-t"}};
   return j.dump(2) + "\n";
 }
 

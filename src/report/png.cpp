@@ -22,8 +22,10 @@ std::vector<uint8_t> encode_png_strip(const common::Image8& im) {
           // Image8 is NCHW RGB; OpenCV is interleaved BGR.
           const auto v = im.pixels[static_cast<size_t>(i * im.c * plane + ch * plane + y * im.w + x)];
           const auto col = static_cast<int>(i * im.w + x);
-          if (im.c == 1) m.at<uint8_t>(static_cast<int>(y), col) = v;
-          else m.at<cv::Vec3b>(static_cast<int>(y), col)[static_cast<int>(2 - ch)] = v;
+          if (im.c == 1)
+            m.at<uint8_t>(static_cast<int>(y), col) = v;
+          else
+            m.at<cv::Vec3b>(static_cast<int>(y), col)[static_cast<int>(2 - ch)] = v;
         }
   std::vector<uint8_t> out;
   if (!cv::imencode(".png", m, out)) throw IoError("cannot encode reconstructions as PNG");
@@ -47,7 +49,8 @@ common::Image8 decode_png_strip(const std::vector<uint8_t>& png, int64_t n, int6
         for (int64_t ch = 0; ch < c; ++ch) {
           const auto col = static_cast<int>(i * w + x);
           im.pixels[static_cast<size_t>(i * c * plane + ch * plane + y * w + x)] =
-              c == 1 ? m.at<uint8_t>(static_cast<int>(y), col) : m.at<cv::Vec3b>(static_cast<int>(y), col)[static_cast<int>(2 - ch)];
+              c == 1 ? m.at<uint8_t>(static_cast<int>(y), col)
+                     : m.at<cv::Vec3b>(static_cast<int>(y), col)[static_cast<int>(2 - ch)];
         }
   return im;
 }

@@ -18,7 +18,6 @@ using nlohmann::json;
 namespace partplan::report {
 namespace {
 
-
 json cut_json(const model::CutPoint& c) {
   return {{"id", c.id},
           {"name", c.name},
@@ -38,14 +37,15 @@ json cut_json(const model::CutPoint& c) {
 template <typename T>
 T get_field(const json& j, const char* key, const std::string& source) {
   if (!j.contains(key))
-    throw UsageError(fmt::format("'{}' has no field '{}': it is not a partplan partition.json; "
-                                 "produce one with partplan split",
-                                 source, key));
+    throw UsageError(
+        fmt::format("'{}' has no field '{}': it is not a partplan partition.json; "
+                    "produce one with partplan split",
+                    source, key));
   try {
     return j.at(key).get<T>();
   } catch (const json::exception&) {
-    throw UsageError(fmt::format("'{}': field '{}' has the wrong type; produce the file with partplan split",
-                                 source, key));
+    throw UsageError(
+        fmt::format("'{}': field '{}' has the wrong type; produce the file with partplan split", source, key));
   }
 }
 
@@ -54,10 +54,9 @@ T get_field(const json& j, const char* key, const std::string& source) {
 std::string inspect_table(const model::ModelSummary& s, const std::vector<model::CutPoint>& cuts,
                           const std::string& spec) {
   std::string out;
-  out += fmt::format("model  {}\ninput  {} ({})   output {}   nodes {}   params {}   FLOPs/sample {}{}\n",
-                     s.path, common::format_shape(s.input_shape), s.input_shape_source,
-                     common::format_shape(s.output_shape), s.node_count,
-                     common::format_bytes(static_cast<double>(s.total_param_bytes)),
+  out += fmt::format("model  {}\ninput  {} ({})   output {}   nodes {}   params {}   FLOPs/sample {}{}\n", s.path,
+                     common::format_shape(s.input_shape), s.input_shape_source, common::format_shape(s.output_shape),
+                     s.node_count, common::format_bytes(static_cast<double>(s.total_param_bytes)),
                      s.total_flops_approx > 0 ? "~" : "", common::format_count(s.total_flops));
   if (s.record_features)
     out += fmt::format("records  trained on CSV records of {} features (archive)\n", *s.record_features);
@@ -69,8 +68,8 @@ std::string inspect_table(const model::ModelSummary& s, const std::vector<model:
                      "shape", "act/sample", "front FLOPs", "front wts", "block");
   for (const auto& c : cuts) {
     std::string op = c.op.rfind("aten::", 0) == 0 ? c.op.substr(6) : c.op;
-    out += fmt::format("{:>4}  {:<{}}  {:<20}  {:<16}  {:>10}  {:>11}  {:>10}  {:>5}\n", c.id, c.name, name_w,
-                       op, common::format_shape(c.shape), common::format_bytes(static_cast<double>(c.activation_bytes)),
+    out += fmt::format("{:>4}  {:<{}}  {:<20}  {:<16}  {:>10}  {:>11}  {:>10}  {:>5}\n", c.id, c.name, name_w, op,
+                       common::format_shape(c.shape), common::format_bytes(static_cast<double>(c.activation_bytes)),
                        (c.front_flops_approx > 0 ? "~" : "") + common::format_count(c.front_flops),
                        common::format_bytes(static_cast<double>(c.front_param_bytes)), c.is_block ? "yes" : "");
   }
@@ -124,12 +123,9 @@ std::string partition_to_json(const partition::PartitionManifest& m) {
   j["schema_version"] = m.schema_version;
   j["kind"] = "partplan.partition";
   j["tool"] = {{"name", "partplan"}, {"version", m.tool_version}, {"libtorch", m.torch_version}};
-  j["model"] = {{"path", m.model_path},
-                {"sha256", m.model_sha256},
-                {"input_shape", m.input_shape},
-                {"output_shape", m.output_shape},
-                {"frozen", true},
-                {"optimize_numerics", m.optimize_numerics}};
+  j["model"] = {
+      {"path", m.model_path},           {"sha256", m.model_sha256}, {"input_shape", m.input_shape},
+      {"output_shape", m.output_shape}, {"frozen", true},           {"optimize_numerics", m.optimize_numerics}};
   j["split"] = m.parts.size() == 3 ? "ternary" : "binary";
   j["cuts"] = json::array();
   for (const auto& c : m.cuts)
@@ -163,9 +159,10 @@ partition::PartitionManifest partition_from_json(const std::string& text, const 
                                  source, first_line(e.what())));
   }
   if (!j.is_object() || j.value("kind", std::string()) != "partplan.partition")
-    throw UsageError(fmt::format("'{}' is not a partplan partition.json (kind != partplan.partition): "
-                                 "pass the partition.json written by partplan split",
-                                 source));
+    throw UsageError(
+        fmt::format("'{}' is not a partplan partition.json (kind != partplan.partition): "
+                    "pass the partition.json written by partplan split",
+                    source));
   partition::PartitionManifest m;
   m.schema_version = get_field<int>(j, "schema_version", source);
   if (m.schema_version != partition::kPartitionSchemaVersion)
@@ -181,8 +178,8 @@ partition::PartitionManifest partition_from_json(const std::string& text, const 
   m.output_shape = get_field<common::Shape>(model, "output_shape", source);
   m.optimize_numerics = model.value("optimize_numerics", false);
   for (const auto& c : get_field<json>(j, "cuts", source))
-    m.cuts.push_back({get_field<int>(c, "id", source), get_field<std::string>(c, "name", source),
-                      c.value("scope", ""), c.value("op", ""), get_field<common::Shape>(c, "shape", source),
+    m.cuts.push_back({get_field<int>(c, "id", source), get_field<std::string>(c, "name", source), c.value("scope", ""),
+                      c.value("op", ""), get_field<common::Shape>(c, "shape", source),
                       c.value("activation_bytes", int64_t{0})});
   for (const auto& p : get_field<json>(j, "parts", source)) {
     partition::PartRecord r;
@@ -194,12 +191,13 @@ partition::PartitionManifest partition_from_json(const std::string& text, const 
     r.input_shape = get_field<common::Shape>(p, "input_shape", source);
     r.output_shape = get_field<common::Shape>(p, "output_shape", source);
     if (r.file.find('/') != std::string::npos || r.file.find("..") != std::string::npos)
-      throw UsageError(fmt::format("'{}': part file '{}' must be a plain file name next to the sidecar", source, r.file));
+      throw UsageError(
+          fmt::format("'{}': part file '{}' must be a plain file name next to the sidecar", source, r.file));
     m.parts.push_back(r);
   }
   if (m.parts.size() < 2 || m.parts.size() > 3 || m.cuts.size() + 1 != m.parts.size())
-    throw UsageError(fmt::format("'{}' lists {} parts and {} cuts; expected 2+1 or 3+2", source, m.parts.size(),
-                                 m.cuts.size()));
+    throw UsageError(
+        fmt::format("'{}' lists {} parts and {} cuts; expected 2+1 or 3+2", source, m.parts.size(), m.cuts.size()));
   if (m.input_shape.empty()) throw UsageError(fmt::format("'{}': model.input_shape is empty", source));
   return m;
 }
@@ -209,9 +207,10 @@ std::optional<std::string> plan_sidecar_path(const std::string& text, const std:
   if (!j.is_object() || j.value("kind", std::string()) != "partplan.plan") return std::nullopt;
   const auto parts = j.value("partitions", json::array());
   if (!parts.is_array() || parts.empty() || !parts[0].contains("file"))
-    throw UsageError(fmt::format("plan '{}' has no exported partitions: run partplan assess with --export DIR, "
-                                 "then verify that plan or DIR",
-                                 source));
+    throw UsageError(
+        fmt::format("plan '{}' has no exported partitions: run partplan assess with --export DIR, "
+                    "then verify that plan or DIR",
+                    source));
   const std::string first = parts[0]["file"].get<std::string>();
   const auto slash = first.find_last_of('/');
   return (slash == std::string::npos ? std::string(".") : first.substr(0, slash)) + "/partition.json";
@@ -231,10 +230,10 @@ std::string split_summary(const partition::PartitionManifest& m, const std::stri
 std::string verify_text(const partition::PartitionManifest& m, const partition::VerifyResult& r, double tol) {
   std::string out;
   for (const auto& f : r.files_checked) out += fmt::format("sha256 ok   {}\n", f);
-  out += fmt::format("composed {} parts vs original on {} random inputs: max abs error {:.3e}, max rel error "
-                     "{:.3e} (tolerance {:.1e}){}\n",
-                     m.parts.size(), r.samples, r.max_abs_error, r.max_rel_error, tol,
-                     r.bit_exact ? ", bit-exact" : "");
+  out += fmt::format(
+      "composed {} parts vs original on {} random inputs: max abs error {:.3e}, max rel error "
+      "{:.3e} (tolerance {:.1e}){}\n",
+      m.parts.size(), r.samples, r.max_abs_error, r.max_rel_error, tol, r.bit_exact ? ", bit-exact" : "");
   out += r.passed ? "PASS\n" : "FAIL: error above tolerance\n";
   return out;
 }

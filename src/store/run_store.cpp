@@ -21,7 +21,9 @@ namespace fs = std::filesystem;
 namespace partplan::store {
 namespace {
 
-std::string cut_file(const std::string& dir, int id) { return (fs::path(dir) / fmt::format("cut-{:03d}.json", id)).string(); }
+std::string cut_file(const std::string& dir, int id) {
+  return (fs::path(dir) / fmt::format("cut-{:03d}.json", id)).string();
+}
 std::string png_name(int id) { return fmt::format("cut-{:03d}.png", id); }
 
 }  // namespace
@@ -52,7 +54,8 @@ RunStore::RunStore(std::string dir, std::string fingerprint, bool resume, bool s
   std::error_code ec;
   if (fs::exists(run, ec)) {
     if (!resume_ && !shared)
-      throw UsageError("--run-dir '" + dir_ + "' already holds a run: pass --resume to reuse its finished cuts, "
+      throw UsageError("--run-dir '" + dir_ +
+                       "' already holds a run: pass --resume to reuse its finished cuts, "
                        "or choose an empty directory");
     json j;
     try {
@@ -62,8 +65,9 @@ RunStore::RunStore(std::string dir, std::string fingerprint, bool resume, bool s
     }
     if (j.value("fingerprint", "") != fingerprint)
       throw UsageError("--run-dir '" + dir_ + "' was made with another model or other settings" +
-                       (shared ? std::string(": every shard needs the same model, settings and seed, or a new --run-dir")
-                               : std::string(": drop --resume, or use a new --run-dir")));
+                       (shared
+                            ? std::string(": every shard needs the same model, settings and seed, or a new --run-dir")
+                            : std::string(": drop --resume, or use a new --run-dir")));
   } else {
     common::write_file_atomic(run, json{{"kind", "partplan.run"}, {"fingerprint", fingerprint}}.dump(2) + "\n");
   }

@@ -190,7 +190,9 @@ TEST_CASE("a 224x224 generator respects the channel budget and still rebuilds th
 TEST_CASE("the linear inverse recovers a linear, invertible cut in closed form (colour images)", "[attack]") {
   auto d = fashion();
   auto col = [](const at::Tensor& x) { return torch::cat({x, x.flip(3), 1 - x}, 1).contiguous(); };
-  d.train = col(d.train); d.val = col(d.val); d.eval = col(d.eval);
+  d.train = col(d.train);
+  d.val = col(d.val);
+  d.eval = col(d.eval);
   torch::manual_seed(2);
   // A stride-2 convolution with enough channels to keep each 2x2 block: linear and invertible.
   const auto w = torch::randn({24, 3, 3, 3});
@@ -236,8 +238,8 @@ TEST_CASE("token sequences are attacked as their patch grid", "[attack]") {
   CHECK(attacks::attack_feature_shape({17, 32}) == std::vector<int64_t>{32, 4, 4});  // class token + 4x4
   CHECK(attacks::attack_feature_shape({16, 32}) == std::vector<int64_t>{32, 4, 4});
   CHECK(attacks::attack_feature_shape({10, 32}) == std::vector<int64_t>{32, 3, 3});  // class token + 3x3
-  CHECK(attacks::attack_feature_shape({11, 32}) == std::vector<int64_t>{11, 32});  // not a grid: flat
-  CHECK(attacks::attack_feature_shape({5, 32}) == std::vector<int64_t>{5, 32});    // 2x2+1: too small
+  CHECK(attacks::attack_feature_shape({11, 32}) == std::vector<int64_t>{11, 32});    // not a grid: flat
+  CHECK(attacks::attack_feature_shape({5, 32}) == std::vector<int64_t>{5, 32});      // 2x2+1: too small
   CHECK(attacks::attack_feature_shape({8, 4, 4}) == std::vector<int64_t>{8, 4, 4});
   // Patch i of the grid (row-major) is token i + 1; the class token is dropped.
   const auto tokens = torch::arange(2 * 17 * 3, torch::kFloat).view({2, 17, 3});
@@ -250,7 +252,7 @@ TEST_CASE("token sequences are attacked as their patch grid", "[attack]") {
   const auto d = fashion();
   const auto w = torch::randn({32, 1, 7, 7}) * 0.2;
   auto feat = [&](const at::Tensor& x) {
-    const auto t = torch::conv2d(x, w, {}, 7).flatten(2).transpose(1, 2);  // [N, 16, 32]
+    const auto t = torch::conv2d(x, w, {}, 7).flatten(2).transpose(1, 2);      // [N, 16, 32]
     return torch::cat({torch::zeros({x.size(0), 1, 32}), t}, 1).contiguous();  // [N, 17, 32]
   };
   auto a = attacks::create_attacker("cgan", spec_for({17, 32}, feat(d.train)));

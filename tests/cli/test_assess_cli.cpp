@@ -30,9 +30,17 @@ std::string slurp(const std::string& p) {
 
 // Small and fast: 3 cuts x 40 steps on 300 images.
 std::vector<std::string> quick(const std::string& model, const std::string& dir) {
-  return {"assess", model, "--data", "builtin:fashion-mnist:test", "--steps", "40", "--set", "data.attacker_train=300",
-          "--set", "data.attacker_val=40", "--set", "data.eval=60", "--set", "budget.eval_every=20",
-          "--set", "cgan.width=32", "--set", "cgan.disc_width=16", "--cuts", "all", "-o", dir + "/plan.json"};
+  return {"assess",  model,
+          "--data",  "builtin:fashion-mnist:test",
+          "--steps", "40",
+          "--set",   "data.attacker_train=300",
+          "--set",   "data.attacker_val=40",
+          "--set",   "data.eval=60",
+          "--set",   "budget.eval_every=20",
+          "--set",   "cgan.width=32",
+          "--set",   "cgan.disc_width=16",
+          "--cuts",  "all",
+          "-o",      dir + "/plan.json"};
 }
 
 }  // namespace
@@ -139,7 +147,8 @@ TEST_CASE("a run directory keeps finished cuts and resume reuses them", "[cli][a
   const auto second = slurp(dir + "/plan.json");
   auto measured = [](const std::string& plan) {
     std::vector<std::string> out;
-    for (size_t at = plan.find("\"measured_ssim\""); at != std::string::npos; at = plan.find("\"measured_ssim\"", at + 1))
+    for (size_t at = plan.find("\"measured_ssim\""); at != std::string::npos;
+         at = plan.find("\"measured_ssim\"", at + 1))
       out.push_back(plan.substr(at, plan.find(',', at) - at));
     return out;
   };
@@ -186,8 +195,8 @@ TEST_CASE("oracle pre-screen: no training, no decision, exposure per cut", "[cli
   REQUIRE(r.rc == 0);
   const auto plan = slurp(dir + "/plan.json");
   CHECK(plan.find("\"kind\": \"prescreen\"") != std::string::npos);
-  CHECK(plan.find("\"kl_min\": 0.") != std::string::npos);             // conv cuts have a score
-  CHECK(plan.find("flat cut") != std::string::npos);                   // flatten has none
+  CHECK(plan.find("\"kl_min\": 0.") != std::string::npos);  // conv cuts have a score
+  CHECK(plan.find("flat cut") != std::string::npos);        // flatten has none
   auto gated = args;
   gated.insert(gated.end(), {"--fail-above", "0.5"});
   CHECK(run(gated).rc == 3);  // a pre-screen never passes a gate
@@ -221,7 +230,8 @@ TEST_CASE("small image folders fit the default split sizes, and a tiny one is re
     for (int i = 0; i < n; ++i) {
       cv::Mat img(28, 28, CV_8UC1, cv::Scalar(0));
       cv::circle(img, {4 + (i * 7) % 20, 4 + (i * 11) % 20}, 3 + i % 6, cv::Scalar(60 + (i * 37) % 190), -1);
-      cv::rectangle(img, {(i * 5) % 14, (i * 3) % 14}, {14 + (i * 5) % 14, 14 + (i * 3) % 14}, cv::Scalar(255 - i % 90), 1);
+      cv::rectangle(img, {(i * 5) % 14, (i * 3) % 14}, {14 + (i * 5) % 14, 14 + (i * 3) % 14}, cv::Scalar(255 - i % 90),
+                    1);
       REQUIRE(cv::imwrite(dir + "/" + name + "/" + std::to_string(i) + ".png", img));
     }
     return dir + "/" + name;
@@ -289,8 +299,8 @@ TEST_CASE("an attacker still improving at the end of its budget makes a lower bo
   partplan::testing::save_tiny_mnist_net(model);
   // One check, at the last step: nothing shows the attacker had levelled off.
   auto args = quick(model, dir);
-  args.insert(args.end(), {"--cuts", "0,2", "--set", "budget.eval_every=1000", "--threshold", "0.999",
-                           "--fail-above", "0.999"});
+  args.insert(args.end(),
+              {"--cuts", "0,2", "--set", "budget.eval_every=1000", "--threshold", "0.999", "--fail-above", "0.999"});
   auto r = run(args);
   CHECK(r.rc == 3);
   CHECK(r.err.find("--accept-unconverged") != std::string::npos);
@@ -310,7 +320,8 @@ TEST_CASE("an attacker still improving at the end of its budget makes a lower bo
   CHECK(accepted.rc == 0);
 }
 
-TEST_CASE("sharded and merged equals unsharded, and merge refuses incomplete or mismatched shard sets", "[cli][assess]") {
+TEST_CASE("sharded and merged equals unsharded, and merge refuses incomplete or mismatched shard sets",
+          "[cli][assess]") {
   const auto dir = temp_dir("assess-shards");
   const std::string model = dir + "/tiny.pt";
   partplan::testing::save_tiny_mnist_net(model);
@@ -338,7 +349,7 @@ TEST_CASE("sharded and merged equals unsharded, and merge refuses incomplete or 
     CHECK(x.at("measured_ssim") == y.at("measured_ssim"));  // bit for bit
     CHECK(x.at("envelope_ssim") == y.at("envelope_ssim"));
     CHECK(x.at("verdict") == y.at("verdict"));
-    CHECK(x.at("attacks") .size() == y.at("attacks").size());
+    CHECK(x.at("attacks").size() == y.at("attacks").size());
     for (size_t k = 0; k < x.at("attacks").size(); ++k)
       for (const char* key : {"attack", "ssim", "psnr_db", "psnr_capped", "images", "top1_agreement", "kl"})
         CHECK(x["attacks"][k].at(key) == y["attacks"][k].at(key));
@@ -381,7 +392,7 @@ namespace {
 // Records: the synthetic TON_IoT table (600 rows, 44 features after label and type).
 std::vector<std::string> records(const std::string& model, const std::string& dir) {
   return {"assess", model, "--data", PARTPLAN_TONIOT_CSV, "--steps", "60", "--set", "budget.eval_every=20",
-          "--cuts", "all", "-o", dir + "/plan.json"};
+          "--cuts", "all", "-o",     dir + "/plan.json"};
 }
 }  // namespace
 
@@ -420,7 +431,8 @@ TEST_CASE("records: a flat model's cuts are scored by re-identification, first c
   CHECK(mean_record.at("name") == "mean-record");
   CHECK(mean_record.at("records").at("reidentification").at("mean").get<double>() < 5.0 / static_cast<double>(n_eval));
   bool type_dropped = false;
-  for (const auto& col : plan.at("data").at("columns")) type_dropped |= col.at("name") == "type" && col.at("kind") == "dropped";
+  for (const auto& col : plan.at("data").at("columns"))
+    type_dropped |= col.at("name") == "type" && col.at("kind") == "dropped";
   CHECK(type_dropped);
   const auto md = slurp(dir + "/report/summary.md");
   CHECK(md.find("How the records were encoded") != std::string::npos);

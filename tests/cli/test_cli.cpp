@@ -17,16 +17,12 @@ using partplan::testing::CliResult;
 CliResult run(const std::vector<std::string>& args) { return partplan::testing::run_cli(args); }
 
 // One `error: ...` line on stderr.
-bool one_error_line(const std::string& err) {
-  return err.rfind("error: ", 0) == 0 && err.find('\n') == err.size() - 1;
-}
+bool one_error_line(const std::string& err) { return err.rfind("error: ", 0) == 0 && err.find('\n') == err.size() - 1; }
 
 struct Models {
   std::string dir = temp_dir("cli");
   std::string tiny = dir + "/tiny.pt";
-  Models() {
-    partplan::testing::save_tiny_net(tiny);
-  }
+  Models() { partplan::testing::save_tiny_net(tiny); }
 };
 
 }  // namespace
@@ -46,9 +42,12 @@ TEST_CASE("--help and --version", "[cli]") {
 }
 
 TEST_CASE("usage errors exit 2 with one line", "[cli]") {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {}, {"frobnicate"}, {"inspect"}, {"inspect", "x.pt", "--bogus"}, {"split", "x.pt", "--out", "d"},
-           {"verify", "p.json", "--samples", "0"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{},
+                                                                {"frobnicate"},
+                                                                {"inspect"},
+                                                                {"inspect", "x.pt", "--bogus"},
+                                                                {"split", "x.pt", "--out", "d"},
+                                                                {"verify", "p.json", "--samples", "0"}}) {
     auto r = run(args);
     INFO(r.err);
     CHECK(r.rc == 2);

@@ -22,20 +22,27 @@ json plan_of(const std::string& model, const std::vector<double>& envelope, doub
   const int ids[] = {0, 5, 10};
   const double flops[] = {100, 500, 1000};
   for (size_t i = 0; i < envelope.size(); ++i)
-    cuts.push_back({{"id", ids[i]},
-                    {"name", "c" + std::to_string(ids[i])},
-                    {"front_flops", flops[i]},
-                    {"measured_ssim", envelope[i]},
-                    {"worst_attack", "cgan"},
-                    {"envelope_ssim", envelope[i]},
-                    {"verdict", envelope[i] <= threshold ? "safe" : "unsafe"},
-                    {"cost", {{"enclave_flops", flops[i]}, {"enclave_seconds", flops[i] * 1e-6}, {"fits_budget", true}}},
-                    {"attacks", json::array({{{"attack", "cgan"}, {"ssim", {{"mean", envelope[i]}}}}})}});
+    cuts.push_back(
+        {{"id", ids[i]},
+         {"name", "c" + std::to_string(ids[i])},
+         {"front_flops", flops[i]},
+         {"measured_ssim", envelope[i]},
+         {"worst_attack", "cgan"},
+         {"envelope_ssim", envelope[i]},
+         {"verdict", envelope[i] <= threshold ? "safe" : "unsafe"},
+         {"cost", {{"enclave_flops", flops[i]}, {"enclave_seconds", flops[i] * 1e-6}, {"fits_budget", true}}},
+         {"attacks", json::array({{{"attack", "cgan"}, {"ssim", {{"mean", envelope[i]}}}}})}});
   return {{"kind", "partplan.plan"},
           {"model", {{"path", "models/" + model + ".pt"}, {"total_flops", 1000.0}, {"cut_count", 11}}},
           {"config", {{"threshold", threshold}, {"data", {{"source", "builtin:fashion-mnist"}}}, {"cuts", "stages"}}},
-          {"decision", {{"kind", "binary"}, {"threshold", threshold}, {"reason", "r"}, {"leakage_ssim", 0.2},
-                        {"cut_ids", json::array({10})}, {"cut_name", "c10"}, {"speedup_vs_enclave", 1.5}}},
+          {"decision",
+           {{"kind", "binary"},
+            {"threshold", threshold},
+            {"reason", "r"},
+            {"leakage_ssim", 0.2},
+            {"cut_ids", json::array({10})},
+            {"cut_name", "c10"},
+            {"speedup_vs_enclave", 1.5}}},
           {"cuts", cuts}};
 }
 

@@ -194,7 +194,7 @@ TEST_CASE("an image folder is decoded, fitted and labelled by sub-folder", "[dat
   CHECK(px(d.samples, 0, 0, 5, 5) == 100);  // gray replicated into RGB
   CHECK(px(d.samples, 0, 2, 5, 5) == 100);
   CHECK(std::abs(px(d.samples, 1, 1, 5, 5) - 128) <= 1);  // 16-bit 32768 -> 8-bit
-  CHECK(px(d.samples, 2, 1, 5, 5) == 255);  // RGBA: alpha dropped, green kept
+  CHECK(px(d.samples, 2, 1, 5, 5) == 255);                // RGBA: alpha dropped, green kept
   CHECK(px(d.samples, 2, 0, 5, 5) == 0);
   // 40x20 covered to 32x16, centre 16 columns: red on the left edge, blue on the right, RGB order.
   CHECK(px(d.samples, 3, 0, 8, 0) == 255);
@@ -272,10 +272,8 @@ TEST_CASE("a TON_IoT-style CSV becomes 1xSxS images in [0,1]", "[data]") {
   const std::vector<std::vector<float>> expected{
       // ts    src_ip  port             proto dur  const service
       // missing cells read as 0, so the port range is [0, 8080] and the duration range [0, 2.5]
-      {0.00f, 1.00f, 80 / 8080.f, 0.5f, 0.2f, 0.0f, 2 / 3.f},
-      {0.25f, 0.50f, 443 / 8080.f, 1.0f, 0.0f, 0.0f, 0.0f},
-      {0.50f, 0.75f, 0.0f, 0.5f, 1.0f, 0.0f, 1 / 3.f},
-      {0.75f, 0.00f, 22 / 8080.f, 0.0f, 0.0f, 0.0f, 1.0f},
+      {0.00f, 1.00f, 80 / 8080.f, 0.5f, 0.2f, 0.0f, 2 / 3.f}, {0.25f, 0.50f, 443 / 8080.f, 1.0f, 0.0f, 0.0f, 0.0f},
+      {0.50f, 0.75f, 0.0f, 0.5f, 1.0f, 0.0f, 1 / 3.f},        {0.75f, 0.00f, 22 / 8080.f, 0.0f, 0.0f, 0.0f, 1.0f},
       {1.00f, 0.25f, 1.0f, 0.5f, 1.0f, 0.0f, 2 / 3.f},
   };
   for (int64_t n = 0; n < 5; ++n) {
@@ -355,7 +353,8 @@ TEST_CASE("CSV labels, dropped columns and layouts are configurable", "[data]") 
 
 TEST_CASE("malformed CSV files are clear errors", "[data]") {
   TempDir t;
-  CHECK_THROWS_WITH(pd::load(t.write("a.csv", "a,b,label\n1,2,0\n3,0\n")), Catch::Contains("a.csv:3") && Catch::Contains("2 fields"));
+  CHECK_THROWS_WITH(pd::load(t.write("a.csv", "a,b,label\n1,2,0\n3,0\n")),
+                    Catch::Contains("a.csv:3") && Catch::Contains("2 fields"));
   CHECK_THROWS_WITH(pd::load(t.write("b.csv", "a,label\n\"open,0\n")), Catch::Contains("unterminated"));
   CHECK_THROWS_WITH(pd::load(t.write("c.csv", "a,label\n1,\n")), Catch::Contains("empty label"));
   CHECK_THROWS_WITH(pd::load(t.write("d.csv", "")), Catch::Contains("empty"));

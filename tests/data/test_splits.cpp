@@ -84,7 +84,7 @@ TEST_CASE("split sizes are caps with fractions that fit any data set", "[data]")
   CHECK(sizes(200) == std::vector<int64_t>{140, 20, 40});       // the fractions
   CHECK(sizes(600) == std::vector<int64_t>{420, 60, 120});
   CHECK(sizes(2997) == std::vector<int64_t>{2297, 200, 500});
-  CHECK(sizes(10) == std::vector<int64_t>{7, 1, 2});            // the floors
+  CHECK(sizes(10) == std::vector<int64_t>{7, 1, 2});  // the floors
   CHECK(quick.samples_to_load() == 3700);
   pd::SplitPolicy all = quick;
   all.attacker_train_cap = 0;  // no cap: every sample not in eval or attacker-val
@@ -98,7 +98,7 @@ TEST_CASE("group splits keep the crops of one file in one split", "[data]") {
   for (int64_t g = 0; g < 20; ++g)
     for (int k = 0; k < 4; ++k) groups.push_back(g);  // 20 photos x 4 crops
   const auto s = pd::make_group_splits(groups, {/*attacker_train=*/0, /*attacker_val=*/6, /*eval=*/10}, 3);
-  CHECK(s.eval.size() == 12);         // whole groups: at least 10, less than one group over
+  CHECK(s.eval.size() == 12);  // whole groups: at least 10, less than one group over
   CHECK(s.attacker_val.size() == 8);
   CHECK(s.attacker_train.size() == 60);
   auto files = [&](const std::vector<int64_t>& idx) {
@@ -108,6 +108,6 @@ TEST_CASE("group splits keep the crops of one file in one split", "[data]") {
   };
   for (auto f : files(s.eval)) CHECK((files(s.attacker_train).count(f) == 0 && files(s.attacker_val).count(f) == 0));
   for (auto f : files(s.attacker_val)) CHECK(files(s.attacker_train).count(f) == 0);
-  CHECK(pd::make_group_splits(groups, {0, 6, 10}, 3).eval == s.eval);  // seeded
+  CHECK(pd::make_group_splits(groups, {0, 6, 10}, 3).eval == s.eval);                              // seeded
   CHECK_THROWS_AS(pd::make_group_splits({0, 0, 0, 1, 1, 1}, {0, 1, 2}, 1), partplan::UsageError);  // 2 files, 3 splits
 }

@@ -35,7 +35,9 @@ class Lcg {
   uint64_t s_;
 };
 
-inline ByteImage blank(int c, int h, int w) { return ByteImage{c, h, w, std::vector<int>(static_cast<size_t>(c * h * w))}; }
+inline ByteImage blank(int c, int h, int w) {
+  return ByteImage{c, h, w, std::vector<int>(static_cast<size_t>(c * h * w))};
+}
 
 inline ByteImage box_blur(const ByteImage& a) {
   ByteImage out = blank(a.c, a.h, a.w);
@@ -44,8 +46,7 @@ inline ByteImage box_blur(const ByteImage& a) {
       for (int j = 0; j < a.w; ++j) {
         int s = 0;
         for (int di = -1; di <= 1; ++di)
-          for (int dj = -1; dj <= 1; ++dj)
-            s += a.at(k, std::clamp(i + di, 0, a.h - 1), std::clamp(j + dj, 0, a.w - 1));
+          for (int dj = -1; dj <= 1; ++dj) s += a.at(k, std::clamp(i + di, 0, a.h - 1), std::clamp(j + dj, 0, a.w - 1));
         out.at(k, i, j) = s / 9;
       }
   return out;

@@ -53,8 +53,8 @@ const partplan::test::SkimageFixture& fixture(const std::string& name) {
 }
 
 // Writes a fixture's pair as lossless PNGs and returns their paths.
-std::pair<std::string, std::string> write_fixture(const TempDir& dir, const std::string& name, const std::string& a_name,
-                                                  const std::string& b_name) {
+std::pair<std::string, std::string> write_fixture(const TempDir& dir, const std::string& name,
+                                                  const std::string& a_name, const std::string& b_name) {
   const auto& f = fixture(name);
   const auto a = partplan::test::base_image(f.base, f.seed, f.c, f.h, f.w);
   const auto b = partplan::test::distort(a, f.base, f.distortion, f.param, f.seed_b);
@@ -115,7 +115,8 @@ TEST_CASE("metrics command pairs two folders by name and caps identical pairs", 
 
   const auto text = run({"metrics", t / "ref", t / "rec"});
   REQUIRE(text.rc == 0);
-  CHECK_THAT(text.out, Catch::Contains("mean (n=3)") && Catch::Contains("95% CI") && Catch::Contains("capped at 100 dB"));
+  CHECK_THAT(text.out,
+             Catch::Contains("mean (n=3)") && Catch::Contains("95% CI") && Catch::Contains("capped at 100 dB"));
 }
 
 TEST_CASE("metrics command refuses mismatches unless --resize", "[metrics][cli]") {

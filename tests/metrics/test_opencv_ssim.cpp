@@ -84,7 +84,7 @@ TEST_CASE("SSIM agrees with OpenCV's QualitySSIM", "[metrics][opencv]") {
     max_full = std::max(max_full, std::fabs(ours - cv.full_mean));
     max_ratio = std::max(max_ratio, std::fabs(ours - cv.full_mean) / border_fraction);
   }
-  INFO("max |ours - OpenCV|: valid region " << max_valid << ", full image " << max_full
-                                            << ", full / border fraction " << max_ratio);
+  INFO("max |ours - OpenCV|: valid region " << max_valid << ", full image " << max_full << ", full / border fraction "
+                                            << max_ratio);
   CHECK(max_valid <= 1e-6);
 }

@@ -16,9 +16,9 @@ std::vector<pm::RecordField> fields() {
 }
 
 at::Tensor pool() {
-  return at::tensor(std::vector<float>{0.0f, 0.1f, 0.00f, 0.0f,   //
-                                       0.5f, 0.5f, 0.25f, 0.0f,   //
-                                       1.0f, 0.9f, 1.00f, 0.0f,   //
+  return at::tensor(std::vector<float>{0.0f, 0.1f, 0.00f, 0.0f,  //
+                                       0.5f, 0.5f, 0.25f, 0.0f,  //
+                                       1.0f, 0.9f, 1.00f, 0.0f,  //
                                        0.2f, 0.7f, 0.75f, 0.0f})
       .view({4, 4});
 }
@@ -47,10 +47,10 @@ TEST_CASE("re-identification: own record strictly nearest, against the whole poo
 TEST_CASE("field measures: numeric error and tolerance, exact categories, constants left out", "[metrics][records]") {
   const auto orig = pool();
   auto rec = orig.clone();
-  rec.select(1, 0).add_(0.04);   // numeric within 0.05: error 0.04 (clamped at 1 for the third record)
-  rec.select(1, 1).add_(0.2);    // numeric off by 0.2 (clamped at 1 for the third record: 0.1)
-  rec.select(1, 2).add_(0.1);    // categorical: 0.1 * 4 = 0.4 categories: rounds back to the same code
-  rec.select(1, 3).fill_(1.0);   // the constant field: ignored
+  rec.select(1, 0).add_(0.04);  // numeric within 0.05: error 0.04 (clamped at 1 for the third record)
+  rec.select(1, 1).add_(0.2);   // numeric off by 0.2 (clamped at 1 for the third record: 0.1)
+  rec.select(1, 2).add_(0.1);   // categorical: 0.1 * 4 = 0.4 categories: rounds back to the same code
+  rec.select(1, 3).fill_(1.0);  // the constant field: ignored
   const auto m = pm::record_measures(rec, orig, fields(), 0.05);
   // record 0: (0.04 + 0.2) / 2 = 0.12, within: 1 of 2; record 2: (0 + 0.1) / 2 = 0.05, within 1 of 2.
   CHECK(m.numeric_error[0].item<double>() == Approx(0.12).margin(1e-6));
@@ -59,7 +59,8 @@ TEST_CASE("field measures: numeric error and tolerance, exact categories, consta
   CHECK(m.numeric_within[2].item<double>() == Approx(0.5));
   CHECK(m.categorical_accuracy.sum().item<double>() == 4);
   rec.select(1, 2).add_(0.1);  // now 0.2 off: 0.8 of a category, rounds to the next code
-  CHECK(pm::record_measures(rec, orig, fields(), 0.05).categorical_accuracy.sum().item<double>() == 1);  // the third clamps at 1
+  CHECK(pm::record_measures(rec, orig, fields(), 0.05).categorical_accuracy.sum().item<double>() ==
+        1);  // the third clamps at 1
   const auto s = pm::record_scores(orig, orig, {0, 1, 2, 3}, fields(), 0.05);
   CHECK(s.reidentification.mean == 1);
   CHECK(s.numeric_error->mean == 0);

@@ -119,7 +119,8 @@ TEST_CASE("SSIM is per image across a batch, including chunked batches", "[metri
   REQUIRE(batched.sizes() == at::IntArrayRef({5}));
   REQUIRE(batched.scalar_type() == at::kFloat);
   for (int64_t i = 0; i < 5; ++i)
-    CHECK(batched[i].item<double>() == Approx(pm::ssim(x.narrow(0, i, 1), y.narrow(0, i, 1)).item<double>()).margin(1e-6));
+    CHECK(batched[i].item<double>() ==
+          Approx(pm::ssim(x.narrow(0, i, 1), y.narrow(0, i, 1)).item<double>()).margin(1e-6));
 
   // 1700 images of 1x64x64 exceed one chunk (2^25 stacked values = 1638 such images).
   auto [bx, by] = random_pair({1700, 1, 64, 64}, 0.2, 12, at::kFloat);
@@ -171,8 +172,8 @@ TEST_CASE("Gaussian window is normalised and symmetric", "[metrics]") {
 TEST_CASE("PSNR of a known MSE", "[metrics]") {
   const auto zeros = at::zeros({2, 1, 4, 4}, at::kDouble);
   auto other = zeros.clone();
-  other[0].fill_(0.1);    // MSE 0.01  -> 20 dB
-  other[1].fill_(0.01);   // MSE 1e-4  -> 40 dB
+  other[0].fill_(0.1);   // MSE 0.01  -> 20 dB
+  other[1].fill_(0.01);  // MSE 1e-4  -> 40 dB
   const auto p = pm::psnr(zeros, other);
   CHECK(p.psnr_db[0].item<double>() == Approx(20.0).margin(1e-9));
   CHECK(p.psnr_db[1].item<double>() == Approx(40.0).margin(1e-9));

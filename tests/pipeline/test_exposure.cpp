@@ -62,7 +62,7 @@ TEST_CASE("linear probe: separable features give top-1 1.0, noise gives about ch
     return torch::one_hot(y, 3).to(torch::kFloat) * 4 + torch::randn({y.size(0), 3}) * 0.1;
   };
   CHECK(pipeline::linear_probe_accuracy(separable(labels), labels, separable(eval_labels), eval_labels, 3, 0) == 1.0);
-  const double noise = pipeline::linear_probe_accuracy(torch::randn({300, 5}), labels, torch::randn({150, 5}),
-                                                       eval_labels, 3, 0);
+  const double noise =
+      pipeline::linear_probe_accuracy(torch::randn({300, 5}), labels, torch::randn({150, 5}), eval_labels, 3, 0);
   CHECK(noise < 0.55);
 }

@@ -33,9 +33,11 @@ TEST_CASE("settings round-trip through the structs, and choices are checked wher
   CHECK(config::to_settings(o).equals(s));
 
   s.assign("cgan.upsample", "cubic", "test");
-  CHECK_THROWS_WITH(pipeline::options_from_settings(s), Catch::Contains("'cgan.upsample' = 'cubic': use nearest, bilinear"));
+  CHECK_THROWS_WITH(pipeline::options_from_settings(s),
+                    Catch::Contains("'cgan.upsample' = 'cubic': use nearest, bilinear"));
   auto t = pipeline::default_settings();
-  CHECK_THROWS_WITH(t.assign("budget.steps", "0, \"x\": 1", "--set"), Catch::Contains("'budget.steps' must be a number"));
+  CHECK_THROWS_WITH(t.assign("budget.steps", "0, \"x\": 1", "--set"),
+                    Catch::Contains("'budget.steps' must be a number"));
   t.assign("budget.steps", "0", "--set");
   CHECK_THROWS_WITH(pipeline::options_from_settings(t), Catch::Contains("'budget.steps' = 0 is outside"));
   CHECK_THROWS_WITH(t.assign("budget.stepz", "1", "--set"), Catch::Contains("unknown setting 'budget.stepz'"));
@@ -78,7 +80,7 @@ TEST_CASE("the cost model is a pure function with a known answer", "[pipeline]")
   in.options.link_mib_per_s = 100;
   const auto c = pipeline::estimate_cost(cut, in);
   CHECK(c.enclave_flops == Approx(2e9));
-  CHECK(c.enclave_seconds == Approx(4 * 2e9 / 1e11));   // 0.08 s
+  CHECK(c.enclave_seconds == Approx(4 * 2e9 / 1e11));     // 0.08 s
   CHECK(c.untrusted_seconds == Approx(8e9 / 1e11 / 20));  // 0.004 s
   CHECK(c.transfer_seconds == Approx(0.01));
   CHECK(c.enclave_bytes == Approx(5000));

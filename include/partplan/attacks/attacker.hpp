@@ -1,7 +1,8 @@
 #pragma once
 // Inversion attackers: learn to rebuild the input image from a cut's feature map, the way a
 // curious host with same-distribution auxiliary data and black-box access to the front
-// would (docs/data.md, "What the attacker is assumed to know"). Attackers register by name; `cgan` is the seeds' attack.
+// would (docs/data.md, "What the attacker is assumed to know"). Attackers register by name; `cgan` is the seeds'
+// attack.
 //
 // An attacker is driven one batch at a time (step), so that the assessment can stream: one
 // forward of the frozen model per batch feeds every cut's attacker, and no feature is kept
@@ -93,7 +94,7 @@ struct AttackerSpec {
   FeatureStats feature_stats;          ///< empty = no standardisation
   LinearInverse linear_inverse;        ///< empty = the generator's skip starts at zero
   std::string device = "cpu";
-  uint64_t seed = 0;                   ///< seeds the weights (torch's global generator at construction)
+  uint64_t seed = 0;  ///< seeds the weights (torch's global generator at construction)
   CganOptions cgan;
 };
 

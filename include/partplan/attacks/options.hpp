@@ -34,22 +34,22 @@ inline const std::vector<std::pair<AdversarialLoss, std::string>>& enum_names(Ad
 
 /// Architecture and optimiser of the c-GAN (docs/attacks.md).
 struct CganOptions {
-  int64_t width = 128;            ///< channels after the 1x1 projection; halved per upsample block
-  int64_t min_width = 32;         ///< floor of the halving
+  int64_t width = 128;     ///< channels after the 1x1 projection; halved per upsample block
+  int64_t min_width = 32;  ///< floor of the halving
   /// Cap on channels x side: a generator layer of side s has at most channel_budget / s
   /// channels (never below 8). Keeps 224x224 generators affordable; no effect up to side 64
   /// at the default width (4096 / 28 > 128).
   int64_t channel_budget = 4096;
   Upsample upsample = Upsample::kNearest;
   Norm norm = Norm::kBatch;
-  int64_t disc_width = 32;        ///< PatchGAN discriminator base width
+  int64_t disc_width = 32;  ///< PatchGAN discriminator base width
   /// The discriminator judges images halved until their longer side is at most this (224 ->
   /// 112): the L1 term keeps the full resolution, and the GAN step costs a quarter.
   int64_t disc_max_side = 128;
-  int64_t cond_channels = 8;      ///< feature channels the discriminator sees, projected
+  int64_t cond_channels = 8;                                 ///< feature channels the discriminator sees, projected
   AdversarialLoss adversarial_loss = AdversarialLoss::kBce;  ///< non-saturating BCE or least squares
-  double lambda_l1 = 100.0;       ///< weight of the L1 term
-  double lr = 1e-3;               ///< Adam; 2e-4 (the recipe's) suits long budgets, 1e-3 short ones
+  double lambda_l1 = 100.0;                                  ///< weight of the L1 term
+  double lr = 1e-3;  ///< Adam; 2e-4 (the recipe's) suits long budgets, 1e-3 short ones
   double beta1 = 0.5;
   double beta2 = 0.999;
   /// The generator adopts a cut's closed-form linear inverse (fixed) from this adjusted R^2
@@ -87,11 +87,11 @@ void visit(CganOptions& o, V&& v) {
 /// strongest learned attacker's reconstruction, keeping per image the start whose objective
 /// ends lower (docs/attacks.md).
 struct WhiteboxOptions {
-  int64_t iterations = 200;   ///< optimiser steps per start
-  double lr = 0.05;           ///< Adam step on pixels in [0,1]; decays to a tenth (cosine)
-  double tv_weight = 0.002;   ///< weight of the total-variation prior
-  int64_t images = 64;        ///< eval images it reconstructs and is scored on (the first ones)
-  int64_t batch = 0;          ///< images optimised at once; 0 = the assessment's batch size
+  int64_t iterations = 200;  ///< optimiser steps per start
+  double lr = 0.05;          ///< Adam step on pixels in [0,1]; decays to a tenth (cosine)
+  double tv_weight = 0.002;  ///< weight of the total-variation prior
+  int64_t images = 64;       ///< eval images it reconstructs and is scored on (the first ones)
+  int64_t batch = 0;         ///< images optimised at once; 0 = the assessment's batch size
   /// Beside a learned attacker, skip cuts whose front costs more than this many GFLOPs per
   /// image (0 = never skip): on a CPU a deep 224x224 front takes hours, and there the learned
   /// attackers are the stronger family (docs/attacks.md). Alone, it runs at every cut.
@@ -110,12 +110,12 @@ void visit(WhiteboxOptions& o, V&& v) {
 
 /// How long an attacker trains.
 struct TrainBudget {
-  int64_t steps = 300;        ///< optimiser steps (one batch each)
+  int64_t steps = 300;  ///< optimiser steps (one batch each)
   /// Batch size; 0 = by image size: 32 up to 64x64 pixels, 8 at 224x224 (AssessOptions).
   int64_t batch_size = 0;
-  int64_t eval_every = 50;    ///< steps between attacker-val SSIM checks
-  int64_t patience = 3;       ///< checks without a gain of min_delta before stopping early (0 = never)
-  double min_delta = 0.002;   ///< SSIM gain that counts as progress
+  int64_t eval_every = 50;   ///< steps between attacker-val SSIM checks
+  int64_t patience = 3;      ///< checks without a gain of min_delta before stopping early (0 = never)
+  double min_delta = 0.002;  ///< SSIM gain that counts as progress
 };
 
 template <class V>
@@ -134,14 +134,14 @@ struct TrainStats {
   double best_val_ssim = -1;
   int64_t best_step = 0;
   double seconds = 0;
-  double first_l1 = 0;        ///< mean L1 over the first 10 steps
-  double last_l1 = 0;         ///< mean L1 over the last 10 steps
+  double first_l1 = 0;                                ///< mean L1 over the first 10 steps
+  double last_l1 = 0;                                 ///< mean L1 over the last 10 steps
   std::vector<std::pair<int64_t, double>> val_curve;  ///< (step, attacker-val SSIM)
   /// Whether attacker-val SSIM was still rising when the budget ran out: not early-stopped,
   /// and the least-squares slope of the last kConvergenceChecks checks exceeds min_delta per
   /// check (one check alone counts as rising: nothing shows it had levelled off).
   bool still_improving = false;
-  double val_slope = 0;       ///< that slope, SSIM per check
+  double val_slope = 0;  ///< that slope, SSIM per check
 };
 
 /// Checks the convergence slope is fitted over.

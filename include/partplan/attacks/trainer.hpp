@@ -20,7 +20,7 @@ struct TrainProgress {
   int64_t step = 0;
   int64_t total_steps = 0;
   double steps_per_second = 0;
-  double val_ssim = -1;       ///< latest attacker-val SSIM; -1 before the first check
+  double val_ssim = -1;  ///< latest attacker-val SSIM; -1 before the first check
 };
 
 /// Counts steps and attacker-val checks, and decides when an attacker stops: after

@@ -33,10 +33,10 @@ int64_t coarsest_scale(int64_t side);
 /// Optimise each image from `start` so that front(x) matches `observed` (see WhiteboxOptions
 /// for the objective and the optimiser), coarse to fine: the
 /// iterations are shared by stages at 1/s of the side (s from coarsest_scale down to 1,
-/// bilinearly upsampled), and the stage end with the lowest objective is kept per image. observed [N, ...] float32 and start [N,C,H,W] in
-/// [0,1] on one device. Images are independent: the result of one does not depend on the
-/// others in its batch. A record start [N,F] (values in [0,1]) is optimised in one stage with
-/// no total-variation term. Throws DataError on a count mismatch or an empty batch.
+/// bilinearly upsampled), and the stage end with the lowest objective is kept per image. observed [N, ...] float32 and
+/// start [N,C,H,W] in [0,1] on one device. Images are independent: the result of one does not depend on the others in
+/// its batch. A record start [N,F] (values in [0,1]) is optimised in one stage with no total-variation term. Throws
+/// DataError on a count mismatch or an empty batch.
 WhiteboxResult whitebox_invert(const FrontFn& front, const at::Tensor& observed, const at::Tensor& start,
                                const WhiteboxOptions& options);
 

@@ -31,8 +31,7 @@ void debug(fmt::format_string<Args...> f, Args&&... args) {
 /// Warnings are shown unless -q.
 template <typename... Args>
 void warn(fmt::format_string<Args...> f, Args&&... args) {
-  if (level() >= Level::kWarn)
-    write(Level::kWarn, "warning: " + fmt::format(f, std::forward<Args>(args)...));
+  if (level() >= Level::kWarn) write(Level::kWarn, "warning: " + fmt::format(f, std::forward<Args>(args)...));
 }
 
 }  // namespace partplan::log

@@ -35,7 +35,7 @@ class SettingsReader {
   void operator()(const char* k, bool& v) const;
   void operator()(const char* k, std::string& v) const;
   void operator()(const char* k, std::vector<std::string>& v) const;
-  void operator()(const char* k, std::vector<double>& v) const;  ///< null = empty
+  void operator()(const char* k, std::vector<double>& v) const;                          ///< null = empty
   void operator()(const char* k, std::optional<double>& v, double lo, double hi) const;  ///< null = nullopt
 
   template <class E, std::enable_if_t<std::is_enum_v<E>, int> = 0>
@@ -72,11 +72,15 @@ class SettingsWriter {
       for (const auto& [value, name] : enum_names(T{}))
         if (value == v) s_.set(key(k), name);
     } else if constexpr (std::is_same_v<T, std::optional<double>>) {
-      if (v) s_.set(key(k), *v);
-      else s_.set_null(key(k));
+      if (v)
+        s_.set(key(k), *v);
+      else
+        s_.set_null(key(k));
     } else if constexpr (std::is_same_v<T, std::vector<double>>) {
-      if (v.empty()) s_.set_null(key(k));
-      else s_.set(key(k), v);
+      if (v.empty())
+        s_.set_null(key(k));
+      else
+        s_.set(key(k), v);
     } else if constexpr (std::is_same_v<T, uint64_t>) {
       s_.set(key(k), static_cast<int64_t>(v));
     } else {

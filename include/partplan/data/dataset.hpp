@@ -31,8 +31,8 @@ struct LoadOptions {
   /// laid out as {1,H,W} or {F}. Empty: the source's own shape (Fashion-MNIST 1x28x28, an
   /// image folder its first decodable image's, a CSV 1xSxS with S the smallest square that fits).
   SampleShape sample_shape;
-  int64_t max_samples = 0;   ///< 0 = all; else a subset of this size drawn with `seed`, kept in source order
-  uint64_t seed = 0;         ///< seed of the max_samples subset
+  int64_t max_samples = 0;  ///< 0 = all; else a subset of this size drawn with `seed`, kept in source order
+  uint64_t seed = 0;        ///< seed of the max_samples subset
   int64_t max_bytes = int64_t{4} << 30;  ///< bound on the decoded samples (and on a CSV file's size)
   double max_bad_fraction = 0.1;         ///< image folders: error when more files than this fraction are bad
   std::string fashion_mnist_dir = kFashionMnistDir;
@@ -44,15 +44,15 @@ struct LoadOptions {
   /// seeded random crops (square-ish, 35-100% of the largest region of the target's aspect),
   /// and the samples of one file share a group (Dataset::groups), so splits keep files apart.
   int64_t crops_per_image = 1;
-  ProgressFn progress;       ///< optional; called from the loading thread
+  ProgressFn progress;  ///< optional; called from the loading thread
 };
 
 /// What loading found and decided; the warnings in it were also logged.
 struct LoadReport {
-  int64_t files_seen = 0;    ///< image folders: image files found
-  int64_t files_bad = 0;     ///< image folders: skipped as unreadable or undecodable
+  int64_t files_seen = 0;                 ///< image folders: image files found
+  int64_t files_bad = 0;                  ///< image folders: skipped as unreadable or undecodable
   std::vector<std::string> bad_examples;  ///< the first few "path: reason"
-  int64_t rows = 0;          ///< CSV: records in the file
+  int64_t rows = 0;                       ///< CSV: records in the file
   std::vector<ColumnEncoding> columns;    ///< CSV: every column, in file order
   std::vector<std::string> notes;         ///< one-line notes (constant columns, NaN cells, ...)
 };
@@ -67,12 +67,12 @@ struct Dataset {
   /// Source file of each sample ([N] int64, CPU) when several samples share one (crops of a
   /// photo); undefined when every sample is its own.
   at::Tensor groups;
-  bool is_image_folder = false;          ///< natural images that augmentation may crop and flip
+  bool is_image_folder = false;  ///< natural images that augmentation may crop and flip
   /// CSV records: F, the encoded record's length. The first F values of each sample, in
   /// row-major order, are the record; the rest of a 1xHxW layout is zero padding. 0 otherwise.
   int64_t record_features = 0;
-  std::string source;                    ///< the SRC string it came from
-  std::string description;               ///< one line for logs and reports
+  std::string source;       ///< the SRC string it came from
+  std::string description;  ///< one line for logs and reports
   LoadReport report;
 
   int64_t size() const;

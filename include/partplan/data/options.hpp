@@ -64,30 +64,30 @@ void visit(CsvOptions& o, V&& v) {
 /// How one CSV column became (or did not become) a feature.
 struct ColumnEncoding {
   std::string name;
-  std::string kind;          ///< "numeric", "ip", "categorical", "label" or "dropped"
-  int64_t feature = -1;      ///< index in the feature vector; -1 for label and dropped columns
-  bool constant = false;     ///< one value only (or none finite): encoded as 0 everywhere
-  double min = 0.0;          ///< numeric: the minimum (missing cells count as 0), mapped to 0
-  double max = 0.0;          ///< numeric: the maximum (missing cells count as 0), mapped to 1
-  int64_t categories = 0;    ///< ip/categorical/label: distinct values
-  int64_t missing = 0;       ///< numeric: empty, "-", NaN-like cells (read as the value 0)
-  int64_t infinite = 0;      ///< numeric: +inf (encoded 1) and -inf (encoded 0) cells
-  bool log_scaled = false;   ///< numeric: sign(v) log(1+|v|) before min-max (min/max are of v)
+  std::string kind;         ///< "numeric", "ip", "categorical", "label" or "dropped"
+  int64_t feature = -1;     ///< index in the feature vector; -1 for label and dropped columns
+  bool constant = false;    ///< one value only (or none finite): encoded as 0 everywhere
+  double min = 0.0;         ///< numeric: the minimum (missing cells count as 0), mapped to 0
+  double max = 0.0;         ///< numeric: the maximum (missing cells count as 0), mapped to 1
+  int64_t categories = 0;   ///< ip/categorical/label: distinct values
+  int64_t missing = 0;      ///< numeric: empty, "-", NaN-like cells (read as the value 0)
+  int64_t infinite = 0;     ///< numeric: +inf (encoded 1) and -inf (encoded 0) cells
+  bool log_scaled = false;  ///< numeric: sign(v) log(1+|v|) before min-max (min/max are of v)
 };
 
 struct DataOptions {
   std::string source = "builtin:fashion-mnist";  ///< docs/data.md
-  int64_t attacker_train = 3000;     ///< cap on attacker-train samples; 0 = no cap
-  int64_t attacker_val = 200;        ///< cap on attacker-val samples (early stopping)
-  int64_t eval = 500;                ///< cap on eval samples (the scores)
-  double attacker_val_fraction = 0.1;  ///< share of a set smaller than the caps
+  int64_t attacker_train = 3000;                 ///< cap on attacker-train samples; 0 = no cap
+  int64_t attacker_val = 200;                    ///< cap on attacker-val samples (early stopping)
+  int64_t eval = 500;                            ///< cap on eval samples (the scores)
+  double attacker_val_fraction = 0.1;            ///< share of a set smaller than the caps
   double eval_fraction = 0.2;
-  int64_t crops_per_image = 1;       ///< image folders: samples per file (LoadOptions::crops_per_image)
-  bool augment = true;               ///< image folders: random resized crops and flips for attacker-train
-  double pixel_min = 0.0;            ///< model input value of a black pixel
-  double pixel_max = 1.0;            ///< model input value of a white pixel
-  std::vector<double> mean, std;     ///< per-channel normalisation; empty = ImageNet's for 3 channels
-  CsvOptions csv;                    ///< CSV sources: columns to features
+  int64_t crops_per_image = 1;    ///< image folders: samples per file (LoadOptions::crops_per_image)
+  bool augment = true;            ///< image folders: random resized crops and flips for attacker-train
+  double pixel_min = 0.0;         ///< model input value of a black pixel
+  double pixel_max = 1.0;         ///< model input value of a white pixel
+  std::vector<double> mean, std;  ///< per-channel normalisation; empty = ImageNet's for 3 channels
+  CsvOptions csv;                 ///< CSV sources: columns to features
 
   SplitPolicy split_policy() const {
     return {attacker_train, attacker_val, eval, attacker_val_fraction, eval_fraction};

@@ -28,7 +28,6 @@ struct SsimOptions {
 /// (more pixels, higher), so for 8-bit images up to that size only identical pairs are capped.
 inline constexpr double kPsnrCapDb = 100.0;
 
-
 /// What one feature of an encoded record is, for scoring (docs/metrics.md, "Records").
 struct RecordField {
   std::string name;

@@ -16,10 +16,10 @@ namespace partplan::model {
 struct Model::Impl {
   std::string path;
   LoadOptions options;
-  torch::jit::Module original;            ///< as loaded, eval mode
-  torch::jit::Module frozen;              ///< frozen + inlined
+  torch::jit::Module original;  ///< as loaded, eval mode
+  torch::jit::Module frozen;    ///< frozen + inlined
   std::shared_ptr<torch::jit::Graph> graph;
-  std::vector<torch::jit::Node*> nodes;   ///< top-level nodes, constants skipped, in order
+  std::vector<torch::jit::Node*> nodes;        ///< top-level nodes, constants skipped, in order
   std::vector<torch::jit::Value*> cut_values;  ///< per cut id: the live tensor
   ModelSummary summary;
 };
@@ -29,10 +29,9 @@ struct Model::Impl {
 /// and returns `outputs` (a tuple when more than one). With clone_outputs each output is
 /// copied (aten::clone) so later in-place ops of the same forward cannot change it.
 /// Throws ModelError when a node needs a value that crosses the range other than `input`.
-torch::jit::Module build_submodule(const Model::Impl& impl, size_t begin, size_t end,
-                                   torch::jit::Value* input,
-                                   const std::vector<torch::jit::Value*>& outputs,
-                                   const std::string& class_name, bool clone_outputs = false);
+torch::jit::Module build_submodule(const Model::Impl& impl, size_t begin, size_t end, torch::jit::Value* input,
+                                   const std::vector<torch::jit::Value*>& outputs, const std::string& class_name,
+                                   bool clone_outputs = false);
 
 /// Shape of a tensor as a common::Shape.
 common::Shape to_shape(const at::Tensor& t);

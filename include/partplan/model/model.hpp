@@ -14,20 +14,20 @@ namespace partplan::model {
 
 /// A position in the frozen, inlined forward graph where exactly one tensor is live.
 struct CutPoint {
-  int id = 0;                   ///< 0-based, in depth (topological) order
-  std::string name;             ///< unique: exited module for block cuts ("layer3.0"), else "scope:op"
-  std::string scope;            ///< module scope of the producing node ("" at the root)
-  std::string op;               ///< producing op kind, e.g. "aten::conv2d"
-  common::Shape shape;          ///< cut tensor shape at the probe input shape (dim 0 = batch)
-  std::string dtype;            ///< "float32", ...
-  int64_t activation_bytes = 0; ///< cut tensor bytes per sample (crosses the enclave boundary)
-  double front_flops = 0;       ///< FLOPs per sample of the front part up to and including this cut
-  double front_flops_approx = 0;///< the share of front_flops that is estimated (not conv/linear/matmul)
-  int64_t front_param_bytes = 0;///< bytes of weights the front part holds
+  int id = 0;                               ///< 0-based, in depth (topological) order
+  std::string name;                         ///< unique: exited module for block cuts ("layer3.0"), else "scope:op"
+  std::string scope;                        ///< module scope of the producing node ("" at the root)
+  std::string op;                           ///< producing op kind, e.g. "aten::conv2d"
+  common::Shape shape;                      ///< cut tensor shape at the probe input shape (dim 0 = batch)
+  std::string dtype;                        ///< "float32", ...
+  int64_t activation_bytes = 0;             ///< cut tensor bytes per sample (crosses the enclave boundary)
+  double front_flops = 0;                   ///< FLOPs per sample of the front part up to and including this cut
+  double front_flops_approx = 0;            ///< the share of front_flops that is estimated (not conv/linear/matmul)
+  int64_t front_param_bytes = 0;            ///< bytes of weights the front part holds
   int64_t front_peak_activation_bytes = 0;  ///< largest single activation per sample in the front
-  bool is_block = false;        ///< at the boundary of a named child module (see block_depth)
+  bool is_block = false;                    ///< at the boundary of a named child module (see block_depth)
   std::vector<std::string> exits;  ///< modules whose output this is, outermost first ("layer1", "layer1.2", ...)
-  int position = 0;             ///< index of the producing top-level node (after constants)
+  int position = 0;                ///< index of the producing top-level node (after constants)
 };
 
 /// How a model is loaded and analysed.
@@ -49,12 +49,12 @@ struct ModelSummary {
   /// archive's partplan.json); unset when the archive does not say. A grid input (1xHxW) may
   /// hold fewer than H*W features, so only this tells a short record from a padded one.
   std::optional<int64_t> record_features;
-  int64_t output_bytes = 0;        ///< model output bytes per sample, at its dtype (the cost model's back transfer)
-  int node_count = 0;              ///< top-level non-constant nodes of the frozen graph
-  double total_flops = 0;          ///< per sample
+  int64_t output_bytes = 0;  ///< model output bytes per sample, at its dtype (the cost model's back transfer)
+  int node_count = 0;        ///< top-level non-constant nodes of the frozen graph
+  double total_flops = 0;    ///< per sample
   double total_flops_approx = 0;
   int64_t total_param_bytes = 0;
-  std::vector<CutPoint> cuts;      ///< every cut, deduplicated by tensor, in depth order
+  std::vector<CutPoint> cuts;  ///< every cut, deduplicated by tensor, in depth order
   /// The last cut before the final weight layer (conv/linear/matmul): the input of the
   /// classifier head, the default back cut of a ternary split. Unset when no cut precedes it.
   std::optional<int> classifier_input_cut;

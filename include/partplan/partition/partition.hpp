@@ -17,12 +17,12 @@ inline constexpr int kPartitionSchemaVersion = 1;
 
 /// One exported TorchScript part.
 struct PartRecord {
-  std::string name;          ///< "front", "middle" or "back"
-  std::string role;          ///< "enclave" or "untrusted"
-  std::string file;          ///< relative to the sidecar's directory
+  std::string name;  ///< "front", "middle" or "back"
+  std::string role;  ///< "enclave" or "untrusted"
+  std::string file;  ///< relative to the sidecar's directory
   std::string sha256;
   int64_t bytes = 0;
-  common::Shape input_shape;   ///< dim 0 is the batch; any batch size is accepted
+  common::Shape input_shape;  ///< dim 0 is the batch; any batch size is accepted
   common::Shape output_shape;
 };
 
@@ -41,7 +41,7 @@ struct PartitionManifest {
   int schema_version = kPartitionSchemaVersion;
   std::string tool_version;
   std::string torch_version;
-  std::string model_path;      ///< absolute
+  std::string model_path;  ///< absolute
   std::string model_sha256;
   common::Shape input_shape;
   common::Shape output_shape;
@@ -54,12 +54,11 @@ struct PartitionManifest {
 /// front=enclave, middle=untrusted, back=enclave) into `out` (not yet committed) and
 /// return the manifest. `cut_ids` are ids from model.summary().cuts, 1 or 2 of them,
 /// distinct. Throws UsageError on a bad cut list, IoError when a part cannot be saved.
-PartitionManifest export_parts(const model::Model& model, std::vector<int> cut_ids,
-                               common::StagedDir& out);
+PartitionManifest export_parts(const model::Model& model, std::vector<int> cut_ids, common::StagedDir& out);
 
 struct VerifyOptions {
-  int samples = 4;            ///< batch of random inputs in [0,1)
-  double tolerance = 1e-5;    ///< on the max relative error
+  int samples = 4;          ///< batch of random inputs in [0,1)
+  double tolerance = 1e-5;  ///< on the max relative error
   uint64_t seed = 0;
 };
 
@@ -67,7 +66,7 @@ struct VerifyResult {
   std::vector<std::string> files_checked;  ///< parts, then the source model
   int samples = 0;
   double max_abs_error = 0;
-  double max_rel_error = 0;   ///< max |parts - original| / max |original|
+  double max_rel_error = 0;  ///< max |parts - original| / max |original|
   bool bit_exact = false;
   bool passed = false;
 };

@@ -21,8 +21,8 @@ namespace partplan::pipeline {
 
 /// The model-as-oracle exposure (docs/cost-model.md).
 struct OracleOptions {
-  int64_t images = 8;                ///< eval images per cut
-  int64_t max_channels = 16;         ///< channels tried per cut, evenly spaced
+  int64_t images = 8;         ///< eval images per cut
+  int64_t max_channels = 16;  ///< channels tried per cut, evenly spaced
 };
 
 template <class V>
@@ -69,13 +69,13 @@ struct AssessOptions {
   attacks::TrainBudget budget;
   attacks::CganOptions cgan;
   attacks::WhiteboxOptions whitebox;
-  metrics::RecordOptions records;    ///< CSV records: the field measures' tolerance
-  bool ternary = false;              ///< enclave | untrusted | enclave
-  std::string back_cut;              ///< id or name; "" = the classifier input (ModelSummary::classifier_input_cut)
+  metrics::RecordOptions records;  ///< CSV records: the field measures' tolerance
+  bool ternary = false;            ///< enclave | untrusted | enclave
+  std::string back_cut;            ///< id or name; "" = the classifier input (ModelSummary::classifier_input_cut)
   OracleOptions oracle;
   CostOptions cost;
-  bool baselines = true;             ///< score the blank, mean-image and label-prototype guesses
-  int64_t grid_images = 8;           ///< setting "report.grid_images": eval images per grid
+  bool baselines = true;    ///< score the blank, mean-image and label-prototype guesses
+  int64_t grid_images = 8;  ///< setting "report.grid_images": eval images per grid
   /// Setting "limits.feature_memory_mib": bound on features held in memory; only the ternary
   /// split's linear probe holds any (the assessment streams).
   int64_t feature_memory_mib = 4096;
@@ -121,7 +121,8 @@ int64_t effective_batch_size(const attacks::TrainBudget& budget, const common::S
 /// forward plus, per attacker, three times (forward and backward) the generator's projection
 /// of the cut tensor (2 x its elements x cgan.width) and its full-resolution layers (two 3x3
 /// convolutions at cgan.min_width channels over the image). Only ratios matter.
-double estimated_cut_cost(const model::CutPoint& cut, const common::Shape& image_shape, const attacks::CganOptions& cgan);
+double estimated_cut_cost(const model::CutPoint& cut, const common::Shape& image_shape,
+                          const attacks::CganOptions& cgan);
 
 /// Longest-processing-time-first assignment: the costliest unassigned cut goes to the shard
 /// with the least cost so far (ties: the lowest index). Deterministic; returns each cut's
@@ -132,14 +133,14 @@ std::vector<int64_t> assign_shards(const std::vector<double>& costs, int64_t cou
 /// images, the record measures for CSV records.
 struct AttackScore {
   std::string attack;
-  metrics::MeanCi ssim;              ///< images (n = 0 for records)
-  metrics::MeanCi psnr_db;           ///< images
-  int64_t psnr_capped = 0;           ///< eval pairs whose PSNR hit the cap
+  metrics::MeanCi ssim;                          ///< images (n = 0 for records)
+  metrics::MeanCi psnr_db;                       ///< images
+  int64_t psnr_capped = 0;                       ///< eval pairs whose PSNR hit the cap
   std::optional<metrics::RecordScores> records;  ///< CSV records
   /// The headline measure: SSIM, or the re-identification rate for records.
   const metrics::MeanCi& headline() const { return records ? records->reidentification : ssim; }
   attacks::TrainStats train;
-  int64_t images = 0;                ///< eval images it was scored on (all of eval, or whitebox.images)
+  int64_t images = 0;  ///< eval images it was scored on (all of eval, or whitebox.images)
   /// Semantic leakage (classifiers only): how often model(reconstruction) has the same top-1
   /// class as model(original), and the mean KL(p_original || p_reconstruction).
   std::optional<double> top1_agreement;
@@ -150,32 +151,32 @@ struct AttackScore {
 /// channel, resized to the input and scaled to [0,1], is fed to the model; the KL between
 /// that prediction and the one on the real input is low for input-like channels.
 struct OracleScore {
-  bool available = false;            ///< false for flat cuts and non-classifiers (see note)
-  double kl_min = 0;                 ///< min over the channels tried of the mean KL over images
-  int64_t channel = -1;              ///< the most input-like channel
+  bool available = false;  ///< false for flat cuts and non-classifiers (see note)
+  double kl_min = 0;       ///< min over the channels tried of the mean KL over images
+  int64_t channel = -1;    ///< the most input-like channel
   int64_t channels_tested = 0;
   std::string note;
 };
 
 /// What a split at this cut costs, per inference at batch 1 (docs/cost-model.md).
 struct CutCost {
-  double enclave_flops = 0;          ///< front (+ back for a ternary split)
+  double enclave_flops = 0;  ///< front (+ back for a ternary split)
   double enclave_param_bytes = 0;
   double enclave_peak_activation_bytes = 0;
-  double enclave_bytes = 0;          ///< weights + peak activations: the enclave's working set
-  double boundary_bytes = 0;         ///< tensors crossing the boundary per inference
-  double enclave_seconds = 0;        ///< x tee_slowdown
+  double enclave_bytes = 0;    ///< weights + peak activations: the enclave's working set
+  double boundary_bytes = 0;   ///< tensors crossing the boundary per inference
+  double enclave_seconds = 0;  ///< x tee_slowdown
   double untrusted_seconds = 0;
   double transfer_seconds = 0;
-  bool profiled = false;             ///< times measured per part (--profile), else scaled from FLOPs
+  bool profiled = false;  ///< times measured per part (--profile), else scaled from FLOPs
 };
 
 /// What the cost model needs besides the cut (docs/cost-model.md).
 struct CostInputs {
-  double total_flops = 0;            ///< whole model, per sample
+  double total_flops = 0;  ///< whole model, per sample
   int64_t total_param_bytes = 0;
-  int64_t output_bytes = 0;          ///< model output per sample
-  double whole_model_seconds = 0;    ///< measured native time of the whole model at batch 1
+  int64_t output_bytes = 0;                 ///< model output per sample
+  double whole_model_seconds = 0;           ///< measured native time of the whole model at batch 1
   std::optional<model::CutPoint> back_cut;  ///< ternary split: where the enclave takes over again
   CostOptions options;
 };
@@ -189,20 +190,20 @@ CutCost estimate_cost(const model::CutPoint& cut, const CostInputs& inputs);
 struct CutAssessment {
   model::CutPoint cut;
   std::vector<AttackScore> scores;
-  std::string worst_attack;          ///< the attacker with the highest headline mean ("" when none ran)
-  double leak = 0;                   ///< that mean (SSIM or re-identification); -1 when no attacker ran (pre-screen)
+  std::string worst_attack;  ///< the attacker with the highest headline mean ("" when none ran)
+  double leak = 0;           ///< that mean (SSIM or re-identification); -1 when no attacker ran (pre-screen)
   metrics::MeanCi leak_ci;
-  common::Image8 reconstructions;    ///< first grid_images eval reconstructions of the strongest trained attacker
+  common::Image8 reconstructions;  ///< first grid_images eval reconstructions of the strongest trained attacker
   OracleScore oracle;
   CutCost cost;
   std::optional<double> probe_accuracy;  ///< ternary: linear-probe top-1 on the model's own labels
-  bool resumed = false;              ///< taken from an earlier run's --run-dir
-  std::vector<std::string> notes;    ///< what was not measured here and why (a skipped attacker)
+  bool resumed = false;                  ///< taken from an earlier run's --run-dir
+  std::vector<std::string> notes;        ///< what was not measured here and why (a skipped attacker)
 };
 
 /// Guesses that need no feature: what a number must beat to mean something.
 struct Baseline {
-  std::string name;                  ///< "blank", "mean-image", "label-prototype"; records: "mean-record", "label-prototype"
+  std::string name;  ///< "blank", "mean-image", "label-prototype"; records: "mean-record", "label-prototype"
   metrics::MeanCi ssim;
   metrics::MeanCi psnr_db;
   std::string note;
@@ -222,33 +223,33 @@ struct AssessResult {
   std::string data_description;
   int64_t data_size = 0;
   int64_t n_train = 0, n_val = 0, n_eval = 0;
-  int64_t batch_size = 0;            ///< attacker training batch (budget.batch_size or chosen by image size)
-  bool augmented = false;            ///< attacker-train batches were randomly cropped and flipped
-  std::vector<CutAssessment> cuts;   ///< depth order
+  int64_t batch_size = 0;           ///< attacker training batch (budget.batch_size or chosen by image size)
+  bool augmented = false;           ///< attacker-train batches were randomly cropped and flipped
+  std::vector<CutAssessment> cuts;  ///< depth order
   std::vector<Baseline> baselines;
   std::optional<double> label_floor;  ///< the label-prototype's headline mean, when the model is a classifier
-  common::Image8 eval_originals;     ///< the first grid_images eval images
+  common::Image8 eval_originals;      ///< the first grid_images eval images
   double seconds = 0;
   std::optional<double> oracle_reference_kl;  ///< mean KL(p || uniform): what a channel with no information scores
-  double whole_model_seconds = 0;    ///< measured native time of the whole model, batch 1, on timed_on
-  std::string timed_on;              ///< device the times were measured on
-  double all_enclave_seconds = 0;    ///< tee_slowdown x the whole model's native time
+  double whole_model_seconds = 0;             ///< measured native time of the whole model, batch 1, on timed_on
+  std::string timed_on;                       ///< device the times were measured on
+  double all_enclave_seconds = 0;             ///< tee_slowdown x the whole model's native time
   bool ternary = false;
   std::optional<model::CutPoint> back_cut;
   std::optional<double> back_probe_accuracy;  ///< linear probe at the back cut
-  std::optional<double> probe_chance;        ///< frequency of the most common predicted class on eval
-  bool trained = true;               ///< false for an oracle-only pre-screen (--attack oracle)
+  std::optional<double> probe_chance;         ///< frequency of the most common predicted class on eval
+  bool trained = true;                        ///< false for an oracle-only pre-screen (--attack oracle)
 };
 
 /// Progress of the whole run, for the CLI's progress line.
 struct Progress {
-  std::string phase;                 ///< "data", "stats", "oracle", "train", "score", "probe", "cost"
+  std::string phase;  ///< "data", "stats", "oracle", "train", "score", "probe", "cost"
   int cut_index = 0, cut_count = 0;
   std::string cut_name;
   int64_t step = 0, steps = 0;
   double steps_per_second = 0;
   double val_ssim = -1;
-  double eta_seconds = -1;           ///< whole run; -1 unknown
+  double eta_seconds = -1;  ///< whole run; -1 unknown
 };
 using ProgressFn = std::function<void(const Progress&)>;
 

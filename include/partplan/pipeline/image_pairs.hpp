@@ -15,19 +15,19 @@ namespace partplan::pipeline {
 
 /// One scored image pair.
 struct PairScore {
-  std::string name;       ///< relative path without extension (folders) or the file name
+  std::string name;  ///< relative path without extension (folders) or the file name
   std::string a_path, b_path;
-  common::Shape shape;    ///< C,H,W of A
+  common::Shape shape;  ///< C,H,W of A
   double ssim = 0;
   double psnr_db = 0;
   bool psnr_capped = false;
-  bool resized = false;   ///< B was resized to A (--resize)
+  bool resized = false;  ///< B was resized to A (--resize)
 };
 
 struct PairSummary {
-  std::string a, b;                 ///< the inputs as given
+  std::string a, b;  ///< the inputs as given
   std::vector<PairScore> pairs;
-  metrics::MeanCi ssim, psnr_db;    ///< over pairs
+  metrics::MeanCi ssim, psnr_db;  ///< over pairs
   int64_t psnr_capped = 0;
 };
 

@@ -11,16 +11,16 @@ namespace partplan::plan {
 /// One cut's measured leakage: the highest mean of the headline measure (SSIM for images,
 /// re-identification for records) any attacker (or the label-only guess) reached on eval.
 struct CutLeak {
-  int id = 0;                 ///< cut id (depth order)
+  int id = 0;  ///< cut id (depth order)
   std::string name;
-  double measured = 0;        ///< max over attackers of the mean eval headline measure
-  std::string worst_attack;   ///< the attacker that reached it
+  double measured = 0;       ///< max over attackers of the mean eval headline measure
+  std::string worst_attack;  ///< the attacker that reached it
   // Cost of splitting here (per inference, batch 1).
-  double enclave_bytes = 0;        ///< weights + peak activations the enclave holds
-  double enclave_seconds = 0;      ///< estimated enclave time (native CPU time x TEE slowdown)
-  double untrusted_seconds = 0;    ///< estimated time of the untrusted part
-  double transfer_seconds = 0;     ///< moving the cut tensor across the boundary
-  bool eligible = true;            ///< may be chosen (a ternary split's back cut counts in the envelope only)
+  double enclave_bytes = 0;      ///< weights + peak activations the enclave holds
+  double enclave_seconds = 0;    ///< estimated enclave time (native CPU time x TEE slowdown)
+  double untrusted_seconds = 0;  ///< estimated time of the untrusted part
+  double transfer_seconds = 0;   ///< moving the cut tensor across the boundary
+  bool eligible = true;          ///< may be chosen (a ternary split's back cut counts in the envelope only)
   /// Attackers at this cut whose validation SSIM was still rising when the budget ran out
   /// (attacks::TrainStats::still_improving): its measurement is a lower bound.
   std::vector<std::string> still_improving;
@@ -28,17 +28,17 @@ struct CutLeak {
 
 /// Decision policy.
 struct Policy {
-  double threshold = 0.3;               ///< a cut is safe when its envelope <= threshold
-  std::optional<double> fail_above;     ///< CI gate: fail when the plan's leakage exceeds this or no cut is safe
+  double threshold = 0.3;                      ///< a cut is safe when its envelope <= threshold
+  std::optional<double> fail_above;            ///< CI gate: fail when the plan's leakage exceeds this or no cut is safe
   std::optional<double> enclave_memory_bytes;  ///< budget; a cut whose enclave_bytes exceed it is infeasible
-  double all_enclave_seconds = 0;       ///< the whole model in the enclave, for the speed-up; 0 = unknown
+  double all_enclave_seconds = 0;              ///< the whole model in the enclave, for the speed-up; 0 = unknown
   /// A guess the host always has without any feature (in a two-way split: the average image
   /// of the predicted class). No cut leaks less than it; unset where it does not apply.
   std::optional<double> floor_ssim;
   std::string floor_name = "label-prototype";
   /// Let the gate pass a chosen cut whose safety is a lower bound (CutVerdict::lower_bound).
   bool accept_unconverged = false;
-  std::string measure = "SSIM";         ///< the headline measure's name, for the reasons ("re-identification")
+  std::string measure = "SSIM";  ///< the headline measure's name, for the reasons ("re-identification")
 };
 
 /// The envelope and verdict of one cut.
@@ -54,21 +54,21 @@ struct CutVerdict {
   /// improving)".
   bool lower_bound = false;
   std::vector<std::string> still_improving;  ///< "attack@cut" for each such attacker (this cut and deeper)
-  bool fits = true;         ///< enclave_bytes within the memory budget (true without a budget)
-  double latency_seconds = 0;  ///< enclave + transfer + untrusted
+  bool fits = true;                          ///< enclave_bytes within the memory budget (true without a budget)
+  double latency_seconds = 0;                ///< enclave + transfer + untrusted
 };
 
 struct Decision {
-  std::string kind = "binary";   ///< "binary"; "none" when no cut is safe
-  std::optional<int> cut_id;     ///< the chosen cut
+  std::string kind = "binary";  ///< "binary"; "none" when no cut is safe
+  std::optional<int> cut_id;    ///< the chosen cut
   std::string cut_name;
   double threshold = 0;
-  double leakage = 0;            ///< envelope SSIM at the chosen cut, or the lowest envelope when none is safe
-  std::string reason;            ///< one or two sentences for people
-  bool gate_failed = false;      ///< only with policy.fail_above
+  double leakage = 0;        ///< envelope SSIM at the chosen cut, or the lowest envelope when none is safe
+  std::string reason;        ///< one or two sentences for people
+  bool gate_failed = false;  ///< only with policy.fail_above
   std::string gate_reason;
-  double latency_seconds = 0;    ///< estimated end-to-end latency of the chosen split
-  double speedup_vs_enclave = 0; ///< all_enclave_seconds / latency_seconds; 0 when unknown
+  double latency_seconds = 0;     ///< estimated end-to-end latency of the chosen split
+  double speedup_vs_enclave = 0;  ///< all_enclave_seconds / latency_seconds; 0 when unknown
 };
 
 struct PlanResult {

@@ -21,11 +21,11 @@ struct PlanContext {
   const plan::PlanResult* plan = nullptr;
   std::optional<double> fail_above;
   double plan_policy_memory_bytes = 0;  ///< the enclave memory budget the decision used
-  std::string effective_config_json;   ///< the merged settings, as JSON text
+  std::string effective_config_json;    ///< the merged settings, as JSON text
   uint64_t seed = 0;
   std::string data_source;
   std::string command_line;
-  std::string plan_path = "plan.json";   ///< where plan.json is written (named in report.html)
+  std::string plan_path = "plan.json";                   ///< where plan.json is written (named in report.html)
   std::optional<partition::PartitionManifest> exported;  ///< the chosen split's parts, when --export
   std::string export_dir;
   std::optional<partition::VerifyResult> verification;

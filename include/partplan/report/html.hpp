@@ -23,26 +23,26 @@ struct PlanView {
   struct Cut {
     int id = 0;
     std::string name;
-    double front_flops = 0;        ///< per sample, up to and including the cut
-    double enclave_flops = 0;      ///< front (+ back in a ternary split)
+    double front_flops = 0;    ///< per sample, up to and including the cut
+    double enclave_flops = 0;  ///< front (+ back in a ternary split)
     double enclave_bytes = 0;
     double enclave_seconds = 0;
     double latency_seconds = 0;
     bool fits = true;
-    double measured = 0;           ///< max over attackers and the label-only guess
+    double measured = 0;  ///< max over attackers and the label-only guess
     std::string worst_attack;
     double envelope = 0;
-    std::string verdict;           ///< "safe", "unsafe", "safe (lower bound: ...)"
+    std::string verdict;  ///< "safe", "unsafe", "safe (lower bound: ...)"
     std::vector<Attack> attacks;
   };
-  std::string source;              ///< the file it was read from
-  std::string measure = "ssim";    ///< the plan's headline measure: "ssim" or "reidentification"
+  std::string source;            ///< the file it was read from
+  std::string measure = "ssim";  ///< the plan's headline measure: "ssim" or "reidentification"
   /// "SSIM" or "re-identification": how charts and tables name the measure.
   std::string measure_label() const { return measure == "reidentification" ? "re-identification" : "SSIM"; }
   std::string model_path, model_name, model_sha256;
   std::vector<int64_t> input_shape;
   double total_flops = 0;
-  int64_t cut_count = 0;           ///< every cut point of the model (for the depth share)
+  int64_t cut_count = 0;  ///< every cut point of the model (for the depth share)
   double threshold = 0;
   std::string decision_kind, reason;
   std::optional<int> chosen_id;
@@ -51,11 +51,11 @@ struct PlanView {
   bool gate_failed = false;
   std::string gate_reason;
   std::optional<double> label_floor;
-  std::vector<Cut> cuts;           ///< depth order
+  std::vector<Cut> cuts;  ///< depth order
   /// The effective settings, flattened: "budget.steps" -> "300" (JSON text of each leaf).
   std::map<std::string, std::string> settings;
   std::string data_description;
-  std::string back_cut_name;       ///< a ternary split's back cut ("" for a two-way split)
+  std::string back_cut_name;  ///< a ternary split's back cut ("" for a two-way split)
 };
 
 /// Parse a plan.json. Throws UsageError naming `source` and the missing or wrong field when

@@ -32,7 +32,7 @@ partition::PartitionManifest export_split(const model::Model& model, const std::
 /// A chosen split, exported and verified against the original model.
 struct ExportedSplit {
   partition::PartitionManifest manifest;
-  std::string dir;                      ///< absolute: valid from any working directory
+  std::string dir;  ///< absolute: valid from any working directory
   partition::VerifyResult verification;
 };
 

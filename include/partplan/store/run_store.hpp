@@ -32,13 +32,13 @@ std::map<std::string, std::string> result_leaves(const std::string& json_text, c
 /// directory as shard-I-of-N.json for `partplan merge`.
 struct ShardManifest {
   int64_t index = 0, count = 1;
-  std::string model_path;      ///< absolute, as the shard saw it
+  std::string model_path;  ///< absolute, as the shard saw it
   std::string model_sha256;
-  std::string settings_json;   ///< the shard's effective settings
+  std::string settings_json;                            ///< the shard's effective settings
   std::vector<std::pair<int, std::string>> candidates;  ///< every candidate cut: id, name
-  std::vector<int> cuts;       ///< the cuts this shard assessed
-  std::string fingerprint;     ///< of the run directory (filled when read)
-  std::string file;            ///< where it was read from (filled when read)
+  std::vector<int> cuts;                                ///< the cuts this shard assessed
+  std::string fingerprint;                              ///< of the run directory (filled when read)
+  std::string file;                                     ///< where it was read from (filled when read)
 };
 
 class RunStore {
