@@ -80,6 +80,23 @@ def read_idx(path):
     return t.reshape(dims)
 
 
+def train_classifier(model, inputs, labels, train, epochs, batch, lr):
+    """Adam on cross-entropy over the rows `train` of inputs, in batches drawn from a seeded
+    permutation per epoch (generator seed 0); leaves the model in eval mode."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    g = torch.Generator().manual_seed(0)
+    model.train()
+    for _ in range(epochs):
+        order = train[torch.randperm(train.shape[0], generator=g)]
+        for i in range(0, order.shape[0], batch):
+            idx = order[i:i + batch]
+            loss = F.cross_entropy(model(inputs[idx]), labels[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    model.eval()
+
+
 def save(module, path, input_shape, **info):
     """info: more keys of partplan.json, e.g. record_features for a model over CSV records."""
     extra = {"partplan.json": json.dumps({"input_shape": list(input_shape), **info})}
@@ -98,19 +115,8 @@ def export_fmnist(out, force, train_images):
     yt = read_idx(os.path.join(FMNIST_DIR, "t10k-labels-idx1-ubyte.gz")).long()
     xs, ys = xs[:train_images], ys[:train_images]
     model = FashionCNN()
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
-    g = torch.Generator().manual_seed(0)
     t0 = time.time()
-    model.train()
-    for epoch in range(2):
-        perm = torch.randperm(xs.shape[0], generator=g)
-        for i in range(0, xs.shape[0], 128):
-            idx = perm[i:i + 128]
-            loss = F.cross_entropy(model(xs[idx]), ys[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    model.eval()
+    train_classifier(model, xs, ys, torch.arange(xs.shape[0]), epochs=2, batch=128, lr=2e-3)
     with torch.no_grad():
         acc = (model(xt).argmax(1) == yt).float().mean().item()
     print(f"fmnist_cnn: trained 2 epochs on {xs.shape[0]} images in {time.time() - t0:.1f} s, "
@@ -183,19 +189,8 @@ def export_toniot(out, force, rows=5000):
                                       ("toniot_cnn8", RecordCNN8, grid, [1, 1, 8, 8])):
         torch.manual_seed(0)  # before the weights are drawn: the same model on every run
         model = make()
-        opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-        g = torch.Generator().manual_seed(0)
         t0 = time.time()
-        model.train()
-        for epoch in range(30):
-            order = train[torch.randperm(train.shape[0], generator=g)]
-            for i in range(0, order.shape[0], 64):
-                idx = order[i:i + 64]
-                loss = F.cross_entropy(model(inputs[idx]), y[idx])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-        model.eval()
+        train_classifier(model, inputs, y, train, epochs=30, batch=64, lr=3e-3)
         with torch.no_grad():
             acc = (model(inputs[test]).argmax(1) == y[test]).float().mean().item()
         majority = max(y[test].float().mean().item(), 1 - y[test].float().mean().item())

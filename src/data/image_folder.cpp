@@ -37,7 +37,7 @@ Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
   std::vector<std::string> files = list_image_files(dir);
   if (files.empty())
     throw DataError(fmt::format("image folder '{}' holds no images ({}): point --data at a folder of images", dir,
-                                "jpg, jpeg, png, bmp, webp, tif, tiff"));
+                                image_extensions_text()));
 
   // ImageFolder layout: every file inside a first-level sub-folder.
   bool class_folders = true;

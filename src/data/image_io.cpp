@@ -60,6 +60,12 @@ const std::vector<std::string>& image_extensions() {
   return kExtensions;
 }
 
+std::string image_extensions_text() {
+  std::string out;
+  for (const auto& e : image_extensions()) out += (out.empty() ? "" : ", ") + e.substr(1);
+  return out;
+}
+
 bool has_image_extension(const std::string& path) {
   const auto ext = to_lower(fs::path(path).extension().string());
   const auto& all = image_extensions();

@@ -41,7 +41,7 @@ std::map<std::string, std::string> keyed_images(const std::string& dir) {
                       "so keep one of them",
                       dir, it->second, rel));
   }
-  if (out.empty()) throw DataError(fmt::format("'{}' holds no images (jpg, jpeg, png, bmp, webp, tif, tiff)", dir));
+  if (out.empty()) throw DataError(fmt::format("'{}' holds no images ({})", dir, data::image_extensions_text()));
   return out;
 }
 

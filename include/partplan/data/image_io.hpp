@@ -12,6 +12,9 @@ namespace partplan::data {
 /// Lower-case extensions (with the dot) read as images: .jpg .jpeg .png .bmp .webp .tif .tiff.
 const std::vector<std::string>& image_extensions();
 
+/// "jpg, jpeg, png, bmp, webp, tif, tiff": image_extensions() for messages.
+std::string image_extensions_text();
+
 /// True when `path` ends in one of image_extensions(), in any case.
 bool has_image_extension(const std::string& path);
 
