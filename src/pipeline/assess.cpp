@@ -528,7 +528,7 @@ AttackScore whitebox_score(const Run& run, const model::CutPoint& cut, attacks::
   }
   if (run.classifier) {
     sc.top1_agreement = static_cast<double>(agree) / static_cast<double>(n);
-    sc.kl = kl / static_cast<double>(n);
+    sc.kl = std::max(0.0, kl / static_cast<double>(n));  // KL >= 0: a float32 round-off below 0 is 0
   }
   // An optimisation with a fixed iteration count: nothing to judge convergence by on val.
   sc.train.steps_run = wo.iterations;
@@ -637,7 +637,7 @@ std::vector<CutAssessment> score_cuts(const Run& run, std::vector<CutTraining>& 
       sc.images = r.n_eval;
       if (run.classifier) {
         sc.top1_agreement = static_cast<double>(s.agree) / static_cast<double>(r.n_eval);
-        sc.kl = s.kl / static_cast<double>(r.n_eval);
+        sc.kl = std::max(0.0, s.kl / static_cast<double>(r.n_eval));  // KL >= 0: round-off below 0 is 0
       }
       add_score(ca, std::move(sc), s.grid.empty() ? at::Tensor() : torch::cat(s.grid, 0), worst_grid);
     }

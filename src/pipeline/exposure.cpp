@@ -49,7 +49,7 @@ OracleScore oracle_exposure(const at::Tensor& features, const at::Tensor& images
     }
   }
   s.available = true;
-  s.kl_min = best;
+  s.kl_min = std::max(0.0, best);  // KL >= 0: a float32 round-off below 0 is 0
   s.channels_tested = tried;
   return s;
 }
