@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace partplan::pipeline {
 
 at::Tensor kl_per_image(const at::Tensor& logits_p, const at::Tensor& logits_q) {
