@@ -100,6 +100,32 @@ TEST_CASE("files that are not comparable plans are refused with the file named",
   CHECK_THROWS_WITH(report::read_plan(broken.dump(), "b.json"), Catch::Contains("envelope_ssim"));
 }
 
+TEST_CASE("record plans are read by their generic keys, and are not compared with image plans", "[compare]") {
+  auto rec = plan_of("mlp", {0.9, 0.5, 0.1});
+  rec["measure"] = "reidentification";
+  for (auto& c : rec["cuts"]) {
+    c["measured"] = c["measured_ssim"];
+    c["envelope"] = c["envelope_ssim"];
+    c.erase("measured_ssim");
+    c.erase("envelope_ssim");
+    c["attacks"][0] = {{"attack", "cgan"}, {"records", {{"reidentification", {{"mean", 0.42}}}}}};
+  }
+  rec["decision"]["leakage"] = 0.1;
+  rec["decision"].erase("leakage_ssim");
+  const auto r = report::read_plan(rec.dump(), "mlp.json");
+  CHECK(r.measure_label() == "re-identification");
+  CHECK(r.cuts[2].envelope == Approx(0.1));
+  CHECK(r.cuts[0].attacks[0].ssim == Approx(0.42));  // the headline mean
+  CHECK(r.leakage == Approx(0.1));
+  const auto img = report::read_plan(plan_of("cnn", {0.9, 0.5, 0.1}).dump(), "cnn.json");
+  CHECK(img.measure_label() == "SSIM");
+  const std::vector<report::PlanView> both{img, r};
+  for (auto render : {report::compare_text, report::compare_json, report::compare_html})
+    CHECK_THROWS_WITH(render(both, report::Axis::kFlops),
+                      Catch::Contains("'cnn.json' measures SSIM") && Catch::Contains("'mlp.json' re-identification"));
+  CHECK(json::parse(report::compare_json({r}, report::Axis::kFlops)).at("measure") == "reidentification");
+}
+
 TEST_CASE("base64 has the RFC 4648 answers", "[compare]") {
   auto b = [](const std::string& s) { return common::base64_encode(std::vector<uint8_t>(s.begin(), s.end())); };
   CHECK(b("") == "");
