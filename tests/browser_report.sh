@@ -5,9 +5,10 @@
 # logged, that nothing is fetched from the network, and that the key elements are there: the
 # decision sentence, the leakage curve, one reconstruction grid per cut, the comparison table.
 # The screenshots stay in WORKDIR as the test's artifacts.
-#   browser_report.sh PARTPLAN MAKE_TINY_MODEL WORKDIR
+# With a records CSV, a record model's report (re-identification, no grids) is checked too.
+#   browser_report.sh PARTPLAN MAKE_TINY_MODEL WORKDIR [RECORDS_CSV]
 set -uo pipefail
-pp=$1 make_model=$2 work=$3
+pp=$1 make_model=$2 work=$3 records_csv=${4:-${PARTPLAN_RECORDS_CSV:-}}
 rm -rf "$work" && mkdir -p "$work"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 browser=$(command -v chromium || command -v chromium-browser) || fail "chromium is not installed: run scripts/setup.sh"
@@ -56,4 +57,15 @@ expect compare 'data-ready="1"' 1
 expect compare 'id="compare-table"' 1
 expect compare 'id="differences"' 1                # the ternary plan differs in settings: said plainly
 expect compare '<g class="series"' 2
-echo "ok: screenshots in $work (report.png, ternary.png, compare.png)"
+if [[ -n $records_csv ]]; then
+  "$make_model" "$work/records.pt" records > /dev/null || fail "make_tiny_model records"
+  "$pp" -q assess "$work/records.pt" --data "$records_csv" --steps 40 --set budget.eval_every=20 --cuts all \
+    -o "$work/records.json" --report "$work/report-records" > /dev/null || fail "assess (records)"
+  render "$work/report-records/report.html" records
+  expect records 'data-ready="2"' 1
+  expect records 'id="decision"' 1
+  expect records 'id="leakage-curve"' 1
+  expect records '<details class="grid"' 0         # records have no image grids
+  expect records 'envelope re-identification' 2    # the decision sentence and the Pareto axis
+fi
+echo "ok: screenshots in $work (report.png, ternary.png, compare.png${records_csv:+, records.png})"
