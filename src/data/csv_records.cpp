@@ -264,7 +264,6 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
 
   Dataset d;
   d.report.rows = all_rows;
-  d.record_features = 0;
   std::vector<std::vector<double>> features;  // per feature column, per kept row
   std::vector<std::string> constant_cols, missing_cols, infinite_cols;
   for (size_t c = 0; c < t.cols(); ++c) {
@@ -297,27 +296,23 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
     }
     std::vector<double> values;
     values.reserve(cells.size());
-    if (numeric && o.csv.nonfinite == NonFinite::kError) {
-      for (size_t i = 0; i < cells.size(); ++i) {
-        double v = 0;
-        const bool nan_word = iequals(cells[i], "nan");
-        if (nan_word || (!is_missing(cells[i]) && parse_number(cells[i], &v) && !std::isfinite(v)))
-          throw DataError(
-              fmt::format("{}:{}: column {} '{}' holds '{}', not a finite number: fix the record, or set "
-                          "data.csv.nonfinite = \"count\" to read NaN as missing and +-inf as the "
-                          "column's max/min (counted in the plan)",
-                          path, t.line[static_cast<size_t>(rows[i])], c + 1, enc.name, cells[i]));
-      }
-    }
     if (numeric) {
       enc.kind = "numeric";
       enc.log_scaled = log_scale;
       double lo = INFINITY, hi = -INFINITY;
       std::vector<double> raw;
       raw.reserve(cells.size());
-      for (auto s : cells) {
+      for (size_t i = 0; i < cells.size(); ++i) {
+        const auto s = cells[i];
         double v = NAN;
         if (!is_missing(s)) parse_number(s, &v);
+        // "nan" reads as missing under the counting rule; under "error" it is refused with inf.
+        if (o.csv.nonfinite == NonFinite::kError && (iequals(s, "nan") || std::isinf(v)))
+          throw DataError(
+              fmt::format("{}:{}: column {} '{}' holds '{}', not a finite number: fix the record, or set "
+                          "data.csv.nonfinite = \"count\" to read NaN as missing and +-inf as the "
+                          "column's max/min (counted in the plan)",
+                          path, t.line[static_cast<size_t>(rows[i])], c + 1, enc.name, s));
         if (log_scale && std::isfinite(v)) v = std::copysign(std::log1p(std::fabs(v)), v);
         raw.push_back(v);
         // A missing cell reads as 0, so 0 belongs to the range it is scaled over.
@@ -433,6 +428,13 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
           fmt::format("'{}' encodes {} features per record, more than the {} cells of the model "
                       "input {}: drop columns with data.csv.drop or data.csv.keep",
                       path, f, req[1] * req[2], common::format_shape(req)));
+    // A padded grid fits any shorter record: only the archive's record_features can tell a
+    // record model from, say, an image model fed a table by mistake.
+    if (req[1] * req[2] > f && o.record_features == 0)
+      log::warn("CSV: {} features laid out in the model's {} cells, zero-padded; its archive does not say what "
+                "record length it was trained on (\"record_features\" in partplan.json): check that it takes "
+                "these records in this layout",
+                f, req[1] * req[2]);
     shape = req;
   } else {
     throw UsageError(
