@@ -255,6 +255,13 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   return 0;
 }
 
+/// -o/--out, --report and --export, as assess and merge both write a plan.
+void add_plan_outputs(CLI::App& sub, std::string& out, std::string& report_dir, std::string& export_dir) {
+  sub.add_option("-o,--out", out, "plan file; '-' prints the plan JSON on stdout")->capture_default_str();
+  sub.add_option("--report", report_dir, "write report.html, summary.md, leakage.png and per-cut grids here");
+  sub.add_option("--export", export_dir, "write the chosen split's parts and partition.json here");
+}
+
 /// The command as parsed ("partplan assess MODEL --steps=100 ..."), recorded in the plan.
 std::vector<std::string> command_line(const CLI::App& sub) {
   std::vector<std::string> argv{"partplan", sub.get_name()};
@@ -359,9 +366,7 @@ void setup_merge(CLI::App& app, Dispatch& dispatch) {
       "Merge a sharded assessment (assess --shard I/N --run-dir DIR): check that every shard used the same model, "
       "settings and seed and that every candidate cut is there, then write the plan exactly as one assess would.");
   sub->add_option("DIR", opt->dir, "the --run-dir the shards wrote to")->required()->check(CLI::ExistingDirectory);
-  sub->add_option("-o,--out", opt->out, "plan file; '-' prints the plan JSON on stdout")->capture_default_str();
-  sub->add_option("--report", opt->report_dir, "write report.html, summary.md, leakage.png and per-cut grids here");
-  sub->add_option("--export", opt->export_dir, "write the chosen split's parts and partition.json here");
+  add_plan_outputs(*sub, opt->out, opt->report_dir, opt->export_dir);
   sub->add_option("--model", opt->model_path,
                   "the model, when it moved since the shards ran (default: the path they "
                   "recorded; its sha256 must match)");
@@ -427,9 +432,7 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--set", opt->sets,
                   "override any setting, KEY=VALUE (repeatable; VALUE is one JSON value or a plain string), e.g. "
                   "--set budget.batch_size=64; keys in docs/config.md");
-  sub->add_option("-o,--out", opt->out, "plan file; '-' prints the plan JSON on stdout")->capture_default_str();
-  sub->add_option("--export", opt->export_dir, "write the chosen split's parts and partition.json here");
-  sub->add_option("--report", opt->report_dir, "write summary.md, leakage.png and per-cut grids here");
+  add_plan_outputs(*sub, opt->out, opt->report_dir, opt->export_dir);
   sub->add_option("--run-dir", opt->run_dir, "keep each finished cut's result here (for --resume)");
   sub->add_flag("--resume", opt->resume, "reuse the finished cuts in --run-dir (same model and settings)");
   sub->add_option("--shard", opt->shard,
