@@ -227,9 +227,7 @@ double mean_ssim(Attacker& attacker, const PairSet& pairs) {
   for (int64_t i = 0; i < n; i += 256) {
     const int64_t len = std::min<int64_t>(256, n - i);
     auto rec = attacker.reconstruct(pairs.features.narrow(0, i, len));
-    const auto target = pairs.images.narrow(0, i, len).to(rec.device());
-    sum +=
-        (target.dim() == 2 ? metrics::record_closeness(rec, target) : metrics::ssim(rec, target)).sum().item<double>();
+    sum += metrics::similarity(rec, pairs.images.narrow(0, i, len)).sum().item<double>();
   }
   return sum / static_cast<double>(std::max<int64_t>(n, 1));
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "partplan/common/error.hpp"
+#include "partplan/metrics/ssim.hpp"
 
 namespace partplan::metrics {
 namespace {
@@ -89,6 +90,10 @@ at::Tensor reidentified(const at::Tensor& rec, const at::Tensor& pool, const std
 at::Tensor record_closeness(const at::Tensor& rec, const at::Tensor& orig) {
   check_pair(rec, orig, 0);
   return 1 - (rec.clamp(0, 1) - orig.to(rec.device(), rec.scalar_type())).abs().mean(1);
+}
+
+at::Tensor similarity(const at::Tensor& rec, const at::Tensor& target) {
+  return target.dim() == 2 ? record_closeness(rec, target) : ssim(rec, target.to(rec.device()));
 }
 
 RecordScores record_scores(const at::Tensor& rec, const at::Tensor& pool, const std::vector<int64_t>& own,

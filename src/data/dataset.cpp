@@ -68,6 +68,10 @@ uint64_t subset_seed(const LoadOptions& options) { return options.seed ^ 0xd1b54
 
 }  // namespace detail
 
+bool is_csv_source(const std::string& source) {
+  return common::to_lower(fs::path(source).extension().string()) == ".csv";
+}
+
 Dataset load(const std::string& source, const LoadOptions& options) {
   if (options.max_samples < 0) throw UsageError("max_samples must be >= 0 (0 = all)");
   if (options.max_bytes <= 0) throw UsageError("max_bytes must be positive");
@@ -92,10 +96,9 @@ Dataset load(const std::string& source, const LoadOptions& options) {
                        "'; valid: builtin:fashion-mnist, builtin:fashion-mnist:train, builtin:fashion-mnist:test");
   } else {
     std::error_code ec;
-    const std::string ext = common::to_lower(fs::path(source).extension().string());
     if (fs::is_directory(source, ec))
       d = detail::load_image_folder(source, options);
-    else if (ext == ".csv") {
+    else if (is_csv_source(source)) {
       if (!fs::exists(source, ec)) throw IoError("data file '" + source + "' not found: check the path");
       d = detail::load_csv(source, options);
     } else if (!fs::exists(source, ec))

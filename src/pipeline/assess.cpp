@@ -25,7 +25,6 @@
 #include "partplan/data/dataset.hpp"
 #include "partplan/data/preprocess.hpp"
 #include "partplan/data/splits.hpp"
-#include "partplan/common/strings.hpp"
 #include "partplan/metrics/psnr.hpp"
 #include "partplan/metrics/records.hpp"
 #include "partplan/metrics/ssim.hpp"
@@ -119,12 +118,11 @@ struct Run {
     const auto x = cells > unit.size(1) ? at::constant_pad_nd(unit, {0, cells - unit.size(1)}) : unit;
     return data::to_model_input(x, pre, model_sample);
   }
-  /// Per sample, the attacker-val score early stopping follows: SSIM, or a record's closeness.
-  at::Tensor val_score(const at::Tensor& rec, const at::Tensor& unit) const {
-    return records ? metrics::record_closeness(rec, unit) : metrics::ssim(rec, unit);
-  }
-  /// Record measures of reconstructions `rec` of the eval records at positions `own`.
-  metrics::RecordScores record_scores(const at::Tensor& rec, const std::vector<int64_t>& own) const {
+  /// Record measures of `rec`, the reconstructions of the first rec.size(0) eval records
+  /// (every caller scores eval from its start), each against the whole eval pool.
+  metrics::RecordScores record_scores(const at::Tensor& rec) const {
+    std::vector<int64_t> own(static_cast<size_t>(rec.size(0)));
+    std::iota(own.begin(), own.end(), int64_t{0});
     return metrics::record_scores(rec, eval_records, own, fields, o.records.tolerance);
   }
 };
@@ -202,7 +200,7 @@ void load_data(Run& run, AssessResult& r) {
     for (const auto& c : run.ds.report.columns)
       if (c.feature >= 0)
         run.fields[static_cast<size_t>(c.feature)] = {c.name, c.kind != "numeric", c.categories, c.constant};
-    r.measure = "reidentification";
+    r.measure = kMeasureReidentification;
     r.record_columns = run.ds.report.columns;
   }
   if (prescreen) {
@@ -240,10 +238,9 @@ void load_data(Run& run, AssessResult& r) {
 // ---- phase: stats --------------------------------------------------------------------------
 
 /// Records: the mean record and the class prototypes take each categorical field's most common
-/// category, not the mean of its codes (metrics::record_prototype). Attacker-train's records
-/// are small ([n, F]), so they are gathered once here.
-void record_prototypes(Run& run) {
-  const auto train = run.images(run.splits.attacker_train);
+/// category, not the mean of its codes (metrics::record_prototype). `train` is attacker-train's
+/// records [n, F] (small), kept by the stats pass.
+void record_prototypes(Run& run, const at::Tensor& train) {
   run.mean_image = metrics::record_prototype(train, run.fields).unsqueeze(0);
   if (!run.classifier) return;
   const auto pred = run.train_pred.to(run.dev);
@@ -267,7 +264,7 @@ void stats_pass(Run& run) {
   for (const auto& cut : run.cuts)
     lin.emplace_back(common::Shape(cut.shape.begin() + 1, cut.shape.end()), run.image_shape);
   at::Tensor sum_image, class_sum, class_count;
-  std::vector<at::Tensor> preds;
+  std::vector<at::Tensor> preds, train_records;
   int64_t done = 0;
   for_batches(idx, run.pass_batch(ex.cut_ids()), [&](int64_t, const std::vector<int64_t>& b) {
     const auto unit = run.images(b);
@@ -276,6 +273,7 @@ void stats_pass(Run& run) {
       acc[k].add(outs[k]);
       lin[k].add(outs[k], unit);
     }
+    if (run.records) train_records.push_back(unit);
     const auto s = unit.sum(0, /*keepdim=*/true);
     sum_image = sum_image.defined() ? sum_image + s : s;
     const auto& logits = outs.back();
@@ -311,7 +309,7 @@ void stats_pass(Run& run) {
     run.prototypes = torch::where(c > 0, class_sum / c.clamp_min(1), run.mean_image.expand_as(class_sum));
     run.train_pred = torch::cat(preds, 0);
   }
-  if (run.records) record_prototypes(run);
+  if (run.records) record_prototypes(run, torch::cat(train_records, 0));
 }
 
 // ---- phase: reference ----------------------------------------------------------------------
@@ -329,32 +327,24 @@ void reference_pass(Run& run, AssessResult& r) {
   std::vector<Guess> guesses;
   const bool baselines = run.o.baselines;
   std::vector<at::Tensor> eval_records;
-  if (baselines && run.records) {
+  if (baselines) {
+    // Records have no blank guess: an all-zero record is one more constant guess.
+    if (!run.records) guesses.push_back({"blank", "all-zero image", {}, {}, {}});
     if (run.mean_image.defined())
-      guesses.push_back({"mean-record",
-                         "attacker-train's mean numeric fields and most common categories: knows only the data "
-                         "distribution (its categorical accuracy is the majority-class baseline)",
-                         {},
-                         {},
-                         {}});
+      guesses.push_back(run.records ? Guess{"mean-record",
+                                            "attacker-train's mean numeric fields and most common categories: "
+                                            "knows only the data distribution (its categorical accuracy is the "
+                                            "majority-class baseline)",
+                                            {}, {}, {}}
+                                    : Guess{"mean-image", "mean attacker-train image: knows only the data "
+                                            "distribution", {}, {}, {}});
     if (run.prototypes.defined())
       guesses.push_back({"label-prototype",
-                         "the same record for the class the model predicts: available to the host of any two-way "
-                         "split",
-                         {},
-                         {},
-                         {}});
-  } else if (baselines) {
-    guesses.push_back({"blank", "all-zero image", {}, {}, {}});
-    if (run.mean_image.defined())
-      guesses.push_back({"mean-image", "mean attacker-train image: knows only the data distribution", {}, {}, {}});
-    if (run.prototypes.defined())
-      guesses.push_back({"label-prototype",
-                         "average attacker-train image of the class the model predicts: available to the host of "
-                         "any two-way split",
-                         {},
-                         {},
-                         {}});
+                         run.records ? "the same record for the class the model predicts: available to the host of "
+                                       "any two-way split"
+                                     : "average attacker-train image of the class the model predicts: available to "
+                                       "the host of any two-way split",
+                         {}, {}, {}});
   }
   for_batches(run.splits.eval, run.pass_batch({}), [&](int64_t first, const std::vector<int64_t>& b) {
     const auto unit = run.images(b);
@@ -385,14 +375,12 @@ void reference_pass(Run& run, AssessResult& r) {
   run.eval_logits = torch::cat(logits, 0);
   if (run.records) run.eval_records = torch::cat(eval_records, 0);
   if (!originals.empty()) r.eval_originals = to_image8(torch::cat(originals, 0));
-  std::vector<int64_t> all_eval(static_cast<size_t>(r.n_eval));
-  std::iota(all_eval.begin(), all_eval.end(), int64_t{0});
   for (auto& g : guesses) {
     if (run.records) {
       Baseline b;
       b.name = g.name;
       b.note = g.note;
-      b.records = run.record_scores(torch::cat(g.rows, 0), all_eval);
+      b.records = run.record_scores(torch::cat(g.rows, 0));
       r.baselines.push_back(b);
     } else {
       r.baselines.push_back({g.name, ci(g.ssim), ci(g.psnr), g.note, std::nullopt});
@@ -518,9 +506,7 @@ AttackScore whitebox_score(const Run& run, const model::CutPoint& cut, attacks::
   sc.attack = "whitebox";
   sc.images = n;
   if (run.records) {
-    std::vector<int64_t> own(static_cast<size_t>(n));
-    std::iota(own.begin(), own.end(), int64_t{0});  // the first n eval records
-    sc.records = run.record_scores(torch::cat(recs, 0), own);
+    sc.records = run.record_scores(torch::cat(recs, 0));  // the first n eval records
   } else {
     sc.ssim = ci(ssim);
     sc.psnr_db = ci(psnr);
@@ -528,7 +514,7 @@ AttackScore whitebox_score(const Run& run, const model::CutPoint& cut, attacks::
   }
   if (run.classifier) {
     sc.top1_agreement = static_cast<double>(agree) / static_cast<double>(n);
-    sc.kl = std::max(0.0, kl / static_cast<double>(n));  // KL >= 0: a float32 round-off below 0 is 0
+    sc.kl = kl / static_cast<double>(n);
   }
   // An optimisation with a fixed iteration count: nothing to judge convergence by on val.
   sc.train.steps_run = wo.iterations;
@@ -626,9 +612,7 @@ std::vector<CutAssessment> score_cuts(const Run& run, std::vector<CutTraining>& 
       sc.attack = t.attackers[a]->name();
       sc.train = t.trackers[a].stats(t.seconds[a]);
       if (run.records) {
-        std::vector<int64_t> own(static_cast<size_t>(r.n_eval));
-        std::iota(own.begin(), own.end(), int64_t{0});
-        sc.records = run.record_scores(torch::cat(s.recs, 0), own);
+        sc.records = run.record_scores(torch::cat(s.recs, 0));
       } else {
         sc.ssim = ci(s.ssim);
         sc.psnr_db = ci(s.psnr);
@@ -637,7 +621,7 @@ std::vector<CutAssessment> score_cuts(const Run& run, std::vector<CutTraining>& 
       sc.images = r.n_eval;
       if (run.classifier) {
         sc.top1_agreement = static_cast<double>(s.agree) / static_cast<double>(r.n_eval);
-        sc.kl = std::max(0.0, s.kl / static_cast<double>(r.n_eval));  // KL >= 0: round-off below 0 is 0
+        sc.kl = s.kl / static_cast<double>(r.n_eval);
       }
       add_score(ca, std::move(sc), s.grid.empty() ? at::Tensor() : torch::cat(s.grid, 0), worst_grid);
     }
@@ -727,7 +711,7 @@ std::vector<CutAssessment> train_phase(const Run& run, std::vector<size_t> todo,
           for (size_t a = 0; a < active[i].attackers.size(); ++a)
             if (active[i].trackers[a].check_due())
               sums[i][a] +=
-                  run.val_score(active[i].attackers[a]->reconstruct(vf[slot(active[i])]), vu).sum().item<double>();
+                  metrics::similarity(active[i].attackers[a]->reconstruct(vf[slot(active[i])]), vu).sum().item<double>();
       });
       for (size_t i = 0; i < active.size(); ++i)
         for (size_t a = 0; a < active[i].attackers.size(); ++a)
@@ -918,9 +902,7 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
   r.device = o.device;
   run.model_sample = common::Shape(summary.input_shape.begin() + 1, summary.input_shape.end());
   run.image_shape = run.model_sample;
-  const std::string src = common::to_lower(o.data.source);
-  const bool csv = src.size() >= 4 && src.compare(src.size() - 4, 4, ".csv") == 0;
-  if (run.model_sample.size() != 3 && !csv)
+  if (run.model_sample.size() != 3 && !data::is_csv_source(o.data.source))
     throw UsageError(
         fmt::format("'{}' takes input {}, not an image [N,C,H,W]: assess rebuilds images, or the records "
                     "of a CSV data source (--data FILE.csv, see docs/data.md)",

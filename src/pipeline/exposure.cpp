@@ -4,14 +4,13 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-
 namespace partplan::pipeline {
 
 at::Tensor kl_per_image(const at::Tensor& logits_p, const at::Tensor& logits_q) {
   const auto lp = torch::log_softmax(logits_p.to(torch::kFloat), 1);
   const auto lq = torch::log_softmax(logits_q.to(torch::kFloat), 1);
-  return (lp.exp() * (lp - lq)).sum(1);
+  // KL >= 0; float32 round-off on identical predictions can land a hair below it.
+  return (lp.exp() * (lp - lq)).sum(1).clamp_min(0);
 }
 
 OracleScore oracle_exposure(const at::Tensor& features, const at::Tensor& images, const at::Tensor& logits,
@@ -51,7 +50,7 @@ OracleScore oracle_exposure(const at::Tensor& features, const at::Tensor& images
     }
   }
   s.available = true;
-  s.kl_min = std::max(0.0, best);  // KL >= 0: a float32 round-off below 0 is 0
+  s.kl_min = best;
   s.channels_tested = tried;
   return s;
 }

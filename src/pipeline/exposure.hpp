@@ -13,7 +13,7 @@ namespace partplan::pipeline {
 
 using ModelFn = std::function<at::Tensor(const at::Tensor& model_input)>;
 
-/// Mean over images of KL(p || q) of softmax distributions from logits [N,K]. Returns [N].
+/// Per image, KL(p || q) of the softmax distributions of logits [N,K]: [N], at least 0.
 at::Tensor kl_per_image(const at::Tensor& logits_p, const at::Tensor& logits_q);
 
 /// Oracle exposure of one cut. features [n,C,h,w] of images [n,Cin,H,W] in [0,1]; logits

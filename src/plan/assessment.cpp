@@ -25,7 +25,7 @@ std::vector<CutLeak> cut_leaks(const pipeline::AssessResult& result) {
 
 PlanResult decide_assessment(const pipeline::AssessResult& result, Policy policy) {
   policy.all_enclave_seconds = result.all_enclave_seconds;
-  policy.measure = result.measure == "reidentification" ? "re-identification" : "SSIM";
+  policy.measure = pipeline::measure_label(result.measure);
   // A two-way split's host sees the prediction: the label-only guess is an attack it always
   // has. A ternary split keeps the prediction inside the enclave.
   if (!result.ternary) policy.floor_ssim = result.label_floor;

@@ -27,10 +27,8 @@ namespace {
 
 json or_null(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
-bool is_records(const pipeline::AssessResult& r) { return r.measure == "reidentification"; }
-
 /// The headline measure, as a column and axis title.
-std::string measure_title(const pipeline::AssessResult& r) { return is_records(r) ? "re-identified" : "SSIM"; }
+std::string measure_title(const pipeline::AssessResult& r) { return r.records() ? "re-identified" : "SSIM"; }
 
 std::string utc_now() {
   std::time_t t = std::time(nullptr);
@@ -111,7 +109,7 @@ cv::Mat leakage_curve(const PlanContext& ctx) {
   for (size_t a = 0; a < names.size(); ++a) legend += (a ? ", " : "") + names[a];
   put(m,
       fmt::format("{} by cut, shallow to deep: one line per attacker ({}); red = envelope,",
-                  is_records(*ctx.result) ? "Re-identification" : "SSIM", legend),
+                  ctx.result->records() ? "Re-identification" : "SSIM", legend),
       {x0, 16}, 0.42);
   for (size_t a = 0; a < names.size(); ++a) {
     put(m, names[a], {x1 - 90, y0 + 16 + static_cast<int>(a) * 16}, 0.42, color_of(a));
@@ -182,7 +180,7 @@ cv::Mat pareto(const PlanContext& ctx) {
   put(m, "estimated enclave time per inference (ms)", {x0 + 180, H - 16}, 0.45);
   put(m,
       fmt::format("envelope {} against enclave cost: green = chosen, blue = safe and fits the budget,",
-                  is_records(*ctx.result) ? "re-identification" : "SSIM"),
+                  pipeline::measure_label(ctx.result->measure)),
       {x0, 18}, 0.42);
   put(m, "orange = safe but over the memory budget, gray = unsafe", {x0, 35}, 0.42);
   const auto thr = ys(ctx.plan->decision.threshold);
@@ -226,7 +224,7 @@ std::vector<std::string> detail_cells(const std::optional<metrics::RecordScores>
 }
 
 std::vector<std::string> detail_titles(const pipeline::AssessResult& r) {
-  if (!is_records(r)) return {"PSNR dB"};
+  if (!r.records()) return {"PSNR dB"};
   return {"num. error", "num. within tol.", "cat. accuracy"};
 }
 
@@ -259,7 +257,7 @@ std::string plan_json(const PlanContext& ctx) {
                {"batch_size", std::max<int64_t>(r.batch_size, 1)},
                {"augmented", r.augmented},
                {"notes", r.data_notes}};
-  const bool records = is_records(r);
+  const bool records = r.records();
   if (records) {
     json cols = json::array();
     for (const auto& c : r.record_columns) {
@@ -420,7 +418,7 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
                     r.n_eval, r.device);
   md += fmt::format("**Decision:** {}\n\n", d.reason);
   if (d.gate_failed) md += fmt::format("**Gate failed:** {}\n\n", d.gate_reason);
-  const bool records = is_records(r);
+  const bool records = r.records();
   const auto titles = detail_titles(r);
   const std::string detail_head = fmt::format("{}", fmt::join(titles, " | "));
   auto rule = [&](size_t before, size_t after) {

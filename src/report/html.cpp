@@ -226,7 +226,7 @@ PlanView read_plan(const std::string& text, const std::string& source) {
   const std::string where = "'" + source + "'";
   PlanView p;
   p.source = source;
-  p.measure = j.value("measure", "ssim");
+  p.measure = j.value("measure", pipeline::kMeasureSsim);
   // Generic keys (measured, envelope, leakage); plans from before records wrote *_ssim only.
   auto number = [&](const json& o, const char* key, const char* old_key, const std::string& w) {
     return o.contains(key) ? field<double>(o, key, w) : field<double>(o, old_key, w);
@@ -400,7 +400,7 @@ std::string compare_text(const std::vector<PlanView>& plans, Axis axis) {
 std::string compare_json(const std::vector<PlanView>& plans, Axis axis) {
   if (plans.empty()) throw UsageError("compare needs at least one plan");
   require_one_measure(plans);
-  const bool ssim = plans.front().measure == "ssim";
+  const bool ssim = plans.front().measure == pipeline::kMeasureSsim;
   json j;
   j["kind"] = "partplan.compare";
   j["measure"] = plans.front().measure;

@@ -83,6 +83,9 @@ struct Dataset {
   int64_t memory_bytes() const;
 };
 
+/// Whether load() reads `source` as CSV records: a path ending in .csv, in any case.
+bool is_csv_source(const std::string& source);
+
 /// Load a data source named by one string (docs/data.md):
 /// - "builtin:fashion-mnist" (train then test: 70000 images), "builtin:fashion-mnist:train"
 ///   (60000) or "builtin:fashion-mnist:test" (10000), read from the gzip IDX files of Debian's

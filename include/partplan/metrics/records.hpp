@@ -36,6 +36,10 @@ at::Tensor reidentified(const at::Tensor& rec, const at::Tensor& pool, const std
 /// score that early stopping follows for records (smooth, unlike reidentified()).
 at::Tensor record_closeness(const at::Tensor& rec, const at::Tensor& orig);
 
+/// The per-sample score an attacker is checked by on attacker-val: SSIM for images
+/// [N,C,H,W], record_closeness for records [N,F]. [N] on rec's device.
+at::Tensor similarity(const at::Tensor& rec, const at::Tensor& target);
+
 /// Field measures and re-identification as means with 95% CIs. rec [N,F] are the
 /// reconstructions of pool rows own[0..N); fields as above.
 RecordScores record_scores(const at::Tensor& rec, const at::Tensor& pool, const std::vector<int64_t>& own,

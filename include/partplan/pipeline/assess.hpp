@@ -129,6 +129,14 @@ double estimated_cut_cost(const model::CutPoint& cut, const common::Shape& image
 /// shard. Throws UsageError when count < 1.
 std::vector<int64_t> assign_shards(const std::vector<double>& costs, int64_t count);
 
+/// The headline measures, as plan.json's `measure` spells them.
+inline constexpr const char* kMeasureSsim = "ssim";
+inline constexpr const char* kMeasureReidentification = "reidentification";
+/// How sentences name a measure: "SSIM" or "re-identification".
+inline std::string measure_label(const std::string& measure) {
+  return measure == kMeasureReidentification ? "re-identification" : "SSIM";
+}
+
 /// One attacker's scores at one cut, on the eval split: SSIM/PSNR in [0,1] pixel space for
 /// images, the record measures for CSV records.
 struct AttackScore {
@@ -215,7 +223,8 @@ struct AssessResult {
   std::string device;
   /// The headline measure every leak, envelope and threshold is in: "ssim" for images,
   /// "reidentification" for CSV records.
-  std::string measure = "ssim";
+  std::string measure = kMeasureSsim;
+  bool records() const { return measure == kMeasureReidentification; }
   std::vector<data::ColumnEncoding> record_columns;  ///< CSV records: how each column was encoded
   std::vector<std::string> data_notes;               ///< what loading noted (constant columns, NaN cells, ...)
   /// Every candidate cut of the assessment (a shard assesses the subset in `cuts`).

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "partplan/pipeline/assess.hpp"
+
 namespace partplan::report {
 
 /// A plan.json (docs/plan-json.md) as the comparison and the HTML pages read it.
@@ -36,9 +38,9 @@ struct PlanView {
     std::vector<Attack> attacks;
   };
   std::string source;            ///< the file it was read from
-  std::string measure = "ssim";  ///< the plan's headline measure: "ssim" or "reidentification"
+  std::string measure = pipeline::kMeasureSsim;  ///< the plan's headline measure (pipeline::kMeasure*)
   /// "SSIM" or "re-identification": how charts and tables name the measure.
-  std::string measure_label() const { return measure == "reidentification" ? "re-identification" : "SSIM"; }
+  std::string measure_label() const { return pipeline::measure_label(measure); }
   std::string model_path, model_name, model_sha256;
   std::vector<int64_t> input_shape;
   double total_flops = 0;
