@@ -1,5 +1,6 @@
 // Attacker registry. Built-ins register on first use; register_attacker adds more.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <map>
 #include <mutex>

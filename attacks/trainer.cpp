@@ -5,6 +5,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <numeric>
 

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# inspect, split at a middle cut, and verify every example model made by export_models.py.
+# inspect, split at a middle cut, and verify every example model made by export_models.py
+# (the ViT too, where torch 2.x exported it).
 # Usage: scripts/check_examples.sh PARTPLAN_BIN MODELS_DIR OUT_DIR
 set -euo pipefail
 bin=$1 models=$2 out=$3
 rm -rf "$out"; mkdir -p "$out"
 n=0
-for m in fmnist_cnn vgg16_script vgg16_trace resnet50_script resnet50_trace efficientnet_b0_script efficientnet_b0_trace; do
+names=(fmnist_cnn vgg16_script vgg16_trace resnet50_script resnet50_trace efficientnet_b0_script efficientnet_b0_trace)
+[[ -f $models/vit_tiny.pt ]] && names+=(vit_tiny)
+for m in "${names[@]}"; do
   f="$models/$m.pt"
   [[ -f $f ]] || { echo "missing $f: run scripts/setup.sh" >&2; exit 1; }
   "$bin" -q inspect "$f" --cuts all --json > "$out/$m.inspect.json"

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Export partplan's example TorchScript models.
 
-Run with Debian's /usr/bin/python3 (torch 1.13, torchvision 0.14); scripts/setup.sh does.
+Runs under either torch partplan builds against (docs/building.md): Debian's /usr/bin/python3
+(torch 1.13, torchvision 0.14; scripts/setup.sh) or the torch 2.x virtual environment of
+scripts/setup_torch2.sh (torch 2.11, torchvision 0.26, into models-torch2/).
 Writes into OUT (default: models/, git-ignored):
 
   fmnist_cnn.pt           small CNN for Fashion-MNIST, input 1x1x28x28 (scripted), trained
@@ -18,6 +20,10 @@ Writes into OUT (default: models/, git-ignored):
                           tell attacks from normal traffic (`label`); held-out accuracy printed
   toniot_cnn8.pt          small CNN over the record laid out as 1x1x8x8 (44 values, zero-padded,
                           row-major), same task
+  vit_tiny.pt             torch >= 2 only: a small vision transformer over Fashion-MNIST, input
+                          1x1x28x28 (4x4 patches, 49 tokens of width 32, two nn.TransformerEncoder
+                          layers, mean-pooled head), scripted; since torch 2.0 nn.MultiheadAttention
+                          calls aten::scaled_dot_product_attention, which LibTorch 1.13 cannot load
 
 224x224 is the torchvision/ImageNet evaluation size used by the published setups.
 No pretrained weights can be downloaded here, so the torchvision models have seeded random
@@ -70,6 +76,24 @@ class FashionCNN(nn.Module):
         return self.fc2(x)
 
 
+class TinyViT(nn.Module):
+    """4x4 patch embedding - positional embedding - 2 x TransformerEncoderLayer - LayerNorm -
+    mean over tokens - fc(10)."""
+
+    def __init__(self, width=32, heads=4, layers=2):
+        super().__init__()
+        self.patch = nn.Conv2d(1, width, 4, stride=4)
+        self.pos = nn.Parameter(torch.zeros(1, 49, width))
+        layer = nn.TransformerEncoderLayer(width, heads, dim_feedforward=2 * width, dropout=0.0, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(width)
+        self.head = nn.Linear(width, 10)
+
+    def forward(self, x):
+        tokens = self.patch(x).flatten(2).transpose(1, 2) + self.pos
+        return self.head(self.norm(self.encoder(tokens)).mean(1))
+
+
 def read_idx(path):
     with gzip.open(path, "rb") as f:
         data = f.read()
@@ -103,8 +127,9 @@ def save(module, path, input_shape, **info):
     torch.jit.save(module, path, _extra_files=extra)
 
 
-def export_fmnist(out, force, train_images):
-    path = os.path.join(out, "fmnist_cnn.pt")
+def export_fmnist(out, force, train_images, name="fmnist_cnn", make=FashionCNN, lr=2e-3):
+    """Train `make()` for 2 epochs on the first train_images Fashion-MNIST images, script it."""
+    path = os.path.join(out, name + ".pt")
     if os.path.exists(path) and not force:
         print(f"keep {path}", file=sys.stderr)
         return
@@ -114,12 +139,12 @@ def export_fmnist(out, force, train_images):
     xt = read_idx(os.path.join(FMNIST_DIR, "t10k-images-idx3-ubyte.gz")).float().div_(255).unsqueeze(1)
     yt = read_idx(os.path.join(FMNIST_DIR, "t10k-labels-idx1-ubyte.gz")).long()
     xs, ys = xs[:train_images], ys[:train_images]
-    model = FashionCNN()
+    model = make()
     t0 = time.time()
-    train_classifier(model, xs, ys, torch.arange(xs.shape[0]), epochs=2, batch=128, lr=2e-3)
+    train_classifier(model, xs, ys, torch.arange(xs.shape[0]), epochs=2, batch=128, lr=lr)
     with torch.no_grad():
         acc = (model(xt).argmax(1) == yt).float().mean().item()
-    print(f"fmnist_cnn: trained 2 epochs on {xs.shape[0]} images in {time.time() - t0:.1f} s, "
+    print(f"{name}: trained 2 epochs on {xs.shape[0]} images in {time.time() - t0:.1f} s, "
           f"test accuracy {acc * 100:.2f}% on 10000 t10k images")
     save(torch.jit.script(model), path, [1, 1, 28, 28])
 
@@ -246,16 +271,24 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="models")
     ap.add_argument("--force", action="store_true", help="re-export existing files")
-    ap.add_argument("--only", default="", help="comma list of: fmnist_cnn,toniot,vgg16,resnet50,efficientnet_b0")
+    ap.add_argument("--only", default="",
+                    help="comma list of: fmnist_cnn,toniot,vgg16,resnet50,efficientnet_b0,vit_tiny (torch >= 2)")
     ap.add_argument("--train-images", type=int, default=20000,
                     help="Fashion-MNIST training images for the small CNN (default 20000)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch2 = int(torch.__version__.split(".")[0]) >= 2
     wanted = set(filter(None, args.only.split(","))) or {"fmnist_cnn", "toniot", "vgg16", "resnet50",
-                                                         "efficientnet_b0"}
+                                                         "efficientnet_b0"} | ({"vit_tiny"} if torch2 else set())
+    if "vit_tiny" in wanted and not torch2:
+        raise SystemExit(f"vit_tiny needs torch >= 2 (this is {torch.__version__}): run under the torch 2.x "
+                         "environment of scripts/setup_torch2.sh")
+    print(f"exporting with torch {torch.__version__} into {args.out}", file=sys.stderr)
     if "fmnist_cnn" in wanted:
         export_fmnist(args.out, args.force, args.train_images)
+    if "vit_tiny" in wanted:
+        export_fmnist(args.out, args.force, args.train_images, name="vit_tiny", make=TinyViT, lr=1e-3)
     if "toniot" in wanted:
         export_toniot(args.out, args.force)
     for name in ("vgg16", "resnet50", "efficientnet_b0"):

@@ -5,6 +5,10 @@
 #   bash scripts/setup.sh              # everything
 #   PARTPLAN_SKIP_MODELS=1 bash scripts/setup.sh   # packages and build only
 #   PARTPLAN_BUILD_DIR=build-dbg PARTPLAN_BUILD_TYPE=Debug bash scripts/setup.sh
+#   PARTPLAN_PACKAGES_ONLY=1 bash scripts/setup.sh  # packages only (scripts/setup_torch2.sh)
+#
+# This is the default build, against Debian's LibTorch 1.13 (CPU). The torch 2.x CUDA build is
+# scripts/setup_torch2.sh (docs/building.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +45,8 @@ else
   echo "setup: all Debian packages present" >&2
 fi
 
+[[ -n ${PARTPLAN_PACKAGES_ONLY:-} ]] && exit 0
+
 echo "setup: building ($BUILD_TYPE) in $BUILD_DIR with $JOBS jobs" >&2
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null
 cmake --build "$BUILD_DIR" -j "$JOBS"
@@ -49,15 +55,7 @@ if [[ -z ${PARTPLAN_SKIP_MODELS:-} ]]; then
   echo "setup: exporting example models into models/ (kept if present)" >&2
   # Debian's python3 has torch 1.13; a pyenv python3 earlier on PATH does not.
   /usr/bin/python3 scripts/export_models.py --out models
-  # A few real photographs (bundled with Debian's python3-skimage) as an image-folder data
-  # source for the 224x224 example models.
-  photos=/usr/lib/python3/dist-packages/skimage/data
-  mkdir -p models/photos
-  for f in astronaut.png camera.png chelsea.png coffee.png coins.png hubble_deep_field.jpg ihc.png moon.png \
-           motorcycle_left.png motorcycle_right.png page.png rocket.jpg grass.png gravel.png brick.png \
-           retina.jpg horse.png text.png logo.png color.png; do
-    [[ -f $photos/$f && ! -f models/photos/$f ]] && cp "$photos/$f" models/photos/
-  done
+  bash scripts/copy_photos.sh models/photos
   # The examples test registers only when the models exist: reconfigure to pick it up.
   cmake -S . -B "$BUILD_DIR" >/dev/null
 fi

@@ -19,8 +19,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       "by measuring how well an attacker rebuilds the input from each cut.",
       "partplan"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", fmt::format("partplan {} (LibTorch {}, {} build)", kVersion, model::torch_version(),
-                                                kBuiltWithCuda ? "CUDA" : "CPU"));
+  app.set_version_flag("--version", kBuiltWithCuda ? fmt::format("partplan {} (LibTorch {}, CUDA build, device code for CUDA architectures {})",
+                                                                   kVersion, model::torch_version(), kCudaArchitectures)
+                                                    : fmt::format("partplan {} (LibTorch {}, CPU build)", kVersion, model::torch_version()));
   bool quiet = false;
   int verbose = 0;
   int threads = 0;

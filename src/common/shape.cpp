@@ -1,6 +1,7 @@
 #include "partplan/common/shape.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 

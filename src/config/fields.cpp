@@ -2,6 +2,7 @@
 #include "partplan/config/fields.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "partplan/common/error.hpp"
 

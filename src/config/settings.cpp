@@ -3,6 +3,7 @@
 #include "partplan/config/settings.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <climits>
 #include <functional>

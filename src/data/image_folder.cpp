@@ -6,6 +6,7 @@
 // max_bad_fraction, or with no usable image, loading fails.
 #include <ATen/ATen.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <filesystem>
 #include <map>

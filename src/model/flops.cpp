@@ -3,6 +3,7 @@
 #include "src/model/flops.hpp"
 
 #include "src/model/op_kinds.hpp"
+#include "src/model/torch_compat.hpp"
 
 #include <optional>
 #include <string>
@@ -51,7 +52,8 @@ std::optional<double> exact_flops(const Node* n, const std::unordered_map<const 
     bool transposed = false;
     if (kind == "aten::_convolution" || kind == "aten::convolution") {
       // By the schema's argument name, not its position.
-      auto tr = n->maybeSchema() ? n->get(c10::Symbol::attr("transposed")) : c10::nullopt;
+      compat::Optional<c10::IValue> tr;
+      if (n->maybeSchema()) tr = n->get(c10::Symbol::attr("transposed"));
       transposed = tr && tr->isBool() && tr->toBool();
     }
     if (transposed) {

@@ -11,6 +11,7 @@
 #include <torch/cuda.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -36,21 +37,6 @@ namespace partplan::model {
 using torch::jit::Node;
 using torch::jit::Value;
 
-namespace compat {
-std::string error_text(const std::exception& e) {
-  // The TorchScript interpreter puts the real cause ("RuntimeError: Given groups=1, ...") on
-  // the last line after a traceback; keep that line, without its exception-type prefix.
-  const auto* ce = dynamic_cast<const c10::Error*>(&e);
-  const std::string msg = ce ? ce->what_without_backtrace() : e.what();
-  std::string best = first_line(msg);
-  std::istringstream lines(msg);
-  for (std::string line; std::getline(lines, line);) {
-    const auto at = line.find("Error: ");
-    if (at != std::string::npos && line.find(' ') > at) best = first_line(line.substr(at + 7));
-  }
-  return best;
-}
-}  // namespace compat
 
 namespace {
 
@@ -416,6 +402,7 @@ Model Model::load(const std::string& path, const LoadOptions& options) {
   try {
     impl->original = torch::jit::load(path, torch::Device(options.device), extra);
   } catch (const std::exception& e) {
+    if (auto newer = compat::newer_archive_reason(e)) throw UnsupportedModelError("'" + path + "' " + *newer);
     throw ModelError("cannot load '" + path + "' as TorchScript: " + compat::error_text(e) +
                      "; the archive may be truncated or corrupt, or saved by a newer PyTorch: re-export it");
   }

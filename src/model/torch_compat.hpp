@@ -6,6 +6,7 @@
 #include <torch/version.h>
 
 #include <optional>
+#include <string>
 
 namespace partplan::model::compat {
 
@@ -21,5 +22,11 @@ inline constexpr auto kNullopt = c10::nullopt;
 
 /// c10::Error's message without the C++ backtrace, first line only.
 std::string error_text(const std::exception& e);
+
+/// When torch::jit::load failed because the archive was written by a newer torch than this
+/// build's LibTorch (an operator it does not know, a file format version above the one it
+/// reads), the rest of a one-line message after the archive's path: what it needs and which
+/// partplan build to use (docs/building.md). nullopt for any other load failure.
+std::optional<std::string> newer_archive_reason(const std::exception& e);
 
 }  // namespace partplan::model::compat

@@ -4,6 +4,7 @@
 #include "partplan/report/assess_report.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>

@@ -5,6 +5,7 @@
 #include "partplan/report/html.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>

@@ -11,7 +11,7 @@ namespace partplan {
 enum ExitCode : int {
   kExitOk = 0,
   kExitRuntime = 1,      ///< I/O, model, data or internal failure
-  kExitUsage = 2,        ///< bad command line, config value, cut name or input shape
+  kExitUsage = 2,        ///< bad command line, config value, cut name or input shape, or a model saved by a newer torch
   kExitGate = 3,         ///< a leakage gate failed (assess --fail-above)
   kExitIntegrity = 4,    ///< a file's SHA-256 differs from the one recorded
   kExitVerification = 5  ///< composed parts differ from the original above tolerance
@@ -38,6 +38,13 @@ class UsageError : public Error {
 class ModelError : public Error {
  public:
   explicit ModelError(const std::string& m) : Error(m, kExitRuntime) {}
+};
+
+/// A model file this build cannot read at all because a newer torch wrote it (an unknown
+/// operator, a newer file format); the remedy is another build or a re-export (exit 2).
+class UnsupportedModelError : public Error {
+ public:
+  explicit UnsupportedModelError(const std::string& m) : Error(m, kExitUsage) {}
 };
 
 /// A data source cannot be read or is unusable (exit 1).

@@ -98,6 +98,11 @@ const CutPoint& find_cut(const ModelSummary& summary, const std::string& token);
 /// LibTorch version string the binary runs with, e.g. "1.13.0".
 std::string torch_version();
 
+/// Launch partplan's own probe kernel (src/model/cuda_probe.cu) on GPU `device` and read its
+/// answer back: "" when it ran, else the reason in words (no GPU, no kernel image for this GPU,
+/// or "not a CUDA build" in a CPU build). Never throws.
+std::string cuda_kernel_probe(int device);
+
 /// Set LibTorch's intra-op thread count (0 = all hardware threads).
 void set_threads(int threads);
 
