@@ -44,7 +44,7 @@ torch::jit::Module build_submodule(const Model::Impl& impl, size_t begin, size_t
   };
 
   for (Node* n : impl.graph->nodes()) {
-    if (n->kind() != c10::prim::Constant) continue;
+    if (!is_constant_like(n)) continue;
     Node* c = g->appendNode(g->createClone(n, lookup));
     vmap[n->output()] = c->output();
   }

@@ -7,6 +7,8 @@
 // tensor. One probe forward at the input shape gives every activation's shape, from which
 // FLOPs, parameter bytes and activation bytes are derived (see flops.cpp).
 #include <ATen/Parallel.h>
+#include <torch/csrc/jit/ir/constants.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/cuda.h>
 
@@ -16,6 +18,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -312,10 +315,49 @@ void name_cut(CutPoint& c, const Model::Impl& impl, const Node* producer, int p,
   c.name = unique;
 }
 
+// torch.jit.freeze keeps an attribute that alias analysis cannot prove read-only, for example a
+// parameter that a scripted fast-path check puts in a tuple (torch 2.x's
+// nn.TransformerEncoderLayer does that with its attention weights). When no node of the graph
+// writes an attribute (no prim::SetAttr), every read is of a constant: fold each
+// self.a.b...x chain into the value itself, as freezing would have, so the graph no longer
+// reads `self` and parts can be cut from it. Returns the number of reads folded.
+int fold_read_only_attributes(torch::jit::Graph& g, const torch::jit::Module& frozen) {
+  std::vector<Node*> reads;
+  bool writes = false;
+  std::function<void(torch::jit::Block*)> visit = [&](torch::jit::Block* b) {
+    for (Node* n : b->nodes()) {
+      if (n->kind() == c10::prim::SetAttr) writes = true;
+      if (n->kind() == c10::prim::GetAttr) reads.push_back(n);
+      for (auto* sub : n->blocks()) visit(sub);
+    }
+  };
+  visit(g.block());
+  if (writes || reads.empty()) return 0;
+  std::unordered_map<const Value*, c10::IValue> objects{{g.inputs()[0], frozen._ivalue()}};
+  int folded = 0;
+  for (Node* n : reads) {  // in program order, so an object is resolved before its reads
+    auto it = objects.find(n->input(0));
+    if (it == objects.end() || !it->second.isObject()) continue;
+    c10::IValue attr = it->second.toObject()->getAttr(n->s(c10::attr::name));
+    if (attr.isObject()) {
+      objects.emplace(n->output(), attr);
+      continue;
+    }
+    // A graph constant cannot require grad; freezing detaches the parameters it folds too.
+    if (attr.isTensor()) attr = attr.toTensor().detach();
+    torch::jit::WithInsertPoint guard(n);
+    auto constant = g.insertConstant(attr);
+    n->output()->replaceAllUsesWith(constant);
+    ++folded;
+  }
+  torch::jit::EliminateDeadCode(g.block());
+  return folded;
+}
+
 void analyse(Model::Impl& impl) {
   auto& g = *impl.graph;
   for (Node* n : g.nodes())
-    if (n->kind() != c10::prim::Constant) impl.nodes.push_back(n);
+    if (!is_constant_like(n)) impl.nodes.push_back(n);
   const int n_nodes = static_cast<int>(impl.nodes.size());
   if (n_nodes == 0) throw ModelError("'" + impl.path + "' has an empty forward graph after freezing");
 
@@ -415,6 +457,8 @@ Model Model::load(const std::string& path, const LoadOptions& options) {
     impl->frozen = torch::jit::freeze(impl->original.clone(), compat::kNullopt, options.optimize_numerics);
     impl->graph = impl->frozen.get_method("forward").graph();
     torch::jit::Inline(*impl->graph);
+    if (int folded = fold_read_only_attributes(*impl->graph, impl->frozen))
+      log::debug("{}: folded {} attribute read(s) that freezing kept", path, folded);
   } catch (const std::exception& e) {
     throw ModelError("cannot freeze '" + path + "': " + compat::error_text(e) +
                      "; partplan needs a model that torch.jit.freeze accepts");

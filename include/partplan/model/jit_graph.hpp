@@ -33,6 +33,14 @@ torch::jit::Module build_submodule(const Model::Impl& impl, size_t begin, size_t
                                    const std::vector<torch::jit::Value*>& outputs, const std::string& class_name,
                                    bool clone_outputs = false);
 
+/// A node that carries no data and depends on nothing: prim::Constant, and
+/// prim::Uninitialized (the placeholder TorchScript writes for a value an If branch leaves
+/// unset, as torch 2.x's nn.TransformerEncoderLayer does). Such nodes are not positions of the
+/// node order; every part gets its own copy.
+inline bool is_constant_like(const torch::jit::Node* n) {
+  return n->kind() == c10::prim::Constant || n->kind() == c10::prim::Uninitialized;
+}
+
 /// Shape of a tensor as a common::Shape.
 common::Shape to_shape(const at::Tensor& t);
 
