@@ -308,9 +308,14 @@ TEST_CASE("the white-box attacker rebuilds images from a first-layer cut through
   CHECK(mean_ssim(mean, images) < 0.5);
   CHECK(from_mean.images.min().item<double>() >= 0);
   CHECK(from_mean.images.max().item<double>() <= 1);
-  // Images are independent of their batch: the first alone gives the same result.
-  const auto alone = attacks::whitebox_invert(front, observed.narrow(0, 0, 1), mean.narrow(0, 0, 1), o);
-  CHECK((alone.images - from_mean.images.narrow(0, 0, 1)).abs().max().item<double>() < 1e-4);
+  // Images are independent of their batch: the first, among 15 other images instead of its
+  // own batch's, gives the same result. (The batch size stays 16: a batch of one runs other
+  // convolution kernels, whose rounding differs by about 2e-4 after 200 steps on some CPUs.)
+  const auto others = d.eval.narrow(0, 16, 15);
+  const auto mixed = attacks::whitebox_invert(front, torch::cat({observed.narrow(0, 0, 1), front(others).detach()}),
+                                              mean, o);
+  CHECK((mixed.images.narrow(0, 0, 1) - from_mean.images.narrow(0, 0, 1)).abs().max().item<double>() < 1e-5);
+  CHECK((mixed.images.narrow(0, 1, 15) - from_mean.images.narrow(0, 1, 15)).abs().max().item<double>() > 0.1);
   // keep_best_fit keeps, per image, the candidate that fits the observed features better.
   o.iterations = 1;
   const auto barely = attacks::whitebox_invert(front, observed, mean, o);
