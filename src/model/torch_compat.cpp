@@ -8,12 +8,20 @@
 #include "partplan/common/error.hpp"
 
 namespace partplan::model::compat {
+namespace {
+
+// c10::Error's message without its C++ backtrace; what() for anything else.
+std::string message_of(const std::exception& e) {
+  const auto* ce = dynamic_cast<const c10::Error*>(&e);
+  return ce ? ce->what_without_backtrace() : e.what();
+}
+
+}  // namespace
 
 std::string error_text(const std::exception& e) {
   // The TorchScript interpreter puts the real cause ("RuntimeError: Given groups=1, ...") on
   // the last line after a traceback; keep that line, without its exception-type prefix.
-  const auto* ce = dynamic_cast<const c10::Error*>(&e);
-  const std::string msg = ce ? ce->what_without_backtrace() : e.what();
+  const std::string msg = message_of(e);
   std::string best = first_line(msg);
   std::istringstream lines(msg);
   for (std::string line; std::getline(lines, line);) {
@@ -40,8 +48,7 @@ std::string which_build() {
 }  // namespace
 
 std::optional<std::string> newer_archive_reason(const std::exception& e) {
-  const auto* ce = dynamic_cast<const c10::Error*>(&e);
-  const std::string msg = ce ? ce->what_without_backtrace() : e.what();
+  const std::string msg = message_of(e);
   std::smatch m;
   // 1.13: "Unknown builtin op: aten::scaled_dot_product_attention." (then suggestions).
   static const std::regex op_re("Unknown builtin op: ([A-Za-z0-9_:.]*[A-Za-z0-9_])");

@@ -34,9 +34,9 @@ torch::jit::Module build_submodule(const Model::Impl& impl, size_t begin, size_t
                                    bool clone_outputs = false);
 
 /// A node that carries no data and depends on nothing: prim::Constant, and
-/// prim::Uninitialized (the placeholder TorchScript writes for a value an If branch leaves
-/// unset, as torch 2.x's nn.TransformerEncoderLayer does). Such nodes are not positions of the
-/// node order; every part gets its own copy.
+/// prim::Uninitialized, the value TorchScript gives a variable that one branch of an If does
+/// not assign (torch 2.x's nn.TransformerEncoderLayer has one). Such nodes are not positions
+/// of the node order; every part gets its own copy.
 inline bool is_constant_like(const torch::jit::Node* n) {
   return n->kind() == c10::prim::Constant || n->kind() == c10::prim::Uninitialized;
 }
