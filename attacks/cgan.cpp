@@ -6,10 +6,12 @@
 
 #include <fmt/format.h>
 
+#include "attacks/adam.hpp"
 #include "attacks/networks.hpp"
 #include "partplan/attacks/attacker.hpp"
 #include "partplan/common/error.hpp"
 #include "partplan/metrics/ssim.hpp"
+#include "partplan/model/device.hpp"
 
 namespace partplan::attacks {
 namespace {
@@ -20,40 +22,54 @@ class GanInverter final : public Attacker {
       : spec_(spec), adversarial_(adversarial), device_(spec.device) {
     torch::manual_seed(spec.seed);
     const auto shape = attack_feature_shape(spec.feature_shape);
+    const auto& o = spec.cgan;
+    channels_last_ = device_.is_cuda() && o.channels_last;
     gen_ = Generator(shape, spec.image_shape, spec.cgan,
                      shape == spec.feature_shape ? spec.linear_inverse : LinearInverse{});
     gen_->to(device_);
-    const auto& o = spec.cgan;
+    if (channels_last_) to_channels_last(*gen_);
     std::vector<torch::Tensor> trainable;
     for (const auto& p : gen_->parameters())
       if (p.requires_grad()) trainable.push_back(p);
-    opt_g_ = std::make_unique<torch::optim::Adam>(trainable, torch::optim::AdamOptions(o.lr).betas({o.beta1, o.beta2}));
+    opt_g_ = std::make_unique<Adam>(trainable, o.lr, o.beta1, o.beta2, o.fused_adam);
     if (adversarial_) {
       disc_ = Discriminator(shape, spec.image_shape, spec.cgan);
       disc_->to(device_);
-      opt_d_ = std::make_unique<torch::optim::Adam>(disc_->parameters(),
-                                                    torch::optim::AdamOptions(o.lr).betas({o.beta1, o.beta2}));
+      if (channels_last_) to_channels_last(*disc_);
+      opt_d_ = std::make_unique<Adam>(disc_->parameters(), o.lr, o.beta1, o.beta2, o.fused_adam);
     }
     set_standardiser(spec.feature_stats);
   }
 
   std::string name() const override { return adversarial_ ? "cgan" : "inverse"; }
 
-  double step(const at::Tensor& features, const at::Tensor& images) override {
+  at::Tensor step(const at::Tensor& features, const at::Tensor& images) override {
     if (features.size(0) != images.size(0) || features.size(0) == 0)
       throw DataError(fmt::format("attacker {}: a batch of {} feature rows and {} images", name(), features.size(0),
                                   images.size(0)));
+    // No host synchronisation in here: the loss is returned as a device tensor, read by the
+    // caller at its checks (a device-to-host copy waits for the device).
     torch::AutoGradMode grad(true);
+    const auto dev = device_.str();
     gen_->train();
     const auto f = standardise(features);
-    const auto& real = images;
-    auto rebuilt = gen_->forward(f);  // what pix2pix calls the generated image
+    const auto real = layout(images);
+    at::Tensor rebuilt;
+    {
+      model::AutocastGuard bf16(dev, spec_.cgan.bf16);
+      rebuilt = gen_->forward(f);  // what pix2pix calls the generated image
+    }
+    rebuilt = rebuilt.to(torch::kFloat);
     if (adversarial_) {
       disc_->train();
       opt_d_->zero_grad();
-      auto d_real = disc_->forward(real, f);
-      auto d_rebuilt = disc_->forward(rebuilt.detach(), f);
-      auto loss_d = 0.5 * (adv_loss(d_real, true) + adv_loss(d_rebuilt, false));
+      at::Tensor d_real, d_rebuilt;
+      {
+        model::AutocastGuard bf16(dev, spec_.cgan.bf16);
+        d_real = disc_->forward(real, f);
+        d_rebuilt = disc_->forward(rebuilt.detach(), f);
+      }
+      auto loss_d = 0.5 * (adv_loss(d_real.to(torch::kFloat), true) + adv_loss(d_rebuilt.to(torch::kFloat), false));
       loss_d.backward();
       opt_d_->step();
     }
@@ -64,10 +80,18 @@ class GanInverter final : public Attacker {
     auto recon = l1;
     if (spec_.cgan.ssim_weight > 0 && real.dim() == 4)
       recon = l1 + spec_.cgan.ssim_weight * (1 - metrics::ssim(rebuilt, real).mean());
-    auto loss_g = adversarial_ ? adv_loss(disc_->forward(rebuilt, f), true) + spec_.cgan.lambda_l1 * recon : recon;
+    at::Tensor loss_g = recon;
+    if (adversarial_) {
+      at::Tensor judged;
+      {
+        model::AutocastGuard bf16(dev, spec_.cgan.bf16);
+        judged = disc_->forward(rebuilt, f);
+      }
+      loss_g = adv_loss(judged.to(torch::kFloat), true) + spec_.cgan.lambda_l1 * recon;
+    }
     loss_g.backward();
     opt_g_->step();
-    return l1.item<double>();
+    return l1.detach();
   }
 
   at::Tensor reconstruct(const at::Tensor& features) override {
@@ -77,7 +101,8 @@ class GanInverter final : public Attacker {
     const int64_t n = features.size(0);
     for (int64_t i = 0; i < n; i += 256) {
       const auto f = features.narrow(0, i, std::min<int64_t>(256, n - i)).to(device_, torch::kFloat);
-      out.push_back(gen_->forward(standardise(f)));
+      model::AutocastGuard bf16(device_.str(), spec_.cgan.bf16);
+      out.push_back(gen_->forward(standardise(f)).to(torch::kFloat).contiguous());
     }
     return out.size() == 1 ? out[0] : torch::cat(out, 0);
   }
@@ -126,7 +151,18 @@ class GanInverter final : public Attacker {
   // networks take it (a token sequence as its patch grid).
   torch::Tensor standardise(const torch::Tensor& f) const {
     auto x = f.to(device_, torch::kFloat);
-    return as_attack_features(mean_.defined() ? (x - mean_) / std_ : x, spec_.feature_shape);
+    return layout(as_attack_features(mean_.defined() ? (x - mean_) / std_ : x, spec_.feature_shape));
+  }
+
+  /// A 4-d tensor in the networks' memory format (channels-last when that switch is on).
+  torch::Tensor layout(const torch::Tensor& t) const {
+    return channels_last_ && t.dim() == 4 ? t.contiguous(at::MemoryFormat::ChannelsLast) : t;
+  }
+
+  static void to_channels_last(torch::nn::Module& m) {
+    torch::NoGradGuard ng;
+    for (auto& p : m.parameters())
+      if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
   }
 
   AttackerSpec spec_;
@@ -134,7 +170,8 @@ class GanInverter final : public Attacker {
   torch::Device device_;
   Generator gen_{nullptr};
   Discriminator disc_{nullptr};
-  std::unique_ptr<torch::optim::Adam> opt_g_, opt_d_;
+  bool channels_last_ = false;
+  std::unique_ptr<Adam> opt_g_, opt_d_;
   torch::Tensor mean_, std_;
   std::vector<std::pair<std::string, torch::Tensor>> best_;
 };

@@ -29,12 +29,15 @@ TrainTracker::TrainTracker(const TrainBudget& budget) : budget_(budget) {
                                  budget_.eval_every));
 }
 
-void TrainTracker::on_step(double l1) {
+void TrainTracker::on_step() {
   ++stats_.steps_run;
+  if (stats_.steps_run >= budget_.steps && !check_due()) done_ = true;
+}
+
+void TrainTracker::add_l1(double l1) {
   if (first_l1_.size() < 10) first_l1_.push_back(l1);
   recent_l1_.push_back(l1);
   if (recent_l1_.size() > 10) recent_l1_.pop_front();
-  if (stats_.steps_run >= budget_.steps && !check_due()) done_ = true;
 }
 
 bool TrainTracker::check_due() const {
@@ -98,7 +101,7 @@ void FeatureStatsAccumulator::add(const at::Tensor& features) {
   torch::NoGradGuard ng;
   if (features.dim() < 2 || features.size(0) == 0)
     throw DataError(fmt::format("feature statistics need a batch [B, D1, ...], got {} dimensions", features.dim()));
-  auto f = features.detach().to(torch::kCPU, torch::kDouble);
+  auto f = features.detach().to(torch::kDouble);  // on the features' device: no copy to the host
   std::vector<int64_t> dims{0};
   for (int64_t d = 2; d < f.dim(); ++d) dims.push_back(d);
   auto s = f.sum(dims);
@@ -119,8 +122,8 @@ void FeatureStatsAccumulator::add(const at::Tensor& features) {
 
 FeatureStats FeatureStatsAccumulator::result() const {
   if (!sum_.defined()) throw DataError("feature statistics: no batch was added");
-  auto mean = sum_ / count_per_index_;
-  auto var = (sum_sq_ / count_per_index_ - mean.square()).clamp_min(0);
+  auto mean = sum_.cpu() / count_per_index_;
+  auto var = (sum_sq_.cpu() / count_per_index_ - mean.square()).clamp_min(0);
   auto sd = var.sqrt().contiguous();
   mean = mean.contiguous();
   FeatureStats out;
@@ -158,7 +161,7 @@ void LinearInverseAccumulator::add(const at::Tensor& features, const at::Tensor&
     p = torch::randperm(positions, gen, torch::kLong).narrow(0, 0, kRowsPerBatch);
   }
   ++batches_;
-  p = p.to(features.device());
+  if (features.is_cuda()) p = p.pin_memory().to(features.device(), /*non_blocking=*/true);
   const auto pb = p.div(h * w, "floor"), pi = p.div(w, "floor").remainder(h), pj = p.remainder(w);
   const int64_t k = kernel_, r = k / 2;
   auto f = features.detach().to(torch::kFloat);
@@ -166,8 +169,9 @@ void LinearInverseAccumulator::add(const at::Tensor& features, const at::Tensor&
   std::vector<torch::Tensor> taps;  // conv weight order: [C, kh, kw]
   for (int64_t di = 0; di < k; ++di)
     for (int64_t dj = 0; dj < k; ++dj) taps.push_back(f.index({pb, Slice(), pi + di, pj + dj}));  // [n, C]
-  const auto x = torch::stack(taps, 2).reshape({p.size(0), c * k * k}).to(torch::kCPU, torch::kDouble);
-  const auto t = y.to(features.device()).index({pb, Slice(), pi, pj}).to(torch::kCPU, torch::kDouble);  // [n, Ci*s*s]
+  // The normal equations accumulate on the features' device; result() takes them to the CPU once.
+  const auto x = torch::stack(taps, 2).reshape({p.size(0), c * k * k}).to(torch::kDouble);
+  const auto t = y.to(features.device()).index({pb, Slice(), pi, pj}).to(torch::kDouble);  // [n, Ci*s*s]
   if (!xtx_.defined()) {
     xtx_ = torch::zeros({x.size(1), x.size(1)}, x.options());
     xty_ = torch::zeros({x.size(1), t.size(1)}, x.options());
@@ -187,10 +191,11 @@ LinearInverse LinearInverseAccumulator::result(const FeatureStats& stats) const 
   if (scale_ == 0 || !xtx_.defined()) return {};
   torch::NoGradGuard ng;
   const int64_t c = feature_shape_[0], kk = kernel_ * kernel_, d = c * kk;
-  const auto mx = sx_ / rows_, my = sy_ / rows_;
+  const auto sx = sx_.cpu(), sy = sy_.cpu(), syy = syy_.cpu(), xtx = xtx_.cpu(), xty = xty_.cpu();
+  const auto mx = sx / rows_, my = sy / rows_;
   // Centred second moments, then in standardised coordinates x' = (x - mean) / sd.
-  auto cxx = xtx_ / rows_ - torch::outer(mx, mx);
-  auto cxy = xty_ / rows_ - torch::outer(mx, my);
+  auto cxx = xtx / rows_ - torch::outer(mx, mx);
+  auto cxy = xty / rows_ - torch::outer(mx, my);
   // Input j is channel j / (k*k): each channel's statistics repeat over its taps.
   auto per_tap = [&](const std::vector<double>& v) { return torch::tensor(v, mx.options()).repeat_interleave(kk); };
   auto sd = torch::ones({d}, mx.options());
@@ -205,7 +210,7 @@ LinearInverse LinearInverseAccumulator::result(const FeatureStats& stats) const 
   if (!stats.mean.empty()) mean_std = (mx - per_tap(stats.mean)) / sd;
   const auto bias = my - torch::matmul(mean_std, coef);
   // Share of the pixel variance it explains on the rows it was fitted to.
-  const auto var_y = syy_ / rows_ - my.square();
+  const auto var_y = syy / rows_ - my.square();
   const auto explained = (coef * cxy).sum(0) * 2 - (coef * torch::matmul(cxx, coef)).sum(0);
   LinearInverse out;
   const double r2 = (explained.sum() / var_y.sum().clamp_min(1e-12)).item<double>();
@@ -256,7 +261,7 @@ TrainStats train_on_pairs(Attacker& attacker, const PairSet& tr, const PairSet& 
     }
     const auto idx = perm.narrow(0, cursor, batch).to(tr.features.device());
     cursor += batch;
-    tracker.on_step(attacker.step(tr.features.index_select(0, idx), tr.images.index_select(0, idx)));
+    tracker.on_step(attacker.step(tr.features.index_select(0, idx), tr.images.index_select(0, idx)).item<double>());
     const bool checked = tracker.check_due();
     if (checked && tracker.on_check(mean_ssim(attacker, val))) attacker.keep_best();
     const auto now = Clock::now();

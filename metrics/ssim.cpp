@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
@@ -93,6 +94,26 @@ at::Tensor map_of_chunk(const at::Tensor& x, const at::Tensor& y, const at::Tens
   return numerator / denominator;
 }
 
+// gaussian_window(window, sigma) on `device` as `dtype`, made once per key: SSIM runs in every
+// training step (the loss) and must not rebuild it on the host and copy it each time.
+at::Tensor cached_window(const SsimOptions& o, const at::Device& device, at::ScalarType dtype) {
+  struct Entry {
+    int window;
+    double sigma;
+    at::Device device;
+    at::ScalarType dtype;
+    at::Tensor w;
+  };
+  static std::mutex mutex;
+  // Never destroyed: a CUDA tensor freed after the CUDA runtime has shut down at exit fails.
+  static auto* cache = new std::vector<Entry>();
+  std::lock_guard<std::mutex> lock(mutex);
+  for (const auto& e : *cache)
+    if (e.window == o.window && e.sigma == o.sigma && e.device == device && e.dtype == dtype) return e.w;
+  cache->push_back({o.window, o.sigma, device, dtype, gaussian_window(o.window, o.sigma).to(device, dtype)});
+  return cache->back().w;
+}
+
 }  // namespace
 
 at::Tensor gaussian_window(int window, double sigma) {
@@ -114,7 +135,7 @@ at::Tensor ssim_map(const at::Tensor& x, const at::Tensor& y, const SsimOptions&
   check_options(options);
   check_pair(x, y, options);
   const auto dtype = compute_dtype(x);
-  const auto window_1d = gaussian_window(options.window, options.sigma).to(x.device(), dtype);
+  const auto window_1d = cached_window(options, x.device(), dtype);
   return map_of_chunk(x.to(dtype), y.to(dtype), window_1d, options);
 }
 
@@ -122,7 +143,7 @@ at::Tensor ssim(const at::Tensor& x, const at::Tensor& y, const SsimOptions& opt
   check_options(options);
   check_pair(x, y, options);
   const auto dtype = compute_dtype(x);
-  const auto window_1d = gaussian_window(options.window, options.sigma).to(x.device(), dtype);
+  const auto window_1d = cached_window(options, x.device(), dtype);
   const int64_t n = x.size(0);
   const int64_t per_image = 5 * x.size(1) * x.size(2) * x.size(3);
   const int64_t chunk = std::max<int64_t>(1, kMaxStackedElements / std::max<int64_t>(1, per_image));

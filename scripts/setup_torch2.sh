@@ -28,7 +28,7 @@ MODELS=${PARTPLAN_TORCH2_MODELS:-$root/models-torch2}
 BUILD_TYPE=${PARTPLAN_BUILD_TYPE:-Release}
 # The unit and CLI tests and the torch 2.x example models (examples: inspect/split/verify of
 # every example, the ViT's assessment, the Fashion-MNIST CNN's end-to-end check).
-LABELS=${PARTPLAN_TORCH2_LABELS:-'^(model|partition|metrics|data|attack|pipeline|plan|cli|smoke|examples)$'}
+LABELS=${PARTPLAN_TORCH2_LABELS:-'^(model|partition|metrics|data|attack|pipeline|plan|cli|smoke|examples|gpu)$'}
 JOBS=${PARTPLAN_JOBS:-$(nproc)}
 mem_jobs=$(( $(awk '/MemAvailable/ {print int($2 / 1500000)}' /proc/meminfo) ))
 (( mem_jobs >= 1 && mem_jobs < JOBS )) && JOBS=$mem_jobs

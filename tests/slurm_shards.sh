@@ -86,7 +86,7 @@ sinfo -h -o %t 2> /dev/null | grep -qE '^(idle|mix|alloc)' || fail "the Slurm no
 "$make_model" "$work/tiny.pt" mnist > /dev/null || fail "make_tiny_model"
 small=(--data builtin:fashion-mnist:test --steps 30 --set data.attacker_train=300 --set data.attacker_val=40
        --set data.eval=60 --set budget.eval_every=15 --set cgan.width=32 --set cgan.disc_width=16
-       --set whitebox.images=8 --set whitebox.iterations=30 --cuts all --threads 1)
+       --set whitebox.images=8 --set whitebox.iterations=30 --cuts all --threads 1 --device cpu)
 "$pp" -q assess "$work/tiny.pt" "${small[@]}" -o "$work/unsharded.json" > /dev/null || fail "the unsharded assess"
 start=$(date +%s)
 out=$(cd "$work" && PARTPLAN=$pp GPUS_PER_TASK=0 SBATCH_EXTRA="--cpus-per-task=1" \

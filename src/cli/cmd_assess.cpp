@@ -15,6 +15,7 @@
 #include "partplan/common/strings.hpp"
 #include "partplan/common/log.hpp"
 #include "partplan/config/settings.hpp"
+#include "partplan/model/device.hpp"
 #include "partplan/model/model.hpp"
 #include "partplan/partition/partition.hpp"
 #include "partplan/pipeline/assess.hpp"
@@ -38,7 +39,7 @@ struct AssessCmdOptions {
   std::optional<int64_t> seed, steps;
   std::optional<double> threshold, fail_above, enclave_memory_mib, tee_slowdown;
   std::optional<std::string> back_cut;
-  bool ternary = false, profile = false, accept_unconverged = false;
+  bool ternary = false, profile = false, accept_unconverged = false, deterministic = false;
   std::vector<std::string> sets;
   std::string out = "plan.json";
   std::string export_dir, report_dir, run_dir;
@@ -85,6 +86,7 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   if (o.cuts) settings.set("cuts", *o.cuts);
   if (o.attack) settings.set("attacks", common::split(*o.attack, ','));
   if (o.device) settings.set("device", *o.device);
+  if (o.deterministic) settings.set("deterministic", true);
   if (o.seed) settings.set("seed", *o.seed);
   if (o.steps) settings.set("budget.steps", *o.steps);
   if (o.threshold) settings.set("threshold", *o.threshold);
@@ -104,6 +106,8 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   }
   options.device = model::resolve_device(options.device);
   settings.set("device", options.device);
+  const std::string numerics = model::configure_numerics(options.device, options.deterministic);
+  if (options.device != "cpu") log::info("numerics: {}", numerics);
   if (o.shard) {
     std::tie(options.shard_index, options.shard_count) = parse_shard(*o.shard);
     if (o.run_dir.empty())
@@ -226,7 +230,8 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
       ids.push_back(*decided.decision.cut_id);
       if (result.back_cut && result.back_cut->id != ids[0]) ids.push_back(result.back_cut->id);
     }
-    if (auto e = report::export_chosen_split(model, ids, o.export_dir)) {
+    // Parts come from a CPU copy whatever --device is: an enclave runtime loads them plainly.
+    if (auto e = report::export_chosen_split(model.on_cpu(), ids, o.export_dir)) {
       ctx.exported = e->manifest;
       ctx.export_dir = e->dir;
       ctx.verification = e->verification;
@@ -403,6 +408,9 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
       "attackers, comma list (default cgan,whitebox): cgan, inverse, whitebox (optimises the image through the "
       "front's weights); 'oracle' alone is a pre-screen without training. The worst case is the max over them");
   sub->add_option("--device", opt->device, "auto (default), cpu, cuda or cuda:N");
+  sub->add_flag("--deterministic", opt->deterministic,
+                "on CUDA, deterministic cuDNN and algorithms, TF32 off: bit-identical reruns, slower (setting "
+                "'deterministic'; the CPU is deterministic either way)");
   sub->add_option("--seed", opt->seed, "seed of the data splits and the attackers (default 0)");
   sub->add_option("--steps", opt->steps, "attacker training steps per cut (budget.steps)");
   sub->add_option("--threshold", opt->threshold,

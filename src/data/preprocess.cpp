@@ -70,11 +70,34 @@ at::Tensor to_unit(const at::Tensor& samples) {
   throw std::invalid_argument("to_unit: samples must be uint8 or floating");
 }
 
+ModelInput::ModelInput(Preprocess preprocess, SampleShape model_sample_shape)
+    : p_(std::move(preprocess)), shape_(std::move(model_sample_shape)) {}
+
+at::Tensor ModelInput::operator()(const at::Tensor& unit) const {
+  const int64_t channels = channels_of(unit);
+  if (channels != checked_channels_) {
+    p_.validate(channels);
+    checked_channels_ = channels;
+  }
+  // The constants are made once per device, dtype and rank, not on every call.
+  for (const auto& c : cache_)
+    if (c.device == unit.device() && c.dim == unit.dim()) return apply(unit, c.mean, c.std);
+  Constants c{unit.device(), unit.dim(), {}, {}};
+  const auto probe = at::empty(std::vector<int64_t>(static_cast<size_t>(unit.dim()), 1), unit.options().dtype(at::kFloat));
+  c.mean = per_channel(p_.mean, 0.0, probe);
+  c.std = per_channel(p_.std, 1.0, probe);
+  cache_.push_back(c);
+  return apply(unit, c.mean, c.std);
+}
+
+at::Tensor ModelInput::apply(const at::Tensor& unit, const at::Tensor& mean, const at::Tensor& std) const {
+  auto v = unit.to(at::kFloat) * (p_.pixel_max - p_.pixel_min) + p_.pixel_min;
+  v = (v - mean) / std;
+  return reshaped(v, shape_);
+}
+
 at::Tensor to_model_input(const at::Tensor& unit, const Preprocess& p, const SampleShape& model_sample_shape) {
-  p.validate(channels_of(unit));
-  auto v = unit.to(at::kFloat) * (p.pixel_max - p.pixel_min) + p.pixel_min;
-  v = (v - per_channel(p.mean, 0.0, v)) / per_channel(p.std, 1.0, v);
-  return reshaped(v, model_sample_shape);
+  return ModelInput(p, model_sample_shape)(unit);
 }
 
 at::Tensor from_model_input(const at::Tensor& input, const Preprocess& p, const SampleShape& image_shape) {
@@ -92,12 +115,11 @@ at::Tensor gather_unit(const Dataset& d, const std::vector<int64_t>& indices) {
   return to_unit(d.samples.index_select(0, idx));
 }
 
-at::Tensor augment_crops_flips(const at::Tensor& images, uint64_t seed) {
-  if (images.dim() != 4) throw std::invalid_argument("augment_crops_flips: images must be [N,C,H,W]");
-  const int64_t n = images.size(0);
+at::Tensor augment_params(int64_t n, uint64_t seed) {
   SplitMix64 rng(seed);
   auto uniform = [&rng]() { return static_cast<double>(rng.next() >> 11) * 0x1.0p-53; };
-  std::vector<float> theta(static_cast<size_t>(n) * 6);
+  auto th = at::empty({n, 2, 3}, at::kFloat);
+  float* theta = th.data_ptr<float>();
   for (int64_t i = 0; i < n; ++i) {
     const double area = 0.6 + 0.4 * uniform();
     const double aspect = std::exp(std::log(0.75) + (std::log(4.0 / 3.0) - std::log(0.75)) * uniform());
@@ -105,15 +127,26 @@ at::Tensor augment_crops_flips(const at::Tensor& images, uint64_t seed) {
     const double tx = (1 - cw) * (2 * uniform() - 1), ty = (1 - ch) * (2 * uniform() - 1);
     const double flip = uniform() < 0.5 ? -1.0 : 1.0;
     // Output coordinates in [-1,1] map to input x = flip*cw*x' + tx, y = ch*y' + ty.
-    float* t = theta.data() + i * 6;
+    float* t = theta + i * 6;
     t[0] = static_cast<float>(flip * cw), t[1] = 0, t[2] = static_cast<float>(tx);
     t[3] = 0, t[4] = static_cast<float>(ch), t[5] = static_cast<float>(ty);
   }
-  auto th = at::from_blob(theta.data(), {n, 2, 3}, at::kFloat).clone().to(images.device());
-  auto grid = at::affine_grid_generator(th, images.sizes(), /*align_corners=*/false);
+  return th;
+}
+
+at::Tensor augment_with(const at::Tensor& images, const at::Tensor& theta) {
+  if (images.dim() != 4) throw std::invalid_argument("augment_with: images must be [N,C,H,W]");
+  if (theta.dim() != 3 || theta.size(0) != images.size(0) || theta.size(1) != 2 || theta.size(2) != 3)
+    throw std::invalid_argument("augment_with: theta must be [N,2,3] for N images");
+  auto grid = at::affine_grid_generator(theta.to(images.device(), at::kFloat), images.sizes(), /*align_corners=*/false);
   return at::grid_sampler(images.to(at::kFloat), grid, /*interpolation_mode=*/0, /*padding_mode=*/1,
                           /*align_corners=*/false)
       .clamp(0, 1);
+}
+
+at::Tensor augment_crops_flips(const at::Tensor& images, uint64_t seed) {
+  if (images.dim() != 4) throw std::invalid_argument("augment_crops_flips: images must be [N,C,H,W]");
+  return augment_with(images, augment_params(images.size(0), seed));
 }
 
 }  // namespace partplan::data

@@ -472,6 +472,31 @@ Model Model::load(const std::string& path, const LoadOptions& options) {
 }
 
 const ModelSummary& Model::summary() const { return impl_->summary; }
+
+Model Model::on_cpu() const {
+  if (impl_->options.device == "cpu") return *this;
+  if (!impl_->cpu_copy) {
+    LoadOptions lo = impl_->options;
+    lo.device = "cpu";
+    Model copy = load(impl_->path, lo);
+    const auto& a = impl_->summary;
+    const auto& b = copy.summary();
+    if (b.sha256 != a.sha256)
+      throw IntegrityError(fmt::format("'{}' changed while partplan ran (sha256 {}... when loaded, {}... now): "
+                                       "keep the model file unchanged during an assessment",
+                                       impl_->path, a.sha256.substr(0, 12), b.sha256.substr(0, 12)));
+    bool same = a.cuts.size() == b.cuts.size();
+    for (size_t i = 0; same && i < a.cuts.size(); ++i) same = a.cuts[i].name == b.cuts[i].name;
+    if (!same)
+      throw ModelError(fmt::format("'{}' has {} cuts on {} but {} on the CPU: its graph depends on the device; "
+                                   "run with --device cpu",
+                                   impl_->path, a.cuts.size(), impl_->options.device, b.cuts.size()));
+    impl_->cpu_copy = copy.impl_;
+  }
+  Model m;
+  m.impl_ = impl_->cpu_copy;
+  return m;
+}
 const LoadOptions& Model::options() const { return impl_->options; }
 
 std::string torch_version() { return TORCH_VERSION; }

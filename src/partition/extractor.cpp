@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "partplan/common/error.hpp"
+#include "partplan/model/device.hpp"
 #include "partplan/model/jit_graph.hpp"
 
 namespace partplan::partition {
@@ -106,20 +107,18 @@ std::vector<double> time_parts(const model::Model& model, const std::vector<int>
     torch::jit::Value* output = last ? mi.graph->outputs()[0] : mi.cut_values.at(static_cast<size_t>(cut->id));
     const size_t end = last ? mi.nodes.size() : static_cast<size_t>(cut->position) + 1;
     auto part = model::build_submodule(mi, begin, end, input, {output}, "Timed");
-    auto run = [&]() {
-      auto y = part.forward({x}).toTensor();
-      if (dev.is_cuda()) y.cpu();  // waits for the device
-      return y;
-    };
+    auto run = [&]() { return part.forward({x}).toTensor(); };
     // Warm up: TorchScript's profiling executor optimises a graph only after its first runs,
     // and thread pools start lazily; without this one run measured 50x the next.
     at::Tensor y = run();
     for (int w = 0; w < 3; ++w) run();
     std::vector<double> t;
     for (int r = 0; r < std::max(1, repeats); ++r) {
-      const auto t0 = std::chrono::steady_clock::now();
+      model::RegionTimer timer(device);  // CUDA events on a GPU, a steady clock on the CPU
+      timer.start();
       run();
-      t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      timer.stop();
+      t.push_back(timer.seconds());
     }
     std::sort(t.begin(), t.end());
     out.push_back(t[t.size() / 2]);

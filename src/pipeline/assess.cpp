@@ -29,6 +29,7 @@
 #include "partplan/metrics/psnr.hpp"
 #include "partplan/metrics/records.hpp"
 #include "partplan/metrics/ssim.hpp"
+#include "partplan/model/device.hpp"
 #include "partplan/partition/extractor.hpp"
 #include "src/pipeline/exposure.hpp"
 
@@ -93,6 +94,7 @@ struct Run {
   at::Tensor train_pred{};                               ///< [n_train] the model's labels (ternary probe)
   // From the reference pass over eval.
   at::Tensor eval_logits{};  ///< [n_eval, K], device
+  std::optional<data::ModelInput> model_input{};  ///< `pre` with its constants cached per device
 
   void report(Progress p) const {
     if (progress) progress(p);
@@ -106,18 +108,23 @@ struct Run {
     for (int id : ids) bytes += static_cast<double>(model.summary().cuts.at(static_cast<size_t>(id)).activation_bytes);
     return std::clamp<int64_t>(static_cast<int64_t>(kPassBytes / std::max(bytes, 1.0)), 1, 256);
   }
-  /// Samples `idx` in [0,1] on dev: images [n,C,H,W], or records [n,F].
-  at::Tensor images(const std::vector<int64_t>& idx) const {
-    auto u = data::gather_unit(ds, idx);
-    if (records) u = u.flatten(1).narrow(1, 0, record_features).contiguous();
-    return u.to(dev);
+  /// Samples `idx` in [0,1] on dev: images [n,C,H,W], or records [n,F]. Gathered on the host
+  /// and copied (pinned, non-blocking) to a GPU; the training steps use TrainBatches instead.
+  at::Tensor images(const std::vector<int64_t>& idx) const { return shaped(to_device(data::gather_unit(ds, idx))); }
+  /// A host tensor on dev; to a GPU through pinned memory, without waiting.
+  at::Tensor to_device(const at::Tensor& t) const {
+    return dev.is_cuda() ? t.pin_memory().to(dev, /*non_blocking=*/true) : t;
+  }
+  /// Gathered samples in [0,1] as the attackers see them: records flattened to [n,F].
+  at::Tensor shaped(const at::Tensor& unit) const {
+    return records ? unit.flatten(1).narrow(1, 0, record_features).contiguous() : unit;
   }
   /// To the model's input; a record is laid out row-major and zero-padded to the model's cells.
   at::Tensor input(const at::Tensor& unit) const {
-    if (!records) return data::to_model_input(unit, pre, model_sample);
+    if (!records) return (*model_input)(unit);
     const int64_t cells = common::numel(model_sample);
     const auto x = cells > unit.size(1) ? at::constant_pad_nd(unit, {0, cells - unit.size(1)}) : unit;
-    return data::to_model_input(x, pre, model_sample);
+    return (*model_input)(x);
   }
   /// Record measures of `rec`, the reconstructions of the first rec.size(0) eval records
   /// (every caller scores eval from its start), each against the whole eval pool.
@@ -280,7 +287,7 @@ void stats_pass(Run& run) {
     const auto& logits = outs.back();
     if (run.classifier) {
       const auto pred = logits.argmax(1);
-      preds.push_back(pred.cpu());
+      preds.push_back(pred);
       if (!class_sum.defined()) {
         auto shape = unit.sizes().vec();
         shape[0] = logits.size(1);
@@ -434,7 +441,17 @@ struct CutTraining {
   size_t index = 0;  ///< into run.cuts
   std::vector<std::unique_ptr<attacks::Attacker>> attackers;
   std::vector<attacks::TrainTracker> trackers;
-  std::vector<double> seconds;
+  std::vector<model::RegionTimer> timers;      ///< each attacker's step time (CUDA events on a GPU)
+  std::vector<std::vector<at::Tensor>> l1;     ///< each attacker's step losses not yet read
+  /// Read the pending losses into the trackers: one device-to-host copy per attacker.
+  void read_losses() {
+    for (size_t a = 0; a < l1.size(); ++a) {
+      if (l1[a].empty()) continue;
+      const auto v = torch::stack(l1[a]).to(torch::kCPU, torch::kDouble).contiguous();
+      for (int64_t i = 0; i < v.numel(); ++i) trackers[a].add_l1(v.data_ptr<double>()[i]);
+      l1[a].clear();
+    }
+  }
   bool done() const {
     return std::all_of(trackers.begin(), trackers.end(), [](const auto& t) { return t.done(); });
   }
@@ -455,7 +472,8 @@ CutTraining start_cut(const Run& run, size_t index) {
     spec.cgan = run.o.cgan;
     t.attackers.push_back(attacks::create_attacker(run.trained_attacks[ai], spec));
     t.trackers.emplace_back(run.o.budget);
-    t.seconds.push_back(0);
+    t.timers.emplace_back(run.o.device);
+    t.l1.emplace_back();
   }
   return t;
 }
@@ -481,8 +499,19 @@ AttackScore whitebox_score(const Run& run, const model::CutPoint& cut, attacks::
     const auto unit = run.images(b);
     const auto observed = ex(run.input(unit))[0];
     std::vector<attacks::WhiteboxResult> fits;
-    fits.push_back(attacks::whitebox_invert(front, observed, run.mean_image.expand_as(unit), wo));
-    if (learned) fits.push_back(attacks::whitebox_invert(front, observed, learned->reconstruct(observed), wo));
+    if (learned && run.dev.is_cuda()) {
+      // Both starts in one batch: the objective is per image, so each follows its own path;
+      // on a GPU that halves the launches. (On the CPU a doubled batch costs twice the time,
+      // so the starts run one after the other there.)
+      const int64_t nb = unit.size(0);
+      const auto starts = torch::cat({run.mean_image.expand_as(unit), learned->reconstruct(observed)}, 0);
+      const auto both = attacks::whitebox_invert(front, torch::cat({observed, observed}, 0), starts, wo);
+      for (int64_t k = 0; k < 2; ++k)
+        fits.push_back({both.images.narrow(0, k * nb, nb), both.objective.narrow(0, k * nb, nb)});
+    } else {
+      fits.push_back(attacks::whitebox_invert(front, observed, run.mean_image.expand_as(unit), wo));
+      if (learned) fits.push_back(attacks::whitebox_invert(front, observed, learned->reconstruct(observed), wo));
+    }
     const auto rec = attacks::keep_best_fit(fits).images;
     if (run.records) {
       recs.push_back(rec);
@@ -611,7 +640,7 @@ std::vector<CutAssessment> score_cuts(const Run& run, std::vector<CutTraining>& 
       auto& s = acc[g][a];
       AttackScore sc;
       sc.attack = t.attackers[a]->name();
-      sc.train = t.trackers[a].stats(t.seconds[a]);
+      sc.train = t.trackers[a].stats(t.timers[a].seconds());
       if (run.records) {
         sc.records = run.record_scores(torch::cat(s.recs, 0));
       } else {
@@ -653,10 +682,84 @@ std::vector<CutAssessment> score_cuts(const Run& run, std::vector<CutTraining>& 
   return out;
 }
 
+/// Attacker-train batches for the training steps, on the run's device. On a GPU the
+/// attacker-train samples go there once, as stored (uint8 images), when they fit in
+/// kDeviceDataBytes; each epoch's order and augmentation matrices go there once per epoch
+/// (pinned, non-blocking); a step then only indexes and converts on the device. On the CPU
+/// the same batches come straight from the data set. Either way the batches and their
+/// augmentation are those of the seeded epoch permutations, identical across devices.
+class TrainBatches {
+ public:
+  static constexpr double kDeviceDataBytes = 8.0 * 1073741824.0;
+
+  explicit TrainBatches(const Run& run) : run_(run) {
+    const auto& idx = run.splits.attacker_train;
+    n_ = static_cast<int64_t>(idx.size());
+    cursor_ = n_;  // the first step starts an epoch
+    const auto ids = torch::tensor(idx, torch::kLong);
+    const double bytes = static_cast<double>(run.ds.samples.numel() / std::max<int64_t>(run.ds.size(), 1) *
+                                             run.ds.samples.element_size()) * static_cast<double>(n_);
+    if (run.dev.is_cuda() && bytes <= kDeviceDataBytes) {
+      samples_ = run.to_device(run.ds.samples.index_select(0, ids));
+      positions_ = torch::arange(n_, torch::kLong);  // samples_ holds attacker-train only
+      log::info("attacker-train on {}: {:.0f} MiB as stored", run.o.device, bytes / 1048576.0);
+    } else {
+      if (run.dev.is_cuda())
+        log::info("attacker-train ({:.0f} MiB) stays on the host: above {:.0f} MiB; batches are copied per step",
+                  bytes / 1048576.0, kDeviceDataBytes / 1048576.0);
+      samples_ = run.ds.samples;
+      positions_ = ids;
+      host_ = run.dev.is_cuda();
+    }
+  }
+
+  /// The batch of training step `step` (1-based), in [0,1] on the run's device, augmented
+  /// when the run augments.
+  at::Tensor next(int64_t step) {
+    const int64_t b = run_.batch;
+    if (cursor_ + b > n_) new_epoch(step);
+    const int64_t k = (cursor_ / b);
+    const auto pick = order_.narrow(0, cursor_, b);
+    cursor_ += b;
+    at::Tensor unit;
+    if (host_)
+      unit = run_.to_device(data::to_unit(samples_.index_select(0, pick)));
+    else
+      unit = data::to_unit(samples_.index_select(0, pick));
+    unit = run_.shaped(unit);
+    if (run_.augment) unit = data::augment_with(unit, theta_[k]);
+    return unit;
+  }
+
+ private:
+  void new_epoch(int64_t step) {
+    const auto perm = data::seeded_permutation(
+        n_, run_.o.seed * 0x2545f4914f6cdd1dULL + static_cast<uint64_t>(++epoch_));
+    auto order = positions_.index_select(0, torch::tensor(perm, torch::kLong));
+    order_ = host_ ? order : run_.to_device(order);
+    cursor_ = 0;
+    if (!run_.augment) return;
+    // This epoch's steps, each with the matrices augment_crops_flips would draw for it.
+    const int64_t steps = n_ / run_.batch;
+    std::vector<at::Tensor> th;
+    for (int64_t i = 0; i < steps; ++i)
+      th.push_back(data::augment_params(
+          run_.batch, run_.o.seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(step + i))));
+    theta_ = run_.to_device(torch::stack(th, 0));
+  }
+
+  const Run& run_;
+  int64_t n_ = 0, cursor_ = 0, epoch_ = 0;
+  bool host_ = false;  ///< a GPU run whose samples stay on the host
+  at::Tensor samples_, positions_, order_, theta_;
+};
+
 /// Lockstep training of every cut not taken from the store; each cut is scored and saved as
-/// soon as its attackers stop. Returns the computed cuts.
+/// soon as its attackers stop. Returns the computed cuts. On a GPU a step never waits for
+/// the device: losses are read at checks, times are CUDA events, and the host
+/// synchronisations outside checks and scoring are counted into *train_step_syncs.
 std::vector<CutAssessment> train_phase(const Run& run, std::vector<size_t> todo, const std::vector<OracleScore>& oracle,
-                                       const AssessResult& r, const CutStore& store) {
+                                       const AssessResult& r, const CutStore& store, int64_t* train_step_syncs) {
   std::vector<CutAssessment> finished;
   if (todo.empty()) return finished;
   std::vector<CutTraining> active;
@@ -667,26 +770,13 @@ std::vector<CutAssessment> train_phase(const Run& run, std::vector<size_t> todo,
     return partition::FeatureExtractor(run.model, ids);
   };
   auto ex = extractor_for();
-  const auto& train_idx = run.splits.attacker_train;
-  const auto n_train = static_cast<int64_t>(train_idx.size());
   const int64_t steps = run.o.budget.steps;
+  TrainBatches batches(run);
+  model::SyncCounter syncs(run.o.device);
   const auto t0 = Clock::now();
   auto last_report = t0;
-  std::vector<int64_t> perm;
-  int64_t cursor = n_train, epoch = 0;
   for (int64_t step = 1; !active.empty(); ++step) {
-    // One batch, drawn from a seeded permutation of attacker-train per epoch.
-    if (cursor + run.batch > n_train) {
-      perm = data::seeded_permutation(n_train, run.o.seed * 0x2545f4914f6cdd1dULL + static_cast<uint64_t>(++epoch));
-      cursor = 0;
-    }
-    std::vector<int64_t> b;
-    for (int64_t i = 0; i < run.batch; ++i)
-      b.push_back(train_idx[static_cast<size_t>(perm[static_cast<size_t>(cursor + i)])]);
-    cursor += run.batch;
-    auto unit = run.images(b);
-    if (run.augment)
-      unit = data::augment_crops_flips(unit, run.o.seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(step)));
+    const auto unit = batches.next(step);
     const auto feats = ex(run.input(unit));
     const auto& ids = ex.cut_ids();
     auto slot = [&](const CutTraining& t) {
@@ -696,11 +786,13 @@ std::vector<CutAssessment> train_phase(const Run& run, std::vector<size_t> todo,
     for (auto& t : active)
       for (size_t a = 0; a < t.attackers.size(); ++a) {
         if (t.trackers[a].done()) continue;
-        const auto ts = Clock::now();
-        t.trackers[a].on_step(t.attackers[a]->step(feats[slot(t)], unit));
-        t.seconds[a] += seconds_since(ts);
+        t.timers[a].start();
+        t.l1[a].push_back(t.attackers[a]->step(feats[slot(t)], unit));
+        t.timers[a].stop();
+        t.trackers[a].on_step();
         check = check || t.trackers[a].check_due();
       }
+    syncs.pause(true);  // checks and scoring read results: they wait for the device
     if (check) {
       // attacker-val SSIM of every attacker still training, one forward per val batch.
       std::vector<std::vector<double>> sums(active.size());
@@ -714,16 +806,19 @@ std::vector<CutAssessment> train_phase(const Run& run, std::vector<size_t> todo,
               sums[i][a] +=
                   metrics::similarity(active[i].attackers[a]->reconstruct(vf[slot(active[i])]), vu).sum().item<double>();
       });
-      for (size_t i = 0; i < active.size(); ++i)
+      for (size_t i = 0; i < active.size(); ++i) {
+        active[i].read_losses();
         for (size_t a = 0; a < active[i].attackers.size(); ++a)
           if (active[i].trackers[a].check_due() &&
               active[i].trackers[a].on_check(sums[i][a] / static_cast<double>(r.n_val)))
             active[i].attackers[a]->keep_best();
+      }
     }
     // Cuts whose attackers all stopped leave the active set and are scored now.
     std::vector<CutTraining> done_now;
     for (auto it = active.begin(); it != active.end();) {
       if (it->done()) {
+        it->read_losses();
         for (auto& a : it->attackers) a->restore_best();
         done_now.push_back(std::move(*it));
         it = active.erase(it);
@@ -738,6 +833,7 @@ std::vector<CutAssessment> train_phase(const Run& run, std::vector<size_t> todo,
       }
       if (!active.empty()) ex = extractor_for();  // the forward now stops at the deepest active cut
     }
+    syncs.pause(false);
     const auto now = Clock::now();
     if (std::chrono::duration<double>(now - last_report).count() > 1.0 || active.empty()) {
       last_report = now;
@@ -749,6 +845,13 @@ std::vector<CutAssessment> train_phase(const Run& run, std::vector<size_t> todo,
       run.report({"train", static_cast<int>(active.size()), static_cast<int>(run.cuts.size()), "", step, steps, rate,
                   best, active.empty() ? 0 : static_cast<double>(steps - step) / std::max(rate, 1e-9)});
     }
+  }
+  if (syncs.active()) {
+    *train_step_syncs = syncs.count();
+    if (syncs.count() > 0)
+      log::warn("{} host synchronisation(s) in training steps on {}: each stalls the GPU (a performance bug; "
+                "please report it with the model)",
+                syncs.count(), run.o.device);
   }
   return finished;
 }
@@ -797,18 +900,26 @@ void probe_phase(const Run& run, AssessResult& r) {
 
 // ---- phase: cost ---------------------------------------------------------------------------
 
+/// Enclave times are CPU times (the enclave is a CPU), from a CPU copy of the model whatever
+/// the run's device; the untrusted part is timed on the run's GPU when it has one.
 void cost_phase(const Run& run, AssessResult& r) {
   const auto& summary = run.model.summary();
   const auto& o = run.o;
   run.report({"cost", 0, static_cast<int>(run.cuts.size()), "", 0, 0, 0, -1, -1});
-  r.timed_on = o.device;
-  r.whole_model_seconds = partition::time_parts(run.model, {}, o.device).at(0);
+  const model::Model cpu = run.model.on_cpu();
+  const bool gpu = run.dev.is_cuda();
+  r.timed_on = "cpu";
+  r.untrusted_timed_on = gpu ? o.device : "cpu";
+  r.gpu_speedup_applied = !gpu;
+  r.whole_model_seconds = partition::time_parts(cpu, {}, "cpu").at(0);
+  r.untrusted_whole_model_seconds = gpu ? partition::time_parts(run.model, {}, o.device).at(0) : r.whole_model_seconds;
   r.all_enclave_seconds = o.cost.tee_slowdown * r.whole_model_seconds;
   CostInputs in;
   in.total_flops = summary.total_flops;
   in.total_param_bytes = summary.total_param_bytes;
   in.output_bytes = summary.output_bytes;  // at the output's own dtype
   in.whole_model_seconds = r.whole_model_seconds;
+  in.untrusted_whole_model_seconds = gpu ? r.untrusted_whole_model_seconds : 0;
   in.back_cut = r.back_cut;
   in.options = o.cost;
   for (auto& ca : r.cuts) {
@@ -817,9 +928,15 @@ void cost_phase(const Run& run, AssessResult& r) {
     const bool tern = r.back_cut && r.back_cut->id != ca.cut.id;
     std::vector<int> ids{ca.cut.id};
     if (tern) ids.push_back(r.back_cut->id);
-    const auto t = partition::time_parts(run.model, ids, o.device);
+    const auto t = partition::time_parts(cpu, ids, "cpu");
     ca.cost.enclave_seconds = o.cost.tee_slowdown * (t.front() + (tern ? t.back() : 0));
-    ca.cost.untrusted_seconds = (tern ? t[1] : t.back()) / o.cost.gpu_speedup;
+    const double untrusted = tern ? t[1] : t.back();
+    if (gpu) {
+      const auto g = partition::time_parts(run.model, ids, o.device);
+      ca.cost.untrusted_seconds = tern ? g[1] : g.back();
+    } else {
+      ca.cost.untrusted_seconds = untrusted / o.cost.gpu_speedup;
+    }
     ca.cost.profiled = true;
   }
 }
@@ -888,7 +1005,11 @@ CutCost estimate_cost(const model::CutPoint& cut, const CostInputs& in) {
   c.boundary_bytes = static_cast<double>(cut.activation_bytes) + (tern ? in.back_cut->activation_bytes : 0);
   c.transfer_seconds = c.boundary_bytes / (o.link_mib_per_s * 1048576.0);
   c.enclave_seconds = o.tee_slowdown * c.enclave_flops / native_rate;
-  c.untrusted_seconds = (in.total_flops - c.enclave_flops) / native_rate / o.gpu_speedup;
+  if (in.untrusted_whole_model_seconds > 0)  // measured on the untrusted GPU: no assumed speed-up
+    c.untrusted_seconds =
+        (in.total_flops - c.enclave_flops) / (in.total_flops / std::max(in.untrusted_whole_model_seconds, 1e-12));
+  else
+    c.untrusted_seconds = (in.total_flops - c.enclave_flops) / native_rate / o.gpu_speedup;
   return c;
 }
 
@@ -942,6 +1063,7 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
   if (!o.data.mean.empty()) run.pre.mean = o.data.mean;
   if (!o.data.std.empty()) run.pre.std = o.data.std;
   run.pre.validate(channels);
+  run.model_input.emplace(run.pre, run.model_sample);
 
   load_data(run, r);
   run.classifier = is_classifier(run);
@@ -972,7 +1094,7 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
   }
   {
     torch::AutoGradMode grad(true);
-    for (auto& ca : train_phase(run, todo, oracle, r, store)) done.push_back(std::move(ca));
+    for (auto& ca : train_phase(run, todo, oracle, r, store, &r.train_step_syncs)) done.push_back(std::move(ca));
   }
   std::sort(done.begin(), done.end(),
             [](const CutAssessment& a, const CutAssessment& b) { return a.cut.id < b.cut.id; });

@@ -343,6 +343,9 @@ std::string plan_json(const PlanContext& ctx) {
   j["oracle_reference_kl"] = or_null(r.oracle_reference_kl);
   j["cost_model"] = {{"timed_on", r.timed_on},
                      {"whole_model_seconds", r.whole_model_seconds},
+                     {"untrusted_timed_on", r.untrusted_timed_on},
+                     {"untrusted_whole_model_seconds", r.untrusted_whole_model_seconds},
+                     {"gpu_speedup_applied", r.gpu_speedup_applied},
                      {"all_enclave_seconds", r.all_enclave_seconds},
                      {"enclave_memory_bytes", ctx.plan_policy_memory_bytes}};
   if (r.ternary && r.back_cut) {
@@ -473,6 +476,11 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
       "Times: the whole model takes {:.2f} ms natively on {}; enclave times are scaled by the TEE "
       "slowdown, {:.2f} ms for the whole model in the enclave. ",
       r.whole_model_seconds * 1e3, r.timed_on, r.all_enclave_seconds * 1e3);
+  md += r.gpu_speedup_applied
+            ? fmt::format("Untrusted times are the CPU's over the assumed GPU speed-up (cost.gpu_speedup). ")
+            : fmt::format("Untrusted times were measured on {} ({:.2f} ms for the whole model); no speed-up is "
+                          "assumed. ",
+                          r.untrusted_timed_on, r.untrusted_whole_model_seconds * 1e3);
   if (d.speedup_vs_enclave > 0)
     md += fmt::format("The chosen split is estimated at {:.2f} ms, {:.1f}x faster.", d.latency_seconds * 1e3,
                       d.speedup_vs_enclave);

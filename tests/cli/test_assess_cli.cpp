@@ -30,7 +30,9 @@ std::string slurp(const std::string& p) {
 
 // Small and fast: 3 cuts x 40 steps on 300 images.
 std::vector<std::string> quick(const std::string& model, const std::string& dir) {
+  // Pinned to the CPU: these tests compare runs bit for bit, which CUDA's kernels do not promise.
   return {"assess",  model,
+          "--device", "cpu",
           "--data",  "builtin:fashion-mnist:test",
           "--steps", "40",
           "--set",   "data.attacker_train=300",
@@ -238,7 +240,7 @@ TEST_CASE("small image folders fit the default split sizes, and a tiny one is re
   };
   const auto folder = make_folder("two-hundred", 200);
   // Without -q: the warning is what a user sees on stderr.
-  auto r = partplan::testing::run_cli({"--threads", "1", "assess", model, "--data", folder, "--steps", "10", "--set",
+  auto r = partplan::testing::run_cli({"--threads", "1", "assess", model, "--device", "cpu", "--data", folder, "--steps", "10", "--set",
                                        "budget.eval_every=5", "--set", "cgan.width=16", "--set", "cgan.disc_width=8",
                                        "--cuts", "0", "-o", dir + "/plan.json"});
   INFO(r.err);
@@ -250,12 +252,12 @@ TEST_CASE("small image folders fit the default split sizes, and a tiny one is re
   CHECK(r.err.find("95% CI is wider") != std::string::npos);  // 40 eval images: warned, not refused
 
   const auto tiny = make_folder("nine", 9);
-  auto refused = run({"assess", model, "--data", tiny, "--steps", "10", "-o", dir + "/tiny.json"});
+  auto refused = run({"assess", model, "--device", "cpu", "--data", tiny, "--steps", "10", "-o", dir + "/tiny.json"});
   CHECK(refused.rc == 2);
   CHECK(refused.err.find("9 samples") != std::string::npos);
   CHECK_FALSE(fs::exists(dir + "/tiny.json"));
   // The pre-screen scores oracle.images = 8 images and needs no more.
-  auto prescreen = run({"assess", model, "--data", tiny, "--attack", "oracle", "-o", dir + "/pre.json"});
+  auto prescreen = run({"assess", model, "--device", "cpu", "--data", tiny, "--attack", "oracle", "-o", dir + "/pre.json"});
   INFO(prescreen.err);
   CHECK(prescreen.rc == 0);
 }
@@ -391,7 +393,7 @@ TEST_CASE("sharded and merged equals unsharded, and merge refuses incomplete or 
 namespace {
 // Records: the synthetic TON_IoT table (600 rows, 44 features after label and type).
 std::vector<std::string> records(const std::string& model, const std::string& dir) {
-  return {"assess", model, "--data", PARTPLAN_TONIOT_CSV, "--steps", "60", "--set", "budget.eval_every=20",
+  return {"assess", model, "--device", "cpu", "--data", PARTPLAN_TONIOT_CSV, "--steps", "60", "--set", "budget.eval_every=20",
           "--cuts", "all", "-o",     dir + "/plan.json"};
 }
 }  // namespace

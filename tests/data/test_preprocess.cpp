@@ -97,3 +97,27 @@ TEST_CASE("augmentation crops and flips within [0,1], seeded", "[data]") {
   CHECK(flipped > 0);  // 16 coin flips: both outcomes
   CHECK(kept > 0);
 }
+
+TEST_CASE("augmentation drawn ahead (augment_params) equals drawn in place", "[data]") {
+  const auto images = at::rand({6, 3, 16, 16});
+  const auto theta = pd::augment_params(6, 11);
+  CHECK(theta.sizes() == std::vector<int64_t>{6, 2, 3});
+  CHECK(at::equal(pd::augment_with(images, theta), pd::augment_crops_flips(images, 11)));
+  CHECK_THROWS_AS(pd::augment_with(images, pd::augment_params(5, 11)), std::invalid_argument);
+}
+
+TEST_CASE("ModelInput caches its constants and equals to_model_input bit for bit", "[data]") {
+  auto p = pd::Preprocess::defaults_for_channels(3);
+  p.pixel_min = -1;
+  const pd::ModelInput in(p, {3, 8, 8});
+  for (int k = 0; k < 2; ++k) {  // the second call uses the cached constants
+    const auto unit = at::rand({4, 3, 8, 8});
+    CHECK(at::equal(in(unit), pd::to_model_input(unit, p, {3, 8, 8})));
+  }
+  const pd::ModelInput flat(pd::Preprocess{}, {64});
+  const auto rec = at::rand({2, 64});
+  CHECK(at::equal(flat(rec), pd::to_model_input(rec, pd::Preprocess{}, {64})));
+  pd::Preprocess bad = p;
+  bad.std = {1, 0, 1};
+  CHECK_THROWS_AS(pd::ModelInput(bad, {3, 8, 8})(at::rand({1, 3, 8, 8})), partplan::UsageError);
+}

@@ -98,6 +98,13 @@ TEST_CASE("the cost model is a pure function with a known answer", "[pipeline]")
   CHECK(t.enclave_param_bytes == Approx(1000 + 500));
   CHECK(t.boundary_bytes == Approx(1048576 + 2048));
   CHECK(t.untrusted_seconds == Approx(7e9 / 1e11 / 20));
+
+  // Timed on the untrusted GPU: its own rate, and no assumed speed-up on top.
+  in.back_cut.reset();
+  in.untrusted_whole_model_seconds = 0.002;  // GPU rate 5e12 FLOP/s
+  const auto g = pipeline::estimate_cost(cut, in);
+  CHECK(g.untrusted_seconds == Approx(8e9 / 5e12));  // 1.6 ms, not divided by 20
+  CHECK(g.enclave_seconds == Approx(c.enclave_seconds));  // the enclave stays a CPU estimate
 }
 
 TEST_CASE("the batch follows the image size unless set", "[pipeline]") {

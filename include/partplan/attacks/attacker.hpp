@@ -76,8 +76,10 @@ class Attacker {
   virtual std::string name() const = 0;
   /// One optimiser step on a batch. features [B, feature_shape...] float32 (the raw cut
   /// tensor), images [B,C,H,W] float32 in [0,1], both on the attacker's device. Returns the
-  /// batch's mean L1 pixel error before the step. Throws DataError on a shape mismatch.
-  virtual double step(const at::Tensor& features, const at::Tensor& images) = 0;
+  /// batch's mean L1 pixel error before the step as a 0-dim float32 tensor on that device,
+  /// detached; the step itself never waits for the device (reading the loss does). Throws
+  /// DataError on a shape mismatch.
+  virtual at::Tensor step(const at::Tensor& features, const at::Tensor& images) = 0;
   /// features [N, feature_shape...] (any device) -> [N,C,H,W] float32 in [0,1] on the
   /// attacker's device, no autograd, in eval mode.
   virtual at::Tensor reconstruct(const at::Tensor& features) = 0;

@@ -59,6 +59,16 @@ struct CganOptions {
   /// L1 + ssim_weight * (1 - SSIM) (times lambda_l1 for the c-GAN), so that it is trained on
   /// the score it is judged by. 0 = L1 alone (docs/attacks.md has the measurement).
   double ssim_weight = 1.0;
+  // Speed switches (docs/gpu.md). Each applies on a CUDA device only and is ignored on the CPU.
+  /// Networks and their inputs in channels-last layout: the same arithmetic, faster
+  /// convolutions on tensor cores.
+  bool channels_last = true;
+  /// Forward passes under bf16 autocast (losses and SSIM stay float32). Off until measured
+  /// not to weaken the attack (docs/benchmarks.md).
+  bool bf16 = false;
+  /// One fused Adam kernel per optimiser step where the LibTorch has one (2.x: the same update
+  /// as torch::optim::Adam up to rounding); LibTorch 1.13 steps its own Adam.
+  bool fused_adam = true;
 };
 
 template <class V>
@@ -78,6 +88,9 @@ void visit(CganOptions& o, V&& v) {
   v("beta2", o.beta2, 0.0, 0.999999);
   v("linear_min_r2", o.linear_min_r2, 0.0, 2.0);
   v("ssim_weight", o.ssim_weight, 0.0, 1e3);
+  v("channels_last", o.channels_last);
+  v("bf16", o.bf16);
+  v("fused_adam", o.fused_adam);
 }
 
 /// The white-box optimisation attacker (He, Zhang and Lee, ACSAC 2019, "rMLE"): per eval

@@ -30,7 +30,15 @@ class TrainTracker {
  public:
   explicit TrainTracker(const TrainBudget& budget);
   /// Record one step and its batch L1.
-  void on_step(double l1);
+  void on_step(double l1) {
+    on_step();
+    add_l1(l1);
+  }
+  /// Record one step whose batch L1 comes later (add_l1): the streaming assessment reads the
+  /// losses of many steps at once, at its checks, so that a step never waits for the device.
+  void on_step();
+  /// Record the batch L1 of the earliest step not yet given one (steps in order).
+  void add_l1(double l1);
   /// Whether an attacker-val check is due after the latest step (every eval_every steps, and
   /// at the last step of the budget).
   bool check_due() const;
@@ -66,7 +74,7 @@ class FeatureStatsAccumulator {
   int64_t samples() const { return samples_; }
 
  private:
-  at::Tensor sum_, sum_sq_;  ///< [D1] float64, CPU
+  at::Tensor sum_, sum_sq_;  ///< [D1] float64, on the features' device
   double count_per_index_ = 0;
   int64_t samples_ = 0;
 };
@@ -79,8 +87,9 @@ FeatureStats feature_stats(const at::Tensor& features);
 /// standardised features. Pixel values are fitted as they are; an image whose size is not s
 /// times the feature map's is area-resized to it first. Each batch contributes at most
 /// kRowsPerBatch positions (a random sample seeded by the batch count), which bounds the cost
-/// at kRowsPerBatch x (C*k*k)^2 per batch; the sample is taken on the tensors' device and only
-/// it goes to the CPU. Borders are padded by replication, as in the generator's skip.
+/// at kRowsPerBatch x (C*k*k)^2 per batch; the sample is taken on the tensors' device, and
+/// the sums stay there until result() takes them to the CPU once. Borders are padded by
+/// replication, as in the generator's skip.
 class LinearInverseAccumulator {
  public:
   /// feature_shape per sample; for a non-spatial one (scale 0) add() and result() do nothing.
@@ -98,7 +107,7 @@ class LinearInverseAccumulator {
  private:
   std::vector<int64_t> feature_shape_;
   int64_t scale_ = 0, kernel_ = 0, batches_ = 0;
-  at::Tensor xtx_, xty_, sx_, sy_, syy_;  ///< float64 CPU
+  at::Tensor xtx_, xty_, sx_, sy_, syy_;  ///< float64, on the features' device
   double rows_ = 0;
 };
 

@@ -42,6 +42,27 @@ at::Tensor to_unit(const at::Tensor& samples);
 at::Tensor to_model_input(const at::Tensor& unit, const Preprocess& preprocess,
                           const SampleShape& model_sample_shape = {});
 
+/// to_model_input with its per-channel constants made once per device and rank, not on
+/// every call: the assessment's many forwards share one. Same contract as to_model_input.
+/// Not thread-safe.
+class ModelInput {
+ public:
+  ModelInput(Preprocess preprocess, SampleShape model_sample_shape);
+  at::Tensor operator()(const at::Tensor& unit) const;
+
+ private:
+  struct Constants {
+    c10::Device device;
+    int64_t dim;
+    at::Tensor mean, std;
+  };
+  at::Tensor apply(const at::Tensor& unit, const at::Tensor& mean, const at::Tensor& std) const;
+  Preprocess p_;
+  SampleShape shape_;
+  mutable int64_t checked_channels_ = -1;
+  mutable std::vector<Constants> cache_;
+};
+
 /// The inverse of to_model_input: model input [N,...] back to pixel space, reshaped to
 /// [N, image_shape...]. Not clipped to [0,1]. Same errors as to_model_input.
 at::Tensor from_model_input(const at::Tensor& input, const Preprocess& preprocess, const SampleShape& image_shape);
@@ -55,5 +76,12 @@ at::Tensor gather_unit(const Dataset& dataset, const std::vector<int64_t>& indic
 /// probability 1/2, drawn from SplitMix64(seed). images [N,C,H,W] float32 in [0,1], any
 /// device; returns the same shape, dtype and device, values in [0,1].
 at::Tensor augment_crops_flips(const at::Tensor& images, uint64_t seed);
+
+/// The random draws of augment_crops_flips for n images: [n,2,3] float32 affine matrices on
+/// the CPU (drawn on the host, so that every device sees the same augmentation).
+at::Tensor augment_params(int64_t n, uint64_t seed);
+/// Apply augment_params' matrices: images [N,C,H,W] in [0,1] any device, theta [N,2,3] (any
+/// device; already on the images' device costs no copy). Throws std::invalid_argument on shapes.
+at::Tensor augment_with(const at::Tensor& images, const at::Tensor& theta);
 
 }  // namespace partplan::data

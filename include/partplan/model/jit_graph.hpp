@@ -22,6 +22,7 @@ struct Model::Impl {
   std::vector<torch::jit::Node*> nodes;        ///< top-level nodes, constants skipped, in order
   std::vector<torch::jit::Value*> cut_values;  ///< per cut id: the live tensor
   ModelSummary summary;
+  std::shared_ptr<Model::Impl> cpu_copy;  ///< Model::on_cpu()'s copy, once made
 };
 
 /// Build a standalone module "__torch__.<class_name>" whose forward(x) runs top-level nodes

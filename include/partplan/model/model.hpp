@@ -71,6 +71,14 @@ class Model {
   const ModelSummary& summary() const;
   const LoadOptions& options() const;
 
+  /// This model with its weights on the CPU: itself when it was loaded there, else the same
+  /// file loaded again with the same options but device "cpu" (once; later calls return the
+  /// same copy). What leaves partplan for an enclave (exported parts, enclave timings) comes
+  /// from this copy, so that no CUDA tensor is baked into it. Throws IntegrityError when the
+  /// file changed since it was loaded (SHA-256), ModelError when the copy's cuts differ, and
+  /// what load() throws.
+  Model on_cpu() const;
+
   struct Impl;
   const Impl& impl() const { return *impl_; }
 

@@ -52,9 +52,11 @@ class ModelRunner {
   std::shared_ptr<Impl> impl_;
 };
 
-/// Measured wall time of each part of a split, median of `repeats` runs at batch 1 after four
-/// warm-up runs, on `device`. `cut_ids`: 0 cuts (the whole model), 1 (front, back) or 2
-/// (front, middle, back). Throws UsageError on a bad cut list.
+/// Measured time of each part of a split, median of `repeats` runs at batch 1 after four
+/// warm-up runs, on `device` (a steady clock on the CPU; CUDA events on a GPU, so the time is
+/// the device's, not the launch's). `model` must be loaded on `device`. `cut_ids`: 0 cuts (the
+/// whole model), 1 (front, back) or 2 (front, middle, back). Throws UsageError on a bad cut
+/// list.
 std::vector<double> time_parts(const model::Model& model, const std::vector<int>& cut_ids, const std::string& device,
                                int repeats = 9);
 

@@ -73,7 +73,10 @@ struct VerifyResult {
 
 /// Re-hash every part and the source model (throws IntegrityError on a mismatch, IoError
 /// when a file is missing), then run the composed parts and the original on the same random
-/// inputs. Does not throw on a numeric failure: see VerifyResult::passed.
+/// inputs, on the CPU. Each part is loaded as an enclave runtime would, with no map location:
+/// a part that holds a tensor off the CPU throws VerificationError (the source model is
+/// loaded onto the CPU, wherever it was saved). Does not throw on a numeric failure: see
+/// VerifyResult::passed.
 VerifyResult verify_partition(const PartitionManifest& manifest, const std::string& base_dir,
                               const VerifyOptions& options);
 

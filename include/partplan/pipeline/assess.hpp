@@ -54,6 +54,9 @@ void visit(CostOptions& o, V&& v) {
 struct AssessOptions {
   uint64_t seed = 0;                 ///< seeds the data subset and splits, batches, augmentation, attackers
   std::string device = "auto";       ///< "auto", "cpu", "cuda", "cuda:N"; resolved before assess()
+  /// On CUDA: deterministic cuDNN and algorithms, no TF32 (model::configure_numerics); off,
+  /// cuDNN benchmark mode and TF32 are on. The CPU is deterministic either way.
+  bool deterministic = false;
   std::string cuts_spec = "stages";  ///< setting "cuts": stages, blocks, all, or a list (model::select_cuts)
   /// Learned attackers (attacks::attacker_names()), "whitebox" (optimisation through the
   /// front, attacks::whitebox_invert) and "oracle" (a pre-screen when alone).
@@ -88,6 +91,7 @@ template <class V>
 void visit(AssessOptions& o, V&& v) {
   v("seed", o.seed);
   v("device", o.device);
+  v("deterministic", o.deterministic);
   v("cuts", o.cuts_spec);
   v("attacks", o.attacks);
   v("threshold", o.threshold, 0.0, 1.0);
@@ -184,15 +188,19 @@ struct CostInputs {
   double total_flops = 0;  ///< whole model, per sample
   int64_t total_param_bytes = 0;
   int64_t output_bytes = 0;                 ///< model output per sample
-  double whole_model_seconds = 0;           ///< measured native time of the whole model at batch 1
+  double whole_model_seconds = 0;           ///< measured native CPU time of the whole model at batch 1
+  /// Measured time of the whole model on the untrusted device at batch 1; 0 = none measured:
+  /// the untrusted part is then whole_model_seconds' share over cost.gpu_speedup.
+  double untrusted_whole_model_seconds = 0;
   std::optional<model::CutPoint> back_cut;  ///< ternary split: where the enclave takes over again
   CostOptions options;
 };
 
 /// The cost of a split at `cut`, scaled from FLOPs: the enclave runs the front (and, in a
-/// ternary split, the back) at tee_slowdown x the native rate total_flops / whole_model_seconds,
-/// the untrusted part runs the rest gpu_speedup x faster, and the boundary tensors cross the
-/// link. Pure: same inputs, same result. profiled is false.
+/// ternary split, the back) at tee_slowdown x the native CPU rate total_flops /
+/// whole_model_seconds; the untrusted part runs the rest at the measured GPU rate total_flops /
+/// untrusted_whole_model_seconds when there is one, else gpu_speedup x faster than the CPU;
+/// the boundary tensors cross the link. Pure: same inputs, same result. profiled is false.
 CutCost estimate_cost(const model::CutPoint& cut, const CostInputs& inputs);
 
 struct CutAssessment {
@@ -240,14 +248,25 @@ struct AssessResult {
   common::Image8 eval_originals;      ///< the first grid_images eval images
   double seconds = 0;
   std::optional<double> oracle_reference_kl;  ///< mean KL(p || uniform): what a channel with no information scores
-  double whole_model_seconds = 0;             ///< measured native time of the whole model, batch 1, on timed_on
-  std::string timed_on;                       ///< device the times were measured on
+  /// Measured native time of the whole model, batch 1, on timed_on: always the CPU, since the
+  /// enclave is a CPU (docs/cost-model.md), whatever device trained the attackers.
+  double whole_model_seconds = 0;
+  std::string timed_on;  ///< device of whole_model_seconds and of every enclave time: "cpu"
+  /// Device the untrusted part was timed on: the run's GPU ("cuda:0") when it has one, then
+  /// untrusted_whole_model_seconds is measured there and gpu_speedup is not applied; else
+  /// "cpu", and the untrusted time is the CPU time over cost.gpu_speedup.
+  std::string untrusted_timed_on;
+  double untrusted_whole_model_seconds = 0;
+  bool gpu_speedup_applied = true;
   double all_enclave_seconds = 0;             ///< tee_slowdown x the whole model's native time
   bool ternary = false;
   std::optional<model::CutPoint> back_cut;
   std::optional<double> back_probe_accuracy;  ///< linear probe at the back cut
   std::optional<double> probe_chance;         ///< frequency of the most common predicted class on eval
   bool trained = true;                        ///< false for an oracle-only pre-screen (--attack oracle)
+  /// Host synchronisations counted in the training steps on a GPU, outside checks and scoring
+  /// (model::SyncCounter): 0 is the design; -1 = not counted (CPU, or no training).
+  int64_t train_step_syncs = -1;
 };
 
 /// Progress of the whole run, for the CLI's progress line.

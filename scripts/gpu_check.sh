@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The GPU machine's check, in one device call (docs/gpu.md): unpack what travelled, build
+# partplan against that machine's own CUDA LibTorch with every core, export the benchmark
+# models with its torch, run ctest (the CPU labels and `gpu`), run the GPU benchmark, and
+# write logs and tables under $OUT. The table of steps prints last.
+#
+# Prepare here, then call the device (15 minutes of device time per session, 10 per call):
+#   bash scripts/pack_gpu_deps.sh      # .gpu-deps/, git-ignored, measured against 64 MiB
+#   device run: command "bash scripts/gpu_check.sh", carry [".gpu-deps"], timeout_s 600
+# Expected there (16 cores, one H200): unpack ~5 s, configure+build ~2 min, model export
+# ~1 min, ctest ~2 min, benchmark ~3 min: about 8 minutes, each step bounded by its own
+# timeout so that the logs come back inside the 10-minute call.
+#
+# --dry-run: every step on this machine, with no GPU: the torch 2.x venv of
+# scripts/setup_torch2.sh stands in for the GPU machine's python (PARTPLAN_PYTHON to change),
+# deps unpack under /tmp, the gpu tests report "skipped", the benchmark runs its CPU dry run.
+# PARTPLAN_GPU_CHECK_LABELS overrides the ctest label regex.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+dry=0
+[[ ${1:-} == --dry-run ]] && dry=1
+OUT=${OUT:-$root/out/gpu_check}
+mkdir -p "$OUT"
+log_file=$OUT/gpu_check.log
+: > "$log_file"
+steps_file=$OUT/steps.md
+printf '| step | status | seconds | note |\n| --- | --- | --- | --- |\n' > "$steps_file"
+jobs=$(nproc)
+deps=${PARTPLAN_GPU_DEPS_ROOT:-/tmp/partplan-gpu-deps}
+build=${PARTPLAN_GPU_BUILD_DIR:-build-gpu}
+models=$root/models-gpu
+labels=${PARTPLAN_GPU_CHECK_LABELS:-'^(model|partition|metrics|data|attack|pipeline|plan|cli|smoke|gpu)$'}
+failed=0
+
+say() { echo "gpu_check: $*" | tee -a "$log_file" >&2; }
+# step NAME TIMEOUT_S NOTE -- command...: runs it with its output in the log, records a row.
+step() {
+  local name=$1 limit=$2 note=$3
+  shift 4
+  say "== $name (at most ${limit} s)"
+  local t0=$SECONDS rc
+  # Functions run in a child bash (exported below), so that timeout can bound them.
+  timeout "$limit" bash -c '"$@"' step "$@" >> "$log_file" 2>&1
+  rc=$?
+  local dt=$((SECONDS - t0)) status=ok
+  ((rc == 0)) || { status="FAILED (exit $rc)"; failed=1; }
+  ((rc == 124)) && status="TIMED OUT"
+  printf '| %s | %s | %d | %s |\n' "$name" "$status" "$dt" "$note" >> "$steps_file"
+  say "   $status in ${dt} s"
+  return $rc
+}
+
+unpack() {
+  rm -rf "$deps" && mkdir -p "$deps"
+  for deb in .gpu-deps/debs/*.deb; do dpkg -x "$deb" "$deps"; done
+  ls "$deps/usr/include" "$deps/usr/include/stb"
+  # Fashion-MNIST where data::load looks for it (/usr/share/datasets/fashion-mnist).
+  local fm=/usr/share/datasets/fashion-mnist
+  mkdir -p "$fm"
+  for f in .gpu-deps/fashion-mnist/*.gz; do cmp -s "$f" "$fm/$(basename "$f")" || cp "$f" "$fm/"; done
+  mkdir -p "$models/photos" && cp -n .gpu-deps/photos/* "$models/photos/"
+  du -sh .gpu-deps "$deps"
+}
+
+find_python() {
+  if [[ -n ${PARTPLAN_PYTHON:-} ]]; then echo "$PARTPLAN_PYTHON"
+  elif ((dry)); then echo "$root/.venv-torch2/bin/python"
+  else command -v python3
+  fi
+}
+
+configure_build() {
+  local prefix zlib_args=()
+  prefix=$("$py" -c 'import torch; print(torch.utils.cmake_prefix_path)')
+  # zlib: the machine's headers if it has them, else the carried ones with its own libz.so.1.
+  if [[ ! -f /usr/include/zlib.h ]]; then
+    local so
+    so=$(ldconfig -p | awk '/libz\.so\.1 .*x86-64/ {print $NF; exit}')
+    zlib_args=(-DZLIB_INCLUDE_DIR="$deps/usr/include" -DZLIB_LIBRARY="$so")
+  fi
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix;$deps/usr" \
+    -DPARTPLAN_IMAGE_BACKEND=stb -DPARTPLAN_STB_INCLUDE_DIR="$deps/usr/include/stb" \
+    -DPARTPLAN_MODELS_DIR="$models" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" "${zlib_args[@]}" &&
+    grep -E '^(Catch2_DIR|CLI11_DIR|nlohmann_json_DIR|Torch_DIR)' "$build/CMakeCache.txt" &&
+    cmake --build "$build" -j "$jobs" && "$build/partplan" --version
+}
+
+export_models() {
+  "$py" scripts/export_models.py --out "$models" \
+    --only fmnist_cnn,vgg16_script,resnet50_script,efficientnet_b0_script
+}
+
+run_ctest() {
+  ctest --test-dir "$build" -L "$labels" -j "$jobs" --output-on-failure --timeout 300 \
+    --output-junit "$OUT/ctest.xml"
+}
+
+export -f unpack find_python configure_build export_models run_ctest
+export root dry OUT deps build models labels jobs
+
+say "start $(date -u +%FT%TZ); $(uname -m), $jobs cores; dry run: $dry"
+((dry)) || nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee -a "$log_file"
+py=$(find_python)
+export py
+say "python $py: $("$py" -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda, "GPU visible:", torch.cuda.is_available())' 2>&1)"
+
+step unpack 60 "dpkg -x of .gpu-deps/debs, data, photos" -- unpack
+step build 300 "against $("$py" -c 'import torch; print(torch.__version__)' 2>/dev/null), -j$jobs, images: stb" -- configure_build
+if [[ -x $build/partplan ]]; then
+  step models 240 "export_models.py with that torch" -- export_models
+  step ctest 300 "labels $labels" -- run_ctest
+  grep -E "tests passed|tests failed|Skipped|\*\*\*Skipped" "$log_file" | tail -20 > "$OUT/ctest_summary.txt"
+  bench_args=()
+  ((dry)) && bench_args=(--dry-run)
+  step bench 300 "scripts/bench_gpu.sh ${bench_args[*]}" -- bash scripts/bench_gpu.sh "${bench_args[@]}" \
+    "$build/partplan" "$OUT/bench"
+  [[ -f $OUT/bench/bench_gpu.md ]] && cp "$OUT/bench/bench_gpu.md" "$OUT/bench_gpu.md"
+fi
+say "end $(date -u +%FT%TZ)"
+echo
+cat "$OUT/ctest_summary.txt" 2>/dev/null
+[[ -f $OUT/bench_gpu.md ]] && cat "$OUT/bench_gpu.md"
+cat "$steps_file"
+exit $failed
