@@ -22,12 +22,16 @@
 # Why 200: the 21 eager runs are dominated by their fixed cost (python + torch import, CUDA
 # context, model and data loading: an estimated 5-8 s each on the GPU machine) and the steps
 # cost milliseconds each, so the whole call is expected at about 4 minutes (3 partplan runs of
-# ~20 s, 21 eager runs of ~8-12 s); BENCH_DEADLINE_S (default 480) skips the eager runs that
-# would start after that many seconds, and the tables say which were skipped. Override with
-# BENCH_STEPS, BENCH_CROPS. --dry-run: the same script on the CPU with 4 steps, 2 crops per
+# ~20 s, 21 eager runs of ~8-12 s), none of it measured yet; BENCH_DEADLINE_S (default 240,
+# so that scripts/gpu_check.sh's 300 s for this step holds the last run and the tables) skips
+# the eager runs that would start after that many seconds, and the tables say which were
+# skipped and leave those models out of the totals. Override with BENCH_STEPS, BENCH_CROPS. --dry-run: the same script on the CPU with 4 steps, 2 crops per
 # photo and one cut per model (VGG-16 features.4, ResNet-50 conv1, EfficientNet-B0 features.0),
-# a 1024^3 bf16 product timed on the CPU (not a GPU number), no deadline: it exercises every
-# step here (minutes on 2 cores).
+# a 1024^3 bf16 product timed on the CPU (not a GPU number), partplan's oracle exposure cut to
+# one image and one channel, no deadline: it exercises every step here (5-10 minutes on 2 busy
+# cores, most of it partplan's non-training phases: the stats, reference and oracle passes
+# through the whole model and the cost model's timing). The eager runs get --threads $(nproc),
+# the CPU thread count partplan sets itself.
 #
 # What the columns mean:
 #   partplan train s   plan.json cuts[].attacks[cgan].train.seconds: the attacker's own steps
@@ -49,11 +53,12 @@
 # better at every cut.
 #
 # Python: PARTPLAN_PYTHON, else python3 on PATH, else /usr/bin/python3 (Debian's torch 1.13)
-# when python3 has no torch. Models: BENCH_MODELS (default models/; made by
-# scripts/export_models.py, run here with that python when a file is missing, which needs
-# torchvision), photos: BENCH_DATA (default models/photos; scripts/copy_photos.sh makes it
-# from Debian's python3-skimage, absent on the GPU machine: carry models/photos there, 5 MiB;
-# VGG-16's 528 MiB archive is too large to carry and is exported there).
+# when python3 has no torch; it needs Pillow (and torchvision to export a missing model).
+# Models: BENCH_MODELS, else models/, models-gpu/ or models-torch2/ (see below); a missing one
+# is exported with scripts/export_models.py and that python (VGG-16's 528 MiB archive is too
+# large to carry to the GPU machine). Photos: BENCH_DATA (default MODELS/photos;
+# scripts/copy_photos.sh makes it from Debian's python3-skimage, which the GPU machine lacks:
+# scripts/gpu_check.sh carries them in .gpu-deps/photos).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -82,7 +87,22 @@ if ! "$py" -c 'import torch' 2>/dev/null; then
   fi
 fi
 
-models=${BENCH_MODELS:-models}
+"$py" -c 'import PIL' 2>/dev/null || { log "'$py' has no PIL (Pillow), which eager_cgan.py decodes the photos with"; exit 2; }
+
+# The models: BENCH_MODELS, else the first of models/, models-gpu/ (scripts/gpu_check.sh) and
+# models-torch2/ (scripts/setup_torch2.sh) that holds all three, else the first that holds the
+# photos (the missing models are exported into it below), else models/.
+dirs=(models models-gpu models-torch2)
+models=${BENCH_MODELS:-}
+if [[ -z $models ]]; then
+  for d in "${dirs[@]}"; do
+    [[ -f $d/vgg16_script.pt && -f $d/resnet50_script.pt && -f $d/efficientnet_b0_script.pt ]] && { models=$d; break; }
+  done
+fi
+if [[ -z $models ]]; then
+  for d in "${dirs[@]}"; do [[ -d $d/photos ]] && { models=$d; break; }; done
+fi
+models=${models:-models}
 data=${BENCH_DATA:-$models/photos}
 if ((dry)); then
   steps=${BENCH_STEPS:-4}
@@ -90,12 +110,16 @@ if ((dry)); then
   device=cpu
   deadline=${BENCH_DEADLINE_S:-0}
   declare -A cuts=([vgg16]=features.4 [resnet50]=conv1 [efficientnet_b0]=features.0)
+  # The oracle exposure (8 images x 16 channels of whole-model forwards per cut) is most of a
+  # CPU run's time: one image, one channel here. The GPU run keeps partplan's defaults.
+  pp_extra=(--set oracle.images=1 --set oracle.max_channels=1)
 else
   steps=${BENCH_STEPS:-200}
   crops=${BENCH_CROPS:-16}
   device=cuda
-  deadline=${BENCH_DEADLINE_S:-480}
-  declare -A cuts=([vgg16]=features.4,features.9,features.16,features.23,features [resnet50]=stages
+  deadline=${BENCH_DEADLINE_S:-240}
+  pp_extra=()
+  declare -A cuts=([vgg16]="features.4,features.9,features.16,features.23,features" [resnet50]=stages
                    [efficientnet_b0]=stages)
 fi
 order=(vgg16 resnet50 efficientnet_b0)
@@ -114,7 +138,9 @@ fi
 n_photos=$(find "$data" -maxdepth 3 -type f | wc -l)
 ((n_photos > 0)) || { log "no photos in '$data': bash scripts/copy_photos.sh $data, or carry models/photos"; exit 1; }
 
-log "$("$bin" --version 2>&1 | head -1); python $py, torch $("$py" -c 'import torch; print(torch.__version__)')"
+pp_version=$("$bin" --version 2>&1 | head -1)
+commit=$(git describe --always --dirty 2>/dev/null || echo unknown)
+log "$pp_version, commit $commit; python $py, torch $("$py" -c 'import torch; print(torch.__version__)')"
 log "device $device, $steps steps, $crops crops per photo of $n_photos photos in $data$( ((dry)) && echo ' (dry run)')"
 
 # 1. The bf16 matrix rate.
@@ -163,7 +189,7 @@ for m in "${order[@]}"; do
   log "partplan $m (cuts ${cuts[$m]}) at $(elapsed) s"
   if ! wall_of "$bin" assess "$models/${m}_script.pt" --data "$data" --set data.crops_per_image="$crops" \
       --steps "$steps" --attack cgan --cuts "${cuts[$m]}" --device "$device" --set deterministic=false \
-      --set budget.patience=0 -o "$out/plan_$m.json" >"$out/plan_$m.log" 2>&1; then
+      --set budget.patience=0 "${pp_extra[@]}" -o "$out/plan_$m.json" >"$out/plan_$m.log" 2>&1; then
     log "partplan $m failed: $out/plan_$m.log"
     tail -5 "$out/plan_$m.log" >&2
     rm -f "$out/plan_$m.json"
@@ -183,7 +209,7 @@ for m in "${order[@]}"; do
     wall_file=$out/${m}_$c.wall
     log "eager $m $c at $(elapsed) s"
     if ! wall_of "$py" scripts/bench/eager_cgan.py --model "$models/${m}_script.pt" --cut "$c" --data "$data" \
-        --steps "$steps" --crops-per-image "$crops" --device "$device" --seed 0 --patience 0 \
+        --steps "$steps" --crops-per-image "$crops" --device "$device" --seed 0 --patience 0 --threads "$(nproc)" \
         --json "$out/eager_${m}_$c.json" >"$out/eager_${m}_$c.log" 2>&1; then
       log "eager $m $c failed: $out/eager_${m}_$c.log"
       tail -5 "$out/eager_${m}_$c.log" >&2
@@ -193,9 +219,10 @@ for m in "${order[@]}"; do
 done
 
 # 4. The tables.
-"$py" - "$out" "$dry" "${order[@]}" <<'PY'
+"$py" - "$out" "$dry" "$pp_version" "$commit" "$steps" "$crops" "$device" "${order[@]}" <<'PY'
 import json, os, sys
-out, dry, order = sys.argv[1], sys.argv[2] == "1", sys.argv[3:]
+out, dry, pp_version, commit, steps, crops, device = sys.argv[1], sys.argv[2] == "1", *sys.argv[3:8]
+order = sys.argv[8:]
 
 
 def load(name):
@@ -214,12 +241,14 @@ def f(v, fmt="{:.2f}"):
 
 bf16 = load("bf16.json")
 rate = bf16["tflops"] if bf16 else None
-rows, totals, cut_ok, summary = [], [], [], {"bf16": bf16, "models": {}}
+rows, totals, cut_ok, summary = [], [], [], {"bf16": bf16, "models": {}, "partplan": pp_version,
+                                                    "commit": commit, "steps": int(steps), "crops_per_image": int(crops),
+                                                    "device": device}
 for m in order:
     plan = load(f"plan_{m}.json")
     pp_wall = wall(m)
     if plan is None:
-        totals.append((m, 0, pp_wall, None, None, None, "partplan failed"))
+        totals.append((m, 0, pp_wall, None, None, (None, None), "partplan failed"))
         continue
     eager_walls, mean_img = [], None
     for b in plan.get("baselines", []):
@@ -257,14 +286,23 @@ for m in order:
     complete = len(eager_walls) == len(plan["cuts"])
     ew_sum = sum(eager_walls) if eager_walls else None
     ds = [r["d_ssim"] for r in mrows if r["d_ssim"] is not None]
-    totals.append((m, len(plan["cuts"]), pp_wall, ew_sum, min(ds) if ds else None, mean_img,
+    e_mean = next((r["eager_mean_image_ssim"] for r in mrows if r.get("eager_mean_image_ssim") is not None), None)
+    totals.append((m, len(plan["cuts"]), pp_wall, ew_sum, min(ds) if ds else None, (mean_img, e_mean),
                    "" if complete else f"eager ran {len(eager_walls)} of {len(plan['cuts'])} cuts"))
-    summary["models"][m] = {"partplan_wall_s": pp_wall, "eager_wall_s": ew_sum, "eager_complete": complete,
-                            "cuts": mrows, "partplan_mean_image_ssim": mean_img,
+    summary["models"][m] = {"partplan_wall_s": pp_wall, "partplan_assess_s": plan.get("seconds"), "eager_wall_s": ew_sum, "eager_complete": complete,
+                            "cuts": mrows, "partplan_mean_image_ssim": mean_img, "eager_mean_image_ssim": e_mean,
                             "device": plan.get("device"), "libtorch": plan.get("tool", {}).get("libtorch")}
 
 lines = []
 lines.append(f"# partplan vs plain PyTorch eager, c-GAN attacker{' (DRY RUN: CPU, tiny settings)' if dry else ''}")
+lines.append("")
+some_plan = next((load(f"plan_{m}.json") for m in order if load(f"plan_{m}.json")), None)
+eager_torch = next((json.load(open(os.path.join(out, x)))["torch"] for x in sorted(os.listdir(out))
+                    if x.startswith("eager_") and x.endswith(".json")), "n/a")
+lines.append(f"{pp_version}, commit {commit}; eager: torch {eager_torch}; device {device}; {steps} steps, "
+             f"{crops} crops per photo" + (", splits attacker-train {attacker_train}, attacker-val {attacker_val}, "
+                                           "eval {eval}".format(**some_plan["data"]["splits"]) +
+                                           f", batch {some_plan['data']['batch_size']}" if some_plan else "") + "; early stopping off; seed 0")
 lines.append("")
 if bf16:
     lines.append(f"bf16 matmul {bf16['n']}^3 on {bf16['device_name']}: {bf16['tflops']:.1f} TFLOP/s "
@@ -283,14 +321,14 @@ lines.append("")
 lines.append("End to end (partplan: one process per model, all its cuts; eager: one process per cut; walls "
              "measured around each process):")
 lines.append("")
-lines.append("| model | cuts | partplan wall s | eager wall s | speed-up | min ΔSSIM | mean-image SSIM (partplan) | note |")
+lines.append("| model | cuts | partplan wall s | eager wall s | speed-up | min ΔSSIM | mean-image SSIM partplan / eager | note |")
 lines.append("|" + " --- |" * 8)
 pp_all = eg_all = 0.0
 complete_all = True
 for m, n, pw, ew, dmin, mi, note in totals:
     sp = ew / pw if ew and pw else None
     lines.append(f"| {m} | {n} | {f(pw, '{:.1f}')} | {f(ew, '{:.1f}')} | {f(sp, '{:.2f}x')} | "
-                 f"{f(dmin, '{:+.3f}')} | {f(mi, '{:.3f}')} | {note} |")
+                 f"{f(dmin, '{:+.3f}')} | {f(mi[0], '{:.3f}')} / {f(mi[1], '{:.3f}')} | {note} |")
     if pw and ew and not note:
         pp_all += pw
         eg_all += ew
