@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "partplan/common/build_info.hpp"
 #include "partplan/common/error.hpp"
 #include "partplan/common/log.hpp"
@@ -12,6 +14,68 @@
 #include "src/cli/commands.hpp"
 
 namespace partplan::cli {
+namespace {
+
+// Options of the top level that take a value (the word after them is not a command).
+bool takes_value(const std::string& arg) { return arg == "--threads"; }
+
+/// The first argument that is not an option (nor an option's value): the command, if any.
+std::optional<std::string> first_word(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--") return std::nullopt;
+    if (args[i].rfind('-', 0) == 0) {
+      if (takes_value(args[i])) ++i;
+      continue;
+    }
+    return args[i];
+  }
+  return std::nullopt;
+}
+
+std::string command_names(const CLI::App& app) {
+  std::string out;
+  for (const auto* sub : app.get_subcommands({})) out += (out.empty() ? "" : ", ") + sub->get_name();
+  return out;
+}
+
+/// The options of `app` by their longest name, "--data, --cuts, ...", and its positionals.
+std::string option_names(const CLI::App& app) {
+  std::string out;
+  for (const auto* o : app.get_options({})) {
+    std::string name = o->get_name(/*positional=*/false, /*all_options=*/false);
+    if (name.empty() || name == "--help") continue;
+    out += (out.empty() ? "" : ", ") + name;
+  }
+  return out;
+}
+
+/// One line for a parse error: what was wrong, the valid names where a name was wrong, and
+/// the --help to read (the command's own when a command was given).
+std::string usage_error(const CLI::App& app, const std::vector<std::string>& args, const CLI::ParseError& e) {
+  const auto word = first_word(args);
+  const CLI::App* sub = nullptr;
+  for (const auto* s : app.get_subcommands({}))
+    if (word && s->get_name() == *word) sub = s;
+  if (!sub) {
+    for (const auto& a : args)
+      if (a.rfind('-', 0) == 0 && a != "--") {
+        const std::string flag = a.substr(0, a.find('='));
+        bool known = false;
+        for (const auto* o : app.get_options({})) known = known || o->check_name(flag);
+        if (!known)
+          return "unknown option '" + flag + "': before a command the options are " + option_names(app) +
+                 ", --help; the commands are " + command_names(app) + " (run 'partplan --help')";
+      }
+    return "a command is required: one of " + command_names(app) + " (run 'partplan --help')";
+  }
+  const std::string help = "run 'partplan " + sub->get_name() + " --help'";
+  if (dynamic_cast<const CLI::ExtrasError*>(&e))
+    return first_line(e.what()) + "; the options of '" + sub->get_name() + "' are " + option_names(*sub) + " (" +
+           help + ")";
+  return first_line(e.what()) + " (" + help + ")";
+}
+
+}  // namespace
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CLI::App app{
@@ -19,9 +83,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       "by measuring how well an attacker rebuilds the input from each cut.",
       "partplan"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", kBuiltWithCuda ? fmt::format("partplan {} (LibTorch {}, CUDA build, device code for CUDA architectures {})",
-                                                                   kVersion, model::torch_version(), kCudaArchitectures)
-                                                    : fmt::format("partplan {} (LibTorch {}, CPU build)", kVersion, model::torch_version()));
+  app.set_version_flag("--version", kBuiltWithCuda ? fmt::format("partplan {} (LibTorch {}, CUDA build, device code for CUDA architectures {}, images: {})",
+                                                                   kVersion, model::torch_version(), kCudaArchitectures, kImageBackend)
+                                                    : fmt::format("partplan {} (LibTorch {}, CPU build, images: {})", kVersion, model::torch_version(), kImageBackend));
   bool quiet = false;
   int verbose = 0;
   int threads = 0;
@@ -48,6 +112,18 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   setup_compare(app, dispatch);
   setup_merge(app, dispatch);
 
+  // An unknown command is named before parsing: CLI11 would take `partplan frobnicate --help`
+  // for the top-level help, and `partplan frobnicate` for a missing command.
+  if (const auto word = first_word(args)) {
+    bool known = false;
+    for (const auto* sub : app.get_subcommands({})) known = known || sub->get_name() == *word;
+    if (!known) {
+      err << "error: unknown command '" << *word << "': the commands are " << command_names(app)
+          << " (run 'partplan --help')\n";
+      return kExitUsage;
+    }
+  }
+
   std::vector<std::string> argv_store{"partplan"};
   argv_store.insert(argv_store.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -60,7 +136,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e, out, err);
   } catch (const CLI::ParseError& e) {
-    err << "error: " << first_line(e.what()) << " (run 'partplan --help')\n";
+    err << "error: " << usage_error(app, args, e) << "\n";
     return kExitUsage;
   }
 

@@ -144,11 +144,16 @@ std::string read_file(const std::string& path) {
 
 StagedDir::StagedDir(std::string target_dir) : target_(std::move(target_dir)) {
   std::error_code ec;
-  created_target_ = !fs::exists(target_, ec);
+  // Every directory this creates (the target and any missing parents), deepest first.
+  for (fs::path p = fs::absolute(target_, ec).lexically_normal(); !p.empty() && !fs::exists(p, ec);
+       p = p.parent_path()) {
+    if (p == p.parent_path()) break;
+    created_.push_back(p.string());
+  }
   ensure_writable_dir(target_);
   remove_stale_staging(target_);
-  staging_ = (fs::path(target_) / (kStagingPrefix + std::to_string(::getpid()) + "-" + random_suffix())).string();
-  if (created_target_) register_partial(target_, false);  // removed on interrupt if still empty
+  staging_ = (fs::absolute(target_, ec).lexically_normal() / (kStagingPrefix + std::to_string(::getpid()) + "-" + random_suffix())).string();
+  for (const auto& d : created_) register_partial(d, false);  // removed on interrupt if still empty
   register_partial(staging_, true);
   fs::create_directory(staging_, ec);
   if (ec) throw IoError("cannot create staging directory '" + staging_ + "': " + ec.message());
@@ -157,9 +162,10 @@ StagedDir::StagedDir(std::string target_dir) : target_(std::move(target_dir)) {
 StagedDir::~StagedDir() {
   std::error_code ec;
   fs::remove_all(staging_, ec);
-  if (!committed_ && created_target_) fs::remove(target_, ec);  // only removes it if empty
+  if (!committed_)
+    for (const auto& d : created_) fs::remove(d, ec);  // deepest first; only removes empty ones
   unregister_partial(staging_);
-  if (created_target_) unregister_partial(target_);
+  for (const auto& d : created_) unregister_partial(d);
 }
 
 std::string StagedDir::add(const std::string& file_name) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace partplan::common {
 namespace {
@@ -28,14 +29,14 @@ std::map<std::string, bool>& registry() {
 
 [[noreturn]] void clean_up_and_exit(int sig) {
   std::lock_guard<std::recursive_mutex> lock(registry_mutex());
-  size_t removed = 0;
-  for (const auto& [path, recursive] : registry()) {
-    std::error_code ec;
-    const bool gone = recursive ? std::filesystem::remove_all(path, ec) > 0 : std::filesystem::remove(path, ec);
-    removed += gone ? 1 : 0;
-  }
-  std::fprintf(stderr, "partplan: interrupted by %s; %zu partial output(s) removed, nothing else written\n",
-               sig == SIGINT ? "SIGINT" : "SIGTERM", removed);
+  const auto removed = remove_partials();
+  std::string list;
+  for (const auto& p : removed) list += (list.empty() ? "" : ", ") + p;
+  if (removed.empty())
+    std::fprintf(stderr, "partplan: interrupted by %s; nothing was written\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  else
+    std::fprintf(stderr, "partplan: interrupted by %s; removed %zu partial output(s): %s; nothing else written\n",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM", removed.size(), list.c_str());
   std::fflush(stderr);
   ::_exit(128 + sig);  // stdout's buffer is dropped: no half-written result
 }
@@ -49,6 +50,20 @@ extern "C" void on_signal(int sig) {
 }
 
 }  // namespace
+
+std::vector<std::string> remove_partials() {
+  std::lock_guard<std::recursive_mutex> lock(registry_mutex());
+  std::vector<std::string> removed;
+  // Deepest first: a directory's contents (its staging directory, say) sort after it.
+  for (auto it = registry().rbegin(); it != registry().rend(); ++it) {
+    const auto& [path, recursive] = *it;
+    std::error_code ec;
+    const bool gone = recursive ? std::filesystem::remove_all(path, ec) > 0 : std::filesystem::remove(path, ec);
+    if (gone) removed.push_back(path);
+  }
+  registry().clear();
+  return removed;
+}
 
 void install_interrupt_cleanup() {
   static std::once_flag once;

@@ -197,7 +197,12 @@ Dataset load_csv(const std::string& path, const LoadOptions& o) {
   const auto file_bytes = fs::file_size(path, ec);
   if (ec) throw IoError("cannot read '" + path + "': " + ec.message());
   check_memory_bound(static_cast<int64_t>(file_bytes), o, "CSV file '" + path + "'");
-  const Table t = parse_csv(common::read_file(path), path);
+  return load_csv_text(common::read_file(path), path, o);
+}
+
+Dataset load_csv_text(std::string text, const std::string& path, const LoadOptions& o) {
+  check_memory_bound(static_cast<int64_t>(text.size()), o, "CSV file '" + path + "'");
+  const Table t = parse_csv(std::move(text), path);
   if (t.rows() == 0) throw DataError("'" + path + "' has a header but no records");
 
   // Label, dropped, kept and categorical columns (CsvOptions).

@@ -4,16 +4,19 @@
 // converted only when the model asks for another shape.
 #include <ATen/ATen.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 
 #include "partplan/common/error.hpp"
+#include "partplan/common/fs.hpp"
 #include "partplan/common/log.hpp"
 #include "partplan/common/shape.hpp"
 #include "partplan/data/splits.hpp"
-#include "src/data/image_ops.hpp"
+#include "partplan/imaging/image.hpp"
 #include "src/data/sources.hpp"
 
 namespace fs = std::filesystem;
@@ -31,32 +34,54 @@ std::string missing_package(const std::string& path) {
          path + "' not found";
 }
 
-std::string gunzip(const std::string& path, int64_t max_bytes) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw IoError("cannot open '" + path + "': check that it is readable");
-  std::string out;
-  std::array<char, 1 << 16> buf{};
-  for (;;) {
-    const int n = gzread(f, buf.data(), static_cast<unsigned>(buf.size()));
-    if (n < 0) {
-      int code = 0;
-      const std::string msg = gzerror(f, &code);
-      gzclose(f);
-      throw DataError("'" + path + "' is not a valid gzip file (" + msg + "): reinstall dataset-fashion-mnist");
-    }
-    if (n == 0) break;
-    out.append(buf.data(), static_cast<size_t>(n));
-    if (static_cast<int64_t>(out.size()) > max_bytes + 16) {
-      gzclose(f);
-      throw DataError("'" + path + "' decompresses to more than the memory bound; it is not a Fashion-MNIST file");
-    }
+// The bytes of a gzip file decompressed, as gzread gives them: every member in turn, trailing
+// garbage after a member ignored, and bytes without the gzip magic taken as they are.
+std::string gunzip(std::string_view in, int64_t max_bytes, const std::string& path) {
+  const auto too_big = [&] {
+    return DataError("'" + path + "' decompresses to more than the memory bound; it is not a Fashion-MNIST file");
+  };
+  if (in.size() < 2 || static_cast<uint8_t>(in[0]) != 0x1f || static_cast<uint8_t>(in[1]) != 0x8b) {
+    if (static_cast<int64_t>(in.size()) > max_bytes + 16) throw too_big();
+    return std::string(in);
   }
-  int code = 0;
-  const std::string msg = gzerror(f, &code);
-  gzclose(f);
-  if (code != Z_OK)
-    throw DataError("'" + path + "' is truncated or corrupt (" + msg + "): reinstall dataset-fashion-mnist");
-  return out;
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw DataError("cannot decompress '" + path + "': out of memory");
+  std::string out;
+  std::array<unsigned char, 1 << 16> buf{};
+  size_t pos = 0;
+  int rc = Z_OK;
+  for (;;) {
+    if (zs.avail_in == 0 && pos < in.size()) {
+      const size_t chunk = std::min<size_t>(in.size() - pos, size_t{1} << 30);
+      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data() + pos));
+      zs.avail_in = static_cast<uInt>(chunk);
+      pos += chunk;
+    }
+    zs.next_out = buf.data();
+    zs.avail_out = static_cast<uInt>(buf.size());
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out.append(reinterpret_cast<const char*>(buf.data()), buf.size() - zs.avail_out);
+    if (static_cast<int64_t>(out.size()) > max_bytes + 16) {
+      inflateEnd(&zs);
+      throw too_big();
+    }
+    if (rc == Z_STREAM_END) {
+      // Another member follows only where the gzip magic does; anything else is ignored.
+      const size_t rest = zs.avail_in + (in.size() - pos);
+      const size_t at = in.size() - rest;
+      if (rest < 2 || static_cast<uint8_t>(in[at]) != 0x1f || static_cast<uint8_t>(in[at + 1]) != 0x8b) break;
+      inflateReset(&zs);
+      continue;
+    }
+    if (rc == Z_BUF_ERROR && zs.avail_in == 0 && pos == in.size()) break;  // input ends inside a member
+    if (rc != Z_OK) break;
+  }
+  const std::string msg = zs.msg ? zs.msg : "unexpected end of file";
+  inflateEnd(&zs);
+  if (rc == Z_STREAM_END) return out;
+  if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_STREAM_ERROR)
+    throw DataError("'" + path + "' is not a valid gzip file (" + msg + "): reinstall dataset-fashion-mnist");
+  throw DataError("'" + path + "' is truncated or corrupt (" + msg + "): reinstall dataset-fashion-mnist");
 }
 
 uint32_t big_endian_u32(const std::string& b, size_t at) {
@@ -75,34 +100,50 @@ std::vector<int64_t> idx_dims(const std::string& b, int ndims, const std::string
                     "reinstall dataset-fashion-mnist",
                     path, ndims));
   std::vector<int64_t> dims;
+  const int64_t data_bytes = static_cast<int64_t>(b.size() - header);
+  // Three sizes below 2^32 can overflow int64: the product saturates just above the data
+  // there is, which is then an error either way.
   int64_t count = 1;
   for (int i = 0; i < ndims; ++i) {
     dims.push_back(big_endian_u32(b, 4 + 4 * static_cast<size_t>(i)));
-    count *= dims.back();
+    count = dims.back() > 0 && count > (data_bytes + 1) / dims.back() ? data_bytes + 1 : count * dims.back();
   }
-  if (static_cast<int64_t>(b.size() - header) != count)
+  if (data_bytes != count)
     throw DataError(
-        fmt::format("'{}' holds {} data bytes but its header promises {}: the file is truncated or "
+        fmt::format("'{}' holds {} data bytes but its header promises {} ({}): the file is truncated or "
                     "corrupt; reinstall dataset-fashion-mnist",
-                    path, b.size() - header, count));
+                    path, data_bytes, count > data_bytes ? "more" : std::to_string(count), fmt::join(dims, "x")));
   return dims;
 }
 
-struct Part {
-  std::string images;  // raw IDX bytes
-  std::string labels;
-  int64_t n = 0;
-};
+// Reads a file whose content must decompress within the bound: a gzip file is never much
+// larger than its content.
+std::string read_bounded(const std::string& path, int64_t max_bytes) {
+  std::error_code ec;
+  const auto bytes = fs::file_size(path, ec);
+  if (ec) throw IoError("cannot read '" + path + "': " + ec.message());
+  if (static_cast<int64_t>(bytes) > max_bytes + max_bytes / 1024 + 4096)
+    throw DataError("'" + path + "' decompresses to more than the memory bound; it is not a Fashion-MNIST file");
+  return common::read_file(path);
+}
 
-Part read_part(const std::string& dir, const std::string& prefix, const LoadOptions& o) {
+FashionMnistPart read_part(const std::string& dir, const std::string& prefix, const LoadOptions& o) {
   const std::string img_path = (fs::path(dir) / (prefix + "-images-idx3-ubyte.gz")).string();
   const std::string lbl_path = (fs::path(dir) / (prefix + "-labels-idx1-ubyte.gz")).string();
   std::error_code ec;
   for (const auto& p : {img_path, lbl_path})
     if (!fs::exists(p, ec)) throw DataError(missing_package(p));
-  Part part;
-  part.images = gunzip(img_path, o.max_bytes);
-  part.labels = gunzip(lbl_path, o.max_bytes);
+  return fashion_mnist_part(read_bounded(img_path, o.max_bytes), read_bounded(lbl_path, o.max_bytes), img_path,
+                            lbl_path, o);
+}
+
+}  // namespace
+
+FashionMnistPart fashion_mnist_part(std::string_view images_gz, std::string_view labels_gz,
+                                    const std::string& img_path, const std::string& lbl_path, const LoadOptions& o) {
+  FashionMnistPart part;
+  part.images = gunzip(images_gz, o.max_bytes, img_path);
+  part.labels = gunzip(labels_gz, o.max_bytes, lbl_path);
   const auto idims = idx_dims(part.images, 3, img_path);
   const auto ldims = idx_dims(part.labels, 1, lbl_path);
   if (idims[1] != kSide || idims[2] != kSide)
@@ -118,12 +159,15 @@ Part read_part(const std::string& dir, const std::string& prefix, const LoadOpti
   return part;
 }
 
-}  // namespace
-
 Dataset load_fashion_mnist(const std::string& split, const LoadOptions& o) {
-  std::vector<Part> parts;
+  std::vector<FashionMnistPart> parts;
   if (split != "test") parts.push_back(read_part(o.fashion_mnist_dir, "train", o));
   if (split != "train") parts.push_back(read_part(o.fashion_mnist_dir, "t10k", o));
+  return fashion_mnist_dataset(parts, split, o);
+}
+
+Dataset fashion_mnist_dataset(const std::vector<FashionMnistPart>& parts, const std::string& split,
+                              const LoadOptions& o) {
   int64_t total = 0;
   for (const auto& p : parts) total += p.n;
   if (total == 0) throw DataError("the Fashion-MNIST files under '" + o.fashion_mnist_dir + "' hold no images");
@@ -153,10 +197,11 @@ Dataset load_fashion_mnist(const std::string& split, const LoadOptions& o) {
     if (native_shape) {
       std::copy(pixels, pixels + kSide * kSide, out + k * per_sample);
     } else {
-      const cv::Mat src(kSide, kSide, CV_8U, const_cast<uint8_t*>(pixels));
-      copy_planar(
-          fit_cover_crop(src, static_cast<int>(shape[0]), static_cast<int>(shape[1]), static_cast<int>(shape[2])),
-          out + k * per_sample);
+      imaging::ImageU8 src(static_cast<int>(kSide), static_cast<int>(kSide), 1);
+      std::copy(pixels, pixels + kSide * kSide, src.pixels.begin());
+      imaging::to_planar(imaging::cover_crop(src, static_cast<int>(shape[0]), static_cast<int>(shape[1]),
+                                             static_cast<int>(shape[2])),
+                         out + k * per_sample);
     }
     if (o.progress && (k % 4096 == 4095 || k == n - 1)) o.progress(k + 1, n);
   }

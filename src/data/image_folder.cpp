@@ -1,9 +1,10 @@
 // DIR: an image folder, read recursively in byte-wise path order. When every image sits in a
 // first-level sub-folder, those sub-folders are classes (ImageFolder-style; sorted names ->
-// labels 0..K-1); otherwise there are no labels. Each image is decoded once, scaled so that
-// it covers the target H x W, centre-cropped and converted to the target channels, and stored
-// as uint8. Unreadable and undecodable files are skipped and counted; above
-// max_bad_fraction, or with no usable image, loading fails.
+// labels 0..K-1); otherwise there are no labels. Each image is decoded once (imaging/), scaled
+// so that it covers the target H x W, centre-cropped and converted to the target channels, and
+// stored as uint8. Unreadable and undecodable files are skipped and counted; above
+// max_bad_fraction, or with no usable image, loading fails. A file of a format this build
+// cannot decode at all (TIFF or WebP with images: stb) fails the load, naming the file.
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -17,7 +18,7 @@
 #include "partplan/common/shape.hpp"
 #include "partplan/data/image_io.hpp"
 #include "partplan/data/splits.hpp"
-#include "src/data/image_ops.hpp"
+#include "partplan/imaging/image.hpp"
 #include "src/data/sources.hpp"
 
 namespace fs = std::filesystem;
@@ -82,14 +83,17 @@ Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
       bad(rel, "cannot be read");
       continue;
     }
-    std::string why;
-    const cv::Mat img = decode_8bit(bytes, &why);
-    if (img.empty()) {
-      bad(rel, why);
+    imaging::ImageU8 img;
+    try {
+      img = imaging::decode_u8(bytes, path);
+    } catch (const imaging::UnsupportedFormatError&) {
+      throw;  // a format this build cannot read: the remedy is for every such file, not a skip
+    } catch (const imaging::DecodeError& e) {
+      bad(rel, e.reason());
       continue;
     }
     if (shape.empty()) {
-      shape = resolve_image_shape(o.sample_shape, SampleShape{img.channels(), img.rows, img.cols},
+      shape = resolve_image_shape(o.sample_shape, SampleShape{img.channels, img.height, img.width},
                                   "image folder '" + dir + "'");
       per_sample = common::numel(shape);
       check_memory_bound((per_sample + 16) * total * crops, o,
@@ -100,18 +104,20 @@ Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
     SplitMix64 rng(subset_seed(o) ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(k + 1)));
     auto uniform = [&rng]() { return static_cast<double>(rng.next() >> 11) * 0x1.0p-53; };
     for (int64_t j = 0; j < crops; ++j) {
-      cv::Mat region = img;
+      imaging::ImageU8 sample;
       if (j > 0) {
         // The largest region of the target's aspect, scaled by 35-100%, at a random place.
-        const double full_h = std::min<double>(img.rows, img.cols * static_cast<double>(h) / w);
+        const double full_h = std::min<double>(img.height, img.width * static_cast<double>(h) / w);
         const double scale = 0.35 + 0.65 * uniform();
         const int rh = std::max(1, static_cast<int>(full_h * scale));
-        const int rw = std::max(1, std::min(img.cols, static_cast<int>(rh * static_cast<double>(w) / h)));
-        const int y = static_cast<int>(uniform() * (img.rows - rh + 1)) % std::max(1, img.rows - rh + 1);
-        const int x = static_cast<int>(uniform() * (img.cols - rw + 1)) % std::max(1, img.cols - rw + 1);
-        region = img(cv::Rect(x, y, rw, rh));
+        const int rw = std::max(1, std::min(img.width, static_cast<int>(rh * static_cast<double>(w) / h)));
+        const int y = static_cast<int>(uniform() * (img.height - rh + 1)) % std::max(1, img.height - rh + 1);
+        const int x = static_cast<int>(uniform() * (img.width - rw + 1)) % std::max(1, img.width - rw + 1);
+        sample = imaging::cover_crop(imaging::crop(img, x, y, rw, rh), c, h, w);
+      } else {
+        sample = imaging::cover_crop(img, c, h, w);
       }
-      copy_planar(fit_cover_crop(region, c, h, w), samples.data_ptr<uint8_t>() + good * per_sample);
+      imaging::to_planar(sample, samples.data_ptr<uint8_t>() + good * per_sample);
       ++good;
       if (class_folders) labels.push_back(class_index.at(first_component(rel)));
       groups.push_back(k);

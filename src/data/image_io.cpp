@@ -3,8 +3,6 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -15,7 +13,7 @@
 #include "partplan/common/error.hpp"
 #include "partplan/common/strings.hpp"
 #include "partplan/common/fs.hpp"
-#include "src/data/image_ops.hpp"
+#include "partplan/imaging/image.hpp"
 
 namespace fs = std::filesystem;
 
@@ -29,23 +27,18 @@ bool hidden(const fs::path& p) {
   return !name.empty() && name[0] == '.';
 }
 
-// [C,H,W] tensor (CPU) from an interleaved Mat of 1 or 3 channels.
-at::Tensor planar_tensor(const cv::Mat& m, at::ScalarType dtype) {
-  auto t = at::empty({m.channels(), m.rows, m.cols}, at::TensorOptions().dtype(dtype));
-  detail::copy_planar(m, t.data_ptr());
+// [C,H,W] float32 tensor (CPU) of an image.
+at::Tensor planar_tensor(const imaging::ImageF32& im) {
+  auto t = at::empty({im.channels, im.height, im.width}, at::TensorOptions().dtype(at::kFloat));
+  imaging::to_planar(im, t.data_ptr<float>());
   return t;
 }
 
-// Interleaved float32 Mat from a [C,H,W] float tensor.
-cv::Mat interleaved_float(const at::Tensor& chw) {
-  const auto t = chw.to(at::kFloat).contiguous();
-  const int c = static_cast<int>(t.size(0)), h = static_cast<int>(t.size(1)), w = static_cast<int>(t.size(2));
-  std::vector<cv::Mat> planes;
-  for (int ch = 0; ch < c; ++ch)
-    planes.emplace_back(h, w, CV_32F, const_cast<float*>(t.data_ptr<float>()) + static_cast<size_t>(ch) * h * w);
-  cv::Mat out;
-  cv::merge(planes, out);  // copies
-  return out;
+// An image of a [C,H,W] tensor, as float32.
+imaging::ImageF32 float_image(const at::Tensor& chw) {
+  const auto t = chw.detach().cpu().to(at::kFloat).contiguous();
+  return imaging::from_planar(t.data_ptr<float>(), static_cast<int>(t.size(0)), static_cast<int>(t.size(1)),
+                              static_cast<int>(t.size(2)));
 }
 
 void check_chw(const at::Tensor& image, const char* what) {
@@ -95,20 +88,15 @@ at::Tensor read_image(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw IoError("image '" + path + "' not found: check the path");
   if (fs::is_directory(path, ec)) throw IoError("'" + path + "' is a directory, not an image file");
-  const std::string bytes = common::read_file(path);
-  std::string why;
-  const cv::Mat m = detail::decode_unit(bytes, &why);
-  if (m.empty()) throw DataError("'" + path + "' is " + why + ": re-export it as PNG or JPEG");
-  return planar_tensor(m, at::kFloat);
+  return planar_tensor(imaging::decode_unit(common::read_file(path), path));
 }
 
 at::Tensor resize_image(const at::Tensor& image, int64_t channels, int64_t height, int64_t width) {
   check_chw(image, "resize_image");
   if ((channels != 1 && channels != 3) || height < 1 || width < 1)
     throw std::invalid_argument("resize_image: target must be 1 or 3 channels and a positive size");
-  const cv::Mat out = detail::resize_exact(interleaved_float(image), static_cast<int>(channels),
-                                           static_cast<int>(height), static_cast<int>(width));
-  return planar_tensor(out, at::kFloat);
+  return planar_tensor(imaging::resize_to(float_image(image), static_cast<int>(channels), static_cast<int>(height),
+                                          static_cast<int>(width)));
 }
 
 void write_image(const std::string& path, const at::Tensor& image) {
@@ -120,23 +108,10 @@ void write_image(const std::string& path, const at::Tensor& image) {
       image.scalar_type() == at::kByte
           ? image.cpu().contiguous()
           : image.detach().cpu().to(at::kFloat).clamp(0.0, 1.0).mul(255.0).round().to(at::kByte).contiguous();
-  const int c = static_cast<int>(u8.size(0)), h = static_cast<int>(u8.size(1)), w = static_cast<int>(u8.size(2));
-  std::vector<cv::Mat> planes;
-  for (int ch = 0; ch < c; ++ch)
-    planes.emplace_back(h, w, CV_8U, u8.data_ptr<uint8_t>() + static_cast<size_t>(ch) * h * w);
-  cv::Mat hwc;
-  cv::merge(planes, hwc);
-  if (c == 3) cv::cvtColor(hwc, hwc, cv::COLOR_RGB2BGR);
-  std::vector<uchar> buf;
-  const auto ext = to_lower(fs::path(path).extension().string());
-  bool ok = false;
-  try {
-    ok = cv::imencode(ext, hwc, buf);
-  } catch (const cv::Exception& e) {
-    throw DataError("cannot encode '" + path + "': " + first_line(e.what()));
-  }
-  if (!ok) throw DataError("cannot encode '" + path + "' as " + ext + ": this OpenCV build lacks the codec; use .png");
-  common::write_file_atomic(path, std::string(buf.begin(), buf.end()));
+  const auto im = imaging::from_planar(u8.data_ptr<uint8_t>(), static_cast<int>(u8.size(0)),
+                                      static_cast<int>(u8.size(1)), static_cast<int>(u8.size(2)));
+  const auto bytes = imaging::encode_as(im, path);
+  common::write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
 }
 
 }  // namespace partplan::data

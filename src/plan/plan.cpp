@@ -88,10 +88,9 @@ PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
   auto& d = r.decision;
   d.threshold = policy.threshold;
   size_t chosen = cuts.size();
-  bool any_safe = false;
+  std::string none_gate_reason;  // when nothing is chosen: what the gate says
   for (size_t k = 0; k < cuts.size(); ++k) {
     const auto& v = r.verdicts[k];
-    any_safe = any_safe || v.safe;
     if (!v.safe || !v.fits || !cuts[k].eligible) continue;
     if (chosen == cuts.size() || v.latency_seconds < r.verdicts[chosen].latency_seconds) chosen = k;
   }
@@ -127,16 +126,39 @@ PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
           "budget.steps (--steps) until it levels off.",
           fmt::join(v.still_improving, ", "), v.still_improving.size() == 1 ? "was" : "were");
   } else {
-    size_t best = 0;
-    for (size_t k = 1; k < cuts.size(); ++k)
-      if (r.verdicts[k].envelope < r.verdicts[best].envelope) best = k;
+    // Why nothing was chosen: each way has its own reason (and gate reason below).
+    std::vector<size_t> safe_choosable, safe_back;
+    for (size_t k = 0; k < cuts.size(); ++k)
+      if (r.verdicts[k].safe) (cuts[k].eligible ? safe_choosable : safe_back).push_back(k);
+    // The lowest envelope among the cuts that could be chosen (all cuts when none could).
+    size_t best = cuts.size();
+    for (size_t k = 0; k < cuts.size(); ++k)
+      if (cuts[k].eligible && (best == cuts.size() || r.verdicts[k].envelope < r.verdicts[best].envelope)) best = k;
+    if (best == cuts.size()) {
+      best = 0;
+      for (size_t k = 1; k < cuts.size(); ++k)
+        if (r.verdicts[k].envelope < r.verdicts[best].envelope) best = k;
+    }
     d.kind = "none";
     d.leakage = r.verdicts[best].envelope;
-    if (any_safe) {
+    if (!safe_choosable.empty()) {
+      size_t smallest = safe_choosable.front();
+      for (size_t k : safe_choosable)
+        if (cuts[k].enclave_bytes < cuts[smallest].enclave_bytes) smallest = k;
       d.reason = fmt::format(
-          "no safe cut fits the enclave memory budget of {:.1f} MiB: raise --enclave-memory-mib "
-          "or accept a deeper split",
-          policy.enclave_memory_bytes.value_or(0) / 1048576.0);
+          "{} cut(s) are safe at threshold {:.2f}, but none fits the enclave memory budget of {:.1f} MiB: the "
+          "smallest, '{}' (id {}), needs {:.1f} MiB; raise --enclave-memory-mib (SGX2 and TDX machines have far "
+          "more than SGX1's 93 MiB) or use a smaller model",
+          safe_choosable.size(), policy.threshold, policy.enclave_memory_bytes.value_or(0) / 1048576.0,
+          cuts[smallest].name, cuts[smallest].id, cuts[smallest].enclave_bytes / 1048576.0);
+    } else if (!safe_back.empty()) {
+      const auto& back = cuts[safe_back.front()];
+      d.reason = fmt::format(
+          "no front cut is safe at threshold {:.2f}: the only safe cut is the ternary back cut '{}' (id {}, "
+          "envelope {} {:.3f}), which the enclave runs from, not a front cut; the lowest envelope of a front cut "
+          "is {:.3f}, at '{}' (id {}). Raise the threshold, or choose a deeper back cut (--back-cut)",
+          policy.threshold, back.name, back.id, policy.measure, r.verdicts[safe_back.front()].envelope,
+          r.verdicts[best].envelope, cuts[best].name, cuts[best].id);
     } else {
       d.reason =
           fmt::format("no cut is safe at threshold {:.2f}: the lowest envelope {} is {:.3f}, at '{}' (id {}).",
@@ -147,13 +169,17 @@ PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
             "split can score below it.",
             policy.floor_name, policy.measure, *policy.floor_ssim);
     }
+    none_gate_reason = !safe_choosable.empty() ? std::string("no safe cut fits the enclave memory budget")
+                    : !safe_back.empty()
+                        ? fmt::format("no front cut is safe at threshold {:.2f} (only the ternary back cut is)",
+                                      policy.threshold)
+                        : fmt::format("no safe cut exists at threshold {:.2f}", policy.threshold);
   }
 
   if (policy.fail_above) {
     if (!d.cut_id) {
       d.gate_failed = true;
-      d.gate_reason = any_safe ? std::string("no safe cut fits the enclave memory budget")
-                               : fmt::format("no safe cut exists at threshold {:.2f}", policy.threshold);
+      d.gate_reason = none_gate_reason;
     } else if (d.leakage > *policy.fail_above) {
       d.gate_failed = true;
       d.gate_reason =

@@ -1,5 +1,5 @@
-// plan.json, summary.md, the leakage curve and the reconstruction grids. OpenCV is used here
-// only to draw and encode PNGs. Field names are a contract: docs/plan-json.md and
+// plan.json, summary.md, the leakage curve and the reconstruction grids, drawn on
+// imaging::Canvas. Field names are a contract: docs/plan-json.md and
 // docs/schemas/plan.schema.json change with them.
 #include "partplan/report/assess_report.hpp"
 
@@ -12,12 +12,11 @@
 #include <optional>
 #include <ctime>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include "partplan/common/build_info.hpp"
 #include "partplan/common/error.hpp"
 #include "partplan/common/fs.hpp"
+#include "partplan/imaging/canvas.hpp"
 #include "partplan/report/html.hpp"
 #include "partplan/report/json_io.hpp"
 
@@ -46,65 +45,67 @@ const plan::CutVerdict& verdict_of(const PlanContext& ctx, int id) {
 
 // ---- images -------------------------------------------------------------------------------
 
-cv::Mat to_mat(const common::Image8& im, int64_t i) {
+// Image i of a batch as an RGB image (gray replicated).
+imaging::ImageU8 rgb_of(const common::Image8& im, int64_t i) {
   const int64_t plane = im.h * im.w;
-  cv::Mat m(static_cast<int>(im.h), static_cast<int>(im.w), CV_8UC3);
+  imaging::ImageU8 m(static_cast<int>(im.h), static_cast<int>(im.w), 3);
   for (int64_t y = 0; y < im.h; ++y)
     for (int64_t x = 0; x < im.w; ++x) {
       const auto base = static_cast<size_t>(i * im.c * plane + y * im.w + x);
       const uint8_t r = im.pixels[base];
-      const uint8_t g = im.c == 3 ? im.pixels[base + static_cast<size_t>(plane)] : r;
-      const uint8_t b = im.c == 3 ? im.pixels[base + static_cast<size_t>(2 * plane)] : r;
-      m.at<cv::Vec3b>(static_cast<int>(y), static_cast<int>(x)) = cv::Vec3b(b, g, r);  // OpenCV is BGR
+      m.at(static_cast<int>(y), static_cast<int>(x), 0) = r;
+      m.at(static_cast<int>(y), static_cast<int>(x), 1) = im.c == 3 ? im.pixels[base + static_cast<size_t>(plane)] : r;
+      m.at(static_cast<int>(y), static_cast<int>(x), 2) = im.c == 3 ? im.pixels[base + static_cast<size_t>(2 * plane)] : r;
     }
   return m;
 }
 
-void put(cv::Mat& m, const std::string& text, cv::Point at, double scale = 0.5, cv::Scalar color = {20, 20, 20}) {
-  cv::putText(m, text, at, cv::FONT_HERSHEY_SIMPLEX, scale, color, 1, cv::LINE_AA);
+constexpr imaging::Rgb kWhite{255, 255, 255};
+
+void put(imaging::Canvas& m, const std::string& text, imaging::Point at, double scale = 0.5,
+         imaging::Rgb color = {20, 20, 20}) {
+  m.text(text, at, scale, color);
 }
 
-cv::Mat grid(const common::Image8& originals, const common::Image8& recs, const std::string& title) {
+imaging::Canvas grid(const common::Image8& originals, const common::Image8& recs, const std::string& title) {
   const int64_t n = std::min(originals.n, recs.n);
   const int cell = static_cast<int>(std::max<int64_t>(96, originals.h));
   const int pad = 4, top = 28, left = 110;
-  cv::Mat canvas(top + 2 * (cell + pad) + pad, left + static_cast<int>(n) * (cell + pad) + pad, CV_8UC3,
-                 cv::Scalar(255, 255, 255));
+  imaging::Canvas canvas(left + static_cast<int>(n) * (cell + pad) + pad, top + 2 * (cell + pad) + pad, kWhite);
   put(canvas, title, {6, 19});
   put(canvas, "original", {6, top + cell / 2 + 5});
   put(canvas, "rebuilt", {6, top + cell + pad + cell / 2 + 5});
   for (int64_t i = 0; i < n; ++i) {
     for (int row = 0; row < 2; ++row) {
-      cv::Mat src = to_mat(row == 0 ? originals : recs, i), big;
-      cv::resize(src, big, {cell, cell}, 0, 0, cv::INTER_NEAREST);
-      big.copyTo(canvas(cv::Rect(left + static_cast<int>(i) * (cell + pad), top + row * (cell + pad), cell, cell)));
+      const auto big = imaging::resize(rgb_of(row == 0 ? originals : recs, i), cell, cell, imaging::Interpolation::kNearest);
+      canvas.paste(big, {left + static_cast<int>(i) * (cell + pad), top + row * (cell + pad)});
     }
   }
   return canvas;
 }
 
-cv::Mat leakage_curve(const PlanContext& ctx) {
+imaging::Canvas leakage_curve(const PlanContext& ctx) {
   const auto& cuts = ctx.result->cuts;
   const int W = std::max(780, 60 + static_cast<int>(cuts.size()) * 36), H = 470;
   const int x0 = 60, x1 = W - 20, y0 = 48, y1 = 340;
-  cv::Mat m(H, W, CV_8UC3, cv::Scalar(255, 255, 255));
+  imaging::Canvas m(W, H, kWhite);
   auto ys = [&](double v) { return static_cast<int>(y1 - std::clamp(v, 0.0, 1.0) * (y1 - y0)); };
   auto xs = [&](size_t i) {
     return cuts.size() <= 1 ? (x0 + x1) / 2 : x0 + static_cast<int>(i * (x1 - x0 - 20) / (cuts.size() - 1)) + 10;
   };
   for (int t = 0; t <= 10; t += 2) {
     const double v = t / 10.0;
-    cv::line(m, {x0, ys(v)}, {x1, ys(v)}, cv::Scalar(230, 230, 230));
+    m.line({x0, ys(v)}, {x1, ys(v)}, {230, 230, 230});
     put(m, fmt::format("{:.1f}", v), {20, ys(v) + 4}, 0.4);
   }
-  cv::rectangle(m, {x0, y0}, {x1, y1}, cv::Scalar(120, 120, 120));
+  m.rectangle({x0, y0}, {x1, y1}, {120, 120, 120});
   const auto& dec = ctx.plan->decision;
   // One line per attacker, then the envelope over them in red.
   std::vector<std::string> names;
   for (const auto& c : cuts)
     for (const auto& s : c.scores)
       if (std::find(names.begin(), names.end(), s.attack) == names.end()) names.push_back(s.attack);
-  static const cv::Scalar kPalette[] = {{200, 120, 40}, {40, 160, 230}, {150, 60, 150}, {60, 150, 60}, {120, 120, 120}};
+  static const imaging::Rgb kPalette[] = {{40, 120, 200}, {230, 160, 40}, {150, 60, 150}, {60, 150, 60}, {120, 120, 120}};
   auto color_of = [&](size_t a) { return kPalette[a % (sizeof(kPalette) / sizeof(kPalette[0]))]; };
   std::string legend;
   for (size_t a = 0; a < names.size(); ++a) legend += (a ? ", " : "") + names[a];
@@ -114,14 +115,14 @@ cv::Mat leakage_curve(const PlanContext& ctx) {
       {x0, 16}, 0.42);
   for (size_t a = 0; a < names.size(); ++a) {
     put(m, names[a], {x1 - 90, y0 + 16 + static_cast<int>(a) * 16}, 0.42, color_of(a));
-    std::optional<cv::Point> last;
+    std::optional<imaging::Point> last;
     for (size_t i = 0; i < cuts.size(); ++i)
       for (const auto& s : cuts[i].scores) {
         if (s.attack != names[a]) continue;
-        const cv::Point pt{xs(i), ys(s.headline().mean)};
-        if (last) cv::line(m, *last, pt, color_of(a), 2, cv::LINE_AA);
+        const imaging::Point pt{xs(i), ys(s.headline().mean)};
+        if (last) m.line(*last, pt, color_of(a), /*thickness=*/2, /*antialiased=*/true);
         // A hollow marker: the attacker was still improving, its number is a lower bound.
-        cv::circle(m, pt, 4, color_of(a), s.train.still_improving ? 1 : cv::FILLED, cv::LINE_AA);
+        m.circle(pt, 4, color_of(a), /*filled=*/!s.train.still_improving, /*antialiased=*/true);
         last = pt;
       }
   }
@@ -129,52 +130,49 @@ cv::Mat leakage_curve(const PlanContext& ctx) {
       fmt::format("gray = threshold {:.2f}; hollow = attacker still improving. {}", dec.threshold,
                   dec.cut_id ? fmt::format("Chosen: '{}' (envelope {:.3f}).", dec.cut_name, dec.leakage)
                              : fmt::format("No safe cut (lowest envelope {:.3f}).", dec.leakage)),
-      {x0, 33}, 0.42, dec.cut_id ? cv::Scalar(40, 130, 40) : cv::Scalar(30, 30, 190));
+      {x0, 33}, 0.42, dec.cut_id ? imaging::Rgb{40, 130, 40} : imaging::Rgb{190, 30, 30});
   const auto thr = ys(ctx.plan->decision.threshold);
-  for (int x = x0; x < x1; x += 12) cv::line(m, {x, thr}, {std::min(x + 6, x1), thr}, cv::Scalar(90, 90, 90), 2);
+  for (int x = x0; x < x1; x += 12) m.line({x, thr}, {std::min(x + 6, x1), thr}, {90, 90, 90}, /*thickness=*/2);
   if (ctx.result->label_floor) {
     const auto fy = ys(*ctx.result->label_floor);
-    for (int x = x0; x < x1; x += 8) cv::line(m, {x, fy}, {std::min(x + 3, x1), fy}, cv::Scalar(40, 150, 40), 1);
-    put(m, fmt::format("label-only guess {:.2f}", *ctx.result->label_floor), {x1 - 170, fy - 6}, 0.4,
-        cv::Scalar(40, 120, 40));
+    for (int x = x0; x < x1; x += 8) m.line({x, fy}, {std::min(x + 3, x1), fy}, {40, 150, 40});
+    put(m, fmt::format("label-only guess {:.2f}", *ctx.result->label_floor), {x1 - 170, fy - 6}, 0.4, {40, 120, 40});
   }
   const auto& d = ctx.plan->decision;
   for (size_t i = 0; i < cuts.size(); ++i) {
     const auto& v = verdict_of(ctx, cuts[i].cut.id);
     if (d.cut_id && *d.cut_id == cuts[i].cut.id) {
-      cv::line(m, {xs(i), y0}, {xs(i), y1}, cv::Scalar(60, 170, 60), 2);
-      put(m, "chosen", {xs(i) + 4, y0 + 14}, 0.45, cv::Scalar(40, 130, 40));
+      m.line({xs(i), y0}, {xs(i), y1}, {60, 170, 60}, /*thickness=*/2);
+      put(m, "chosen", {xs(i) + 4, y0 + 14}, 0.45, {40, 130, 40});
     }
     if (i > 0) {
-      cv::line(m, {xs(i - 1), ys(verdict_of(ctx, cuts[i - 1].cut.id).envelope)}, {xs(i), ys(v.envelope)},
-               cv::Scalar(40, 40, 220), 2, cv::LINE_AA);
+      m.line({xs(i - 1), ys(verdict_of(ctx, cuts[i - 1].cut.id).envelope)}, {xs(i), ys(v.envelope)}, {220, 40, 40},
+             /*thickness=*/2, /*antialiased=*/true);
     }
     // Cut names, written vertically under the axis.
     const std::string label = fmt::format("{} {}", cuts[i].cut.id, cuts[i].cut.name).substr(0, 22);
-    cv::Mat text(16, 170, CV_8UC3, cv::Scalar(255, 255, 255));
-    int baseline = 0;
-    const auto size = cv::getTextSize(label, cv::FONT_HERSHEY_SIMPLEX, 0.4, 1, &baseline);
+    imaging::Canvas text(170, 16, kWhite);
+    const auto size = imaging::Canvas::text_size(label, 0.4);
     put(text, label, {std::max(2, 168 - size.width), 12}, 0.4);  // right-aligned: after rotation, next to the axis
-    cv::Mat rotated;
-    cv::rotate(text, rotated, cv::ROTATE_90_COUNTERCLOCKWISE);
+    const auto rotated = imaging::rotate90_ccw(text.image());
     const int tx = xs(i) - 8;
-    const int rows = std::min(rotated.rows, H - y1 - 8);
-    if (tx >= 0 && tx + rotated.cols <= W)
-      rotated(cv::Rect(0, 0, rotated.cols, rows)).copyTo(m(cv::Rect(tx, y1 + 6, rotated.cols, rows)));
+    const int rows = std::min(rotated.height, H - y1 - 8);
+    if (tx >= 0 && tx + rotated.width <= W)
+      m.paste(imaging::crop(rotated, 0, 0, rotated.width, rows), {tx, y1 + 6});
   }
   return m;
 }
 
 // Envelope SSIM against estimated enclave time, one point per cut.
-cv::Mat pareto(const PlanContext& ctx) {
+imaging::Canvas pareto(const PlanContext& ctx) {
   const auto& cuts = ctx.result->cuts;
   const int W = 780, H = 460, x0 = 70, x1 = W - 30, y0 = 50, y1 = H - 60;
-  cv::Mat m(H, W, CV_8UC3, cv::Scalar(255, 255, 255));
+  imaging::Canvas m(W, H, kWhite);
   double tmax = 1e-9;
   for (const auto& c : cuts) tmax = std::max(tmax, c.cost.enclave_seconds * 1e3);
   auto xs = [&](double ms) { return x0 + static_cast<int>(ms / (tmax * 1.05) * (x1 - x0)); };
   auto ys = [&](double v) { return static_cast<int>(y1 - std::clamp(v, 0.0, 1.0) * (y1 - y0)); };
-  cv::rectangle(m, {x0, y0}, {x1, y1}, cv::Scalar(120, 120, 120));
+  m.rectangle({x0, y0}, {x1, y1}, {120, 120, 120});
   for (int t = 0; t <= 10; t += 2) put(m, fmt::format("{:.1f}", t / 10.0), {28, ys(t / 10.0) + 4}, 0.4);
   for (int t = 0; t <= 4; ++t)
     put(m, fmt::format("{:.2g}", tmax * 1.05 * t / 4), {x0 + t * (x1 - x0) / 4 - 10, y1 + 18}, 0.4);
@@ -185,23 +183,23 @@ cv::Mat pareto(const PlanContext& ctx) {
       {x0, 18}, 0.42);
   put(m, "orange = safe but over the memory budget, gray = unsafe", {x0, 35}, 0.42);
   const auto thr = ys(ctx.plan->decision.threshold);
-  for (int x = x0; x < x1; x += 12) cv::line(m, {x, thr}, {std::min(x + 6, x1), thr}, cv::Scalar(90, 90, 90), 2);
+  for (int x = x0; x < x1; x += 12) m.line({x, thr}, {std::min(x + 6, x1), thr}, {90, 90, 90}, /*thickness=*/2);
   const auto& d = ctx.plan->decision;
   for (const auto& c : cuts) {
     const auto& v = verdict_of(ctx, c.cut.id);
     const bool chosen = d.cut_id && *d.cut_id == c.cut.id;
-    cv::Scalar color =
-        !v.safe ? cv::Scalar(150, 150, 150) : (v.fits ? cv::Scalar(200, 120, 40) : cv::Scalar(30, 140, 240));
-    if (chosen) color = cv::Scalar(40, 170, 40);
-    const cv::Point pt{xs(c.cost.enclave_seconds * 1e3), ys(v.envelope)};
-    cv::circle(m, pt, chosen ? 7 : 4, color, cv::FILLED, cv::LINE_AA);
-    put(m, std::to_string(c.cut.id), {pt.x + 6, pt.y - 4}, 0.35, cv::Scalar(60, 60, 60));
+    imaging::Rgb color = !v.safe ? imaging::Rgb{150, 150, 150} : (v.fits ? imaging::Rgb{40, 120, 200} : imaging::Rgb{240, 140, 30});
+    if (chosen) color = {40, 170, 40};
+    const imaging::Point pt{xs(c.cost.enclave_seconds * 1e3), ys(v.envelope)};
+    m.circle(pt, chosen ? 7 : 4, color, /*filled=*/true, /*antialiased=*/true);
+    put(m, std::to_string(c.cut.id), {pt.x + 6, pt.y - 4}, 0.35, {60, 60, 60});
   }
   return m;
 }
 
-void write_png(const std::string& path, const cv::Mat& m) {
-  if (!cv::imwrite(path, m)) throw IoError("cannot write '" + path + "'");
+void write_png(const std::string& path, const imaging::Canvas& m) {
+  const auto png = m.encode_png();
+  common::write_file_atomic(path, std::string(png.begin(), png.end()));
 }
 
 /// "rising" while an attacker's val SSIM was still climbing at the end of its budget, "flat"
@@ -404,8 +402,11 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
     if (r.eval_originals.empty() || c.reconstructions.empty()) continue;
     const auto m = grid(r.eval_originals, c.reconstructions,
                         fmt::format("cut {} '{}': {} SSIM {:.3f}", c.cut.id, c.cut.name, c.worst_attack, c.leak));
-    if (!cv::imencode(".png", m, grids[c.cut.id]))
-      throw IoError(fmt::format("cannot encode the grid of cut {}", c.cut.id));
+    try {
+      grids[c.cut.id] = m.encode_png();
+    } catch (const Error& e) {
+      throw IoError(fmt::format("cannot encode the grid of cut {}: {}", c.cut.id, e.what()));
+    }
     common::write_file_atomic(staged.add(fmt::format("cut-{:03d}.png", c.cut.id)),
                               std::string(grids[c.cut.id].begin(), grids[c.cut.id].end()));
   }

@@ -57,13 +57,7 @@ RunStore::RunStore(std::string dir, std::string fingerprint, bool resume, bool s
       throw UsageError("--run-dir '" + dir_ +
                        "' already holds a run: pass --resume to reuse its finished cuts, "
                        "or choose an empty directory");
-    json j;
-    try {
-      j = json::parse(common::read_file(run));
-    } catch (const json::exception&) {
-      throw UsageError("'" + run + "' is not valid JSON: choose another --run-dir");
-    }
-    if (j.value("fingerprint", "") != fingerprint)
+    if (parse_run_fingerprint(common::read_file(run), run) != fingerprint)
       throw UsageError("--run-dir '" + dir_ + "' was made with another model or other settings" +
                        (shared
                             ? std::string(": every shard needs the same model, settings and seed, or a new --run-dir")
@@ -73,13 +67,30 @@ RunStore::RunStore(std::string dir, std::string fingerprint, bool resume, bool s
   }
 }
 
+std::string RunStore::parse_run_fingerprint(const std::string& text, const std::string& run) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception&) {
+    throw UsageError("'" + run + "' is not valid JSON: choose another --run-dir");
+  }
+  return j.value("fingerprint", "");
+}
+
 std::optional<pipeline::CutAssessment> RunStore::load(const model::CutPoint& cut) const {
   if (!resume_) return std::nullopt;
   const std::string path = cut_file(dir_, cut.id);
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::nullopt;
+  return parse_cut(common::read_file(path), cut, path,
+                   [&](const std::string& name) { return common::read_file((fs::path(dir_) / name).string()); });
+}
+
+std::optional<pipeline::CutAssessment> RunStore::parse_cut(
+    const std::string& text, const model::CutPoint& cut, const std::string& path,
+    const std::function<std::string(const std::string& name)>& read_sibling) {
   try {
-    const json j = json::parse(common::read_file(path));
+    const json j = json::parse(text);
     if (j.at("cut_id") != cut.id || j.at("cut_name") != cut.name) return std::nullopt;
     pipeline::CutAssessment ca;
     ca.cut = cut;
@@ -90,8 +101,9 @@ std::optional<pipeline::CutAssessment> RunStore::load(const model::CutPoint& cut
     ca.notes = j.at("notes").get<std::vector<std::string>>();
     const auto& im = j.at("reconstructions");
     if (im.contains("png")) {
-      const std::string png = (fs::path(dir_) / im.at("png").get<std::string>()).string();
-      const std::string bytes = common::read_file(png);
+      const std::string png_file = im.at("png").get<std::string>();
+      const std::string png = (fs::path(path).parent_path() / png_file).string();
+      const std::string bytes = read_sibling(png_file);
       try {
         ca.reconstructions = report::decode_png_strip(std::vector<uint8_t>(bytes.begin(), bytes.end()), im.at("n"),
                                                       im.at("c"), im.at("h"), im.at("w"));
@@ -157,6 +169,27 @@ void RunStore::write_shard(const ShardManifest& m) const {
                             j.dump(2) + "\n");
 }
 
+ShardManifest RunStore::parse_shard(const std::string& text, const std::string& file, const std::string& fingerprint) {
+  ShardManifest m;
+  m.file = file;
+  m.fingerprint = fingerprint;
+  try {
+    const json j = json::parse(text);
+    if (j.at("kind") != "partplan.shard") throw json::other_error::create(501, "not a shard manifest", nullptr);
+    m.index = j.at("index");
+    m.count = j.at("count");
+    m.model_path = j.at("model").at("path");
+    m.model_sha256 = j.at("model").at("sha256");
+    m.settings_json = j.at("settings").dump();
+    for (const auto& c : j.at("candidate_cuts")) m.candidates.emplace_back(c.at("id"), c.at("name"));
+    m.cuts = j.at("cuts").get<std::vector<int>>();
+  } catch (const json::exception& x) {
+    throw UsageError("'" + m.file + "' is not a valid shard manifest (" + first_line(x.what()) +
+                     "): delete it and rerun that shard");
+  }
+  return m;
+}
+
 std::vector<ShardManifest> RunStore::read_shards(const std::string& dir) {
   std::string fingerprint;
   try {
@@ -169,24 +202,7 @@ std::vector<ShardManifest> RunStore::read_shards(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const auto name = e.path().filename().string();
     if (name.rfind("shard-", 0) != 0 || e.path().extension() != ".json") continue;
-    ShardManifest m;
-    m.file = e.path().string();
-    m.fingerprint = fingerprint;
-    try {
-      const json j = json::parse(common::read_file(m.file));
-      if (j.at("kind") != "partplan.shard") throw json::other_error::create(501, "not a shard manifest", nullptr);
-      m.index = j.at("index");
-      m.count = j.at("count");
-      m.model_path = j.at("model").at("path");
-      m.model_sha256 = j.at("model").at("sha256");
-      m.settings_json = j.at("settings").dump();
-      for (const auto& c : j.at("candidate_cuts")) m.candidates.emplace_back(c.at("id"), c.at("name"));
-      m.cuts = j.at("cuts").get<std::vector<int>>();
-    } catch (const json::exception& x) {
-      throw UsageError("'" + m.file + "' is not a valid shard manifest (" + first_line(x.what()) +
-                       "): delete it and rerun that shard");
-    }
-    out.push_back(std::move(m));
+    out.push_back(parse_shard(common::read_file(e.path().string()), e.path().string(), fingerprint));
   }
   std::sort(out.begin(), out.end(), [](const ShardManifest& a, const ShardManifest& b) {
     return a.count != b.count ? a.count < b.count : a.index < b.index;

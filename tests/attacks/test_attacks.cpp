@@ -68,8 +68,8 @@ TEST_CASE("c-GAN rebuilds the input from a first-layer feature map", "[attack]")
                                     [&](const attacks::TrainProgress& p) { seen.push_back(p.val_ssim); });
   const auto rec = a->reconstruct(feat(d.eval));
   CHECK(rec.sizes() == d.eval.sizes());
-  CHECK(rec.min().item<double>() >= 0.0);
-  CHECK(rec.max().item<double>() <= 1.0);
+  // Not a constant guess: the reconstructions vary as much as the images do.
+  CHECK(rec.std().item<double>() > 0.5 * d.eval.std().item<double>());
   const double ssim = mean_ssim(rec, d.eval);
   const double blank = mean_ssim(torch::zeros_like(d.eval), d.eval);
   const double mean_image = mean_ssim(d.train.mean(0, true).expand_as(d.eval).contiguous(), d.eval);
@@ -334,8 +334,13 @@ TEST_CASE("the white-box attacker rebuilds images from a first-layer cut through
   INFO("white-box SSIM " << mean_ssim(from_mean.images, images) << ", mean image " << mean_ssim(mean, images));
   CHECK(mean_ssim(from_mean.images, images) > 0.95);
   CHECK(mean_ssim(mean, images) < 0.5);
-  CHECK(from_mean.images.min().item<double>() >= 0);
-  CHECK(from_mean.images.max().item<double>() <= 1);
+  // It moved from its start: the fit is far closer to the observation than the mean image's.
+  CHECK(from_mean.objective.mean().item<double>() <
+        0.1 * attacks::whitebox_invert(front, observed, mean, [] {
+                attacks::WhiteboxOptions z;
+                z.iterations = 1;
+                return z;
+              }()).objective.mean().item<double>());
   // Images are independent of their batch: the first, among 15 other images instead of its
   // own batch's, gives the same result. (The batch size stays 16: a batch of one runs other
   // convolution kernels, whose rounding differs by about 2e-4 after 200 steps on some CPUs.)

@@ -56,6 +56,34 @@ TEST_CASE("usage errors exit 2 with one line", "[cli]") {
   }
 }
 
+TEST_CASE("a wrong command or option is named, with the valid ones, and points at the right --help", "[cli]") {
+  const std::string commands = "the commands are assess, inspect, split, verify, metrics, compare, merge";
+  struct Case {
+    std::vector<std::string> args;
+    std::string expect;
+  };
+  for (const auto& c : std::vector<Case>{
+           {{"frobnicate"}, "error: unknown command 'frobnicate': " + commands + " (run 'partplan --help')"},
+           {{"frobnicate", "--help"}, "error: unknown command 'frobnicate': " + commands},
+           {{"-q", "--threads", "2", "frobnicate"}, "error: unknown command 'frobnicate'"},
+           {{"--bogus"}, "error: unknown option '--bogus': before a command the options are "},
+           {{}, "error: a command is required: one of assess, inspect, split, verify, metrics, compare, merge"},
+           {{"inspect"}, "(run 'partplan inspect --help')"},
+           {{"split", "x.pt"}, "(run 'partplan split --help')"},
+           {{"inspect", "x.pt", "--bogus"}, "the options of 'inspect' are "},
+       }) {
+    const auto r = run(c.args);
+    INFO(r.err);
+    CHECK(r.rc == 2);
+    CHECK(r.out.empty());
+    CHECK(one_error_line(r.err));
+    CHECK(r.err.find(c.expect) != std::string::npos);
+  }
+  // The options listed are the command's own, and a global option (--threads) is among the top level's.
+  CHECK(run({"inspect", "x.pt", "--bogus"}).err.find("--input-shape") != std::string::npos);
+  CHECK(run({"--bogus"}).err.find("--threads") != std::string::npos);
+}
+
 TEST_CASE("inspect prints a table, or JSON", "[cli]") {
   Models m;
   auto t = run({"-q", "inspect", m.tiny, "--cuts", "all"});

@@ -9,6 +9,7 @@
 #include "partplan/common/error.hpp"
 #include "partplan/common/fs.hpp"
 #include "partplan/common/hash.hpp"
+#include "partplan/common/interrupt.hpp"
 #include "partplan/model/model.hpp"
 #include "partplan/partition/partition.hpp"
 #include "partplan/report/report.hpp"
@@ -142,6 +143,20 @@ TEST_CASE("a failed split leaves the output directory as it was", "[partition]")
   std::vector<std::string> left;
   for (const auto& e : fs::directory_iterator(out)) left.push_back(e.path().filename().string());
   CHECK(left == std::vector<std::string>{"keep.txt"});
+}
+
+TEST_CASE("an interrupt removes the directories partplan created for an output, and says which", "[partition]") {
+  Fixture f;
+  const std::string out = f.dir + "/new/nested/split";  // three directories that do not exist yet
+  common::StagedDir staged(out);
+  partition::export_parts(f.model, {2}, staged);  // staged, not committed: an interrupt now
+  const auto removed = common::remove_partials();  // what the SIGINT/SIGTERM handler runs
+  REQUIRE(removed.size() == 4);
+  CHECK(removed[0].find("/new/nested/split/.partplan-staging-") != std::string::npos);
+  CHECK(removed[1] == fs::absolute(f.dir + "/new/nested/split").lexically_normal().string());
+  CHECK(removed[3] == fs::absolute(f.dir + "/new").lexically_normal().string());
+  CHECK_FALSE(fs::exists(f.dir + "/new"));
+  CHECK(fs::exists(f.dir));  // what existed before stays
 }
 
 TEST_CASE("an output path under a regular file is refused", "[partition]") {

@@ -41,8 +41,11 @@ TEST_CASE("no safe cut says so, and the gate fails", "[plan]") {
   CHECK_FALSE(r.decision.cut_id.has_value());
   CHECK(r.decision.kind == "none");
   CHECK(r.decision.leakage == 0.4);
-  CHECK(r.decision.reason.find("no cut is safe") != std::string::npos);
+  CHECK(r.decision.reason == "no cut is safe at threshold 0.30: the lowest envelope SSIM is 0.400, at 'c2' (id 2).");
   CHECK(r.decision.gate_failed);
+  CHECK(r.decision.gate_reason == "no safe cut exists at threshold 0.30");
+  // Without a gate there is no gate reason.
+  CHECK(decide(table({0.9, 0.6, 0.4}), {0.3, std::nullopt}).decision.gate_reason.empty());
 }
 
 TEST_CASE("the floor guess raises every cut's measured leakage to at least its score", "[plan]") {
@@ -119,15 +122,26 @@ TEST_CASE("the memory budget and the latency estimate change the decision", "[pl
   p.fail_above = 0.5;
   auto none = decide(t, p);
   CHECK_FALSE(none.decision.cut_id.has_value());
-  CHECK(none.decision.reason.find("budget") != std::string::npos);
+  CHECK(none.decision.reason ==
+        "3 cut(s) are safe at threshold 0.30, but none fits the enclave memory budget of 5.0 MiB: the smallest, "
+        "'c1' (id 1), needs 50.0 MiB; raise --enclave-memory-mib (SGX2 and TDX machines have far more than SGX1's "
+        "93 MiB) or use a smaller model");
   CHECK(none.decision.gate_failed);
+  CHECK(none.decision.gate_reason == "no safe cut fits the enclave memory budget");
 }
 
 TEST_CASE("an ineligible cut (a ternary back cut) shapes the envelope but is never chosen", "[plan]") {
   auto t = table({0.9, 0.8, 0.2});
   t[2].eligible = false;
-  auto r = decide(t, {0.3, std::nullopt});
+  auto r = decide(t, {0.3, 0.5});
   CHECK_FALSE(r.decision.cut_id.has_value());
+  // Its own reason: the back cut is safe, no front cut is (not "does not fit the budget").
+  CHECK(r.decision.reason ==
+        "no front cut is safe at threshold 0.30: the only safe cut is the ternary back cut 'c2' (id 2, envelope "
+        "SSIM 0.200), which the enclave runs from, not a front cut; the lowest envelope of a front cut is 0.800, "
+        "at 'c1' (id 1). Raise the threshold, or choose a deeper back cut (--back-cut)");
+  CHECK(r.decision.leakage == Approx(0.8));  // of the cuts that could be chosen
+  CHECK(r.decision.gate_reason == "no front cut is safe at threshold 0.30 (only the ternary back cut is)");
   t = table({0.9, 0.25, 0.2});
   t[2].eligible = false;
   CHECK(decide(t, {0.3, std::nullopt}).decision.cut_id == 1);

@@ -49,7 +49,7 @@ class StagedDir {
  private:
   std::string target_;
   std::string staging_;
-  bool created_target_ = false;
+  std::vector<std::string> created_;  ///< directories this created (absolute), deepest first
   bool committed_ = false;
   std::vector<std::string> files_;
 };

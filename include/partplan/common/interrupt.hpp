@@ -5,6 +5,7 @@
 // next StagedDir in the same target removes staging directories whose process is gone.
 
 #include <string>
+#include <vector>
 
 namespace partplan::common {
 
@@ -18,6 +19,10 @@ void install_interrupt_cleanup();
 void register_partial(const std::string& path, bool recursive);
 /// Stop tracking `path` (it was completed, moved or removed). Thread-safe.
 void unregister_partial(const std::string& path);
+/// What an interrupt does before it prints its line: remove every registered partial output,
+/// deepest path first (so a directory partplan created goes after the staging directory in
+/// it), stop tracking them all, and return the paths removed, in that order. Thread-safe.
+std::vector<std::string> remove_partials();
 
 /// While alive, an interrupt waits: for a sequence of renames that must finish together.
 class InterruptGuard {

@@ -6,6 +6,7 @@
 // Persistence, not reporting. Torch-free.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -60,6 +61,20 @@ class RunStore {
 
   /// The stored result of `cut`, when resuming and one exists for the same cut.
   std::optional<pipeline::CutAssessment> load(const model::CutPoint& cut) const;
+
+  /// The readers of the run directory's files on their text, which the members above call
+  /// after reading it; `path`/`file` only names the file in messages. The fingerprint a
+  /// run.json records; throws UsageError when it is not one.
+  static std::string parse_run_fingerprint(const std::string& text, const std::string& path);
+  /// A cut-NNN.json: the result of `cut`, nullopt when the file holds another cut.
+  /// `read_sibling` returns the bytes of a file of the run directory that it names (its PNG
+  /// strip). Throws UsageError naming the file.
+  static std::optional<pipeline::CutAssessment> parse_cut(
+      const std::string& text, const model::CutPoint& cut, const std::string& path,
+      const std::function<std::string(const std::string& name)>& read_sibling);
+  /// A shard-I-of-N.json, with `fingerprint` (the run's) and `file` filled in. Throws
+  /// UsageError naming the file.
+  static ShardManifest parse_shard(const std::string& text, const std::string& file, const std::string& fingerprint);
   /// Store a finished cut (atomic write).
   void save(const pipeline::CutAssessment& cut) const;
 
