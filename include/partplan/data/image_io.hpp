@@ -1,6 +1,6 @@
 #pragma once
 // Single image files, for `partplan metrics` and for tests: decode to [0,1] tensors, resize,
-// encode. OpenCV stays inside src/data.
+// encode. Decoding and encoding go through src/imaging, the one module that holds OpenCV (or stb).
 
 #include <ATen/core/Tensor.h>
 

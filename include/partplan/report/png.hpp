@@ -1,5 +1,5 @@
 #pragma once
-// PNG encoding of image batches (OpenCV lives in report/ for drawing and encoding).
+// PNG encoding of image batches (through src/imaging, which owns the image library).
 
 #include <cstdint>
 #include <vector>
