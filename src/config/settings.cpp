@@ -13,6 +13,7 @@
 #include "partplan/common/error.hpp"
 #include "partplan/common/fs.hpp"
 #include "partplan/config/presets.hpp"
+#include "partplan/config/json_document.hpp"
 
 using nlohmann::json;
 
@@ -79,6 +80,17 @@ void merge_into(json& base, const json& over, const std::string& prefix, const s
   }
 }
 
+// nlohmann/json writes UTF-8 only: a key or string that is not would fail every later dump
+// (--print-config, every output file's config).
+bool is_utf8(const std::string& text) {
+  try {
+    (void)json(text).dump();
+    return true;
+  } catch (const json::type_error&) {
+    return false;
+  }
+}
+
 [[noreturn]] void bad(const std::string& key, const std::string& what) {
   throw UsageError(fmt::format("setting '{}' {}", key, what));
 }
@@ -88,8 +100,8 @@ void merge_into(json& base, const json& over, const std::string& prefix, const s
 Settings Settings::parse(const std::string& text, const std::string& source) {
   Settings s;
   try {
-    s.impl_->tree = json::parse(text, /*cb=*/nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& e) {
+    s.impl_->tree = parse_json_document(text, /*ignore_comments=*/true);
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number such as 1e400
     throw UsageError(fmt::format("config '{}' is not valid JSON: {}", source, first_line(e.what())));
   }
   if (!s.impl_->tree.is_object()) throw UsageError(fmt::format("config '{}' must be a JSON object", source));
@@ -126,11 +138,19 @@ void Settings::set_null(const std::string& key) { slot(impl_->tree, key) = nullp
 void Settings::assign(const std::string& key, const std::string& text, const std::string& source) {
   if (key.empty() || key.front() == '.' || key.back() == '.' || key.find("..") != std::string::npos)
     throw UsageError(fmt::format("{}: '{}' is not a setting key: write dotted names, e.g. budget.steps", source, key));
+  if (!is_utf8(key) || !is_utf8(text))
+    throw UsageError(fmt::format("{}: the key or the value is not UTF-8 text: settings are written as JSON, which "
+                                 "holds UTF-8 only",
+                                 source));
   json value;
   try {
-    value = json::parse(text);  // exactly one JSON value, or it throws
+    value = parse_json_document(text);  // exactly one JSON value, or it throws
   } catch (const json::parse_error&) {
     value = text;  // not JSON: a plain string
+  } catch (const json::exception& e) {  // out_of_range: a number beyond a double; other_error: nesting
+    throw UsageError(fmt::format("{}: the value is not usable JSON ({}): give a number within +-1.8e308, or "
+                                 "nest less deeply",
+                                 source, first_line(e.what())));
   }
   json over = value;
   const auto parts = split_key(key);
@@ -173,6 +193,10 @@ int64_t Settings::integer(const std::string& key, int64_t lo, int64_t hi) const 
   if (!j || !j->is_number()) bad(key, "must be an integer");
   const double d = j->get<double>();
   if (d != std::floor(d)) bad(key, fmt::format("= {} must be an integer", d));
+  // A double outside [-2^63, 2^63) has no int64 value: the cast would be undefined.
+  if (!(d >= -0x1p63 && d < 0x1p63))
+    bad(key, hi == INT64_MAX ? fmt::format("= {} must be at least {} and below 2^63", d, lo)
+                             : fmt::format("= {} is outside [{}, {}]", d, lo, hi));
   const auto v = static_cast<int64_t>(d);
   if (v < lo || v > hi)
     bad(key, hi == INT64_MAX ? fmt::format("= {} must be at least {}", v, lo)

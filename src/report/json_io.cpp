@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "partplan/common/build_info.hpp"
+#include "partplan/config/json_document.hpp"
 #include "partplan/model/model.hpp"
 
 using nlohmann::json;
@@ -36,7 +37,7 @@ json ci_json(const std::optional<metrics::MeanCi>& c) { return c ? ci_json(*c) :
 
 metrics::MeanCi ci_from_json(const json& j) {
   metrics::MeanCi c;
-  c.n = j.at("n");
+  c.n = config::integer_from_json<int64_t>(j.at("n"));
   c.mean = j.at("mean");
   c.level = j.at("level");
   const bool old = j.contains("low");
@@ -85,16 +86,18 @@ json train_json(const attacks::TrainStats& t, bool with_curve) {
 
 attacks::TrainStats train_from_json(const json& j) {
   attacks::TrainStats t;
-  t.steps_run = j.at("steps_run");
+  t.steps_run = config::integer_from_json<int64_t>(j.at("steps_run"));
   t.early_stopped = j.at("early_stopped");
-  t.best_step = j.at("best_step");
+  t.best_step = config::integer_from_json<int64_t>(j.at("best_step"));
   t.best_val_ssim = j.at("best_val_ssim");
   t.still_improving = j.at("still_improving");
   t.val_slope = j.at("val_slope");
   t.seconds = j.at("seconds");
   t.first_l1 = j.at("first_l1");
   t.last_l1 = j.at("last_l1");
-  if (j.contains("val_curve")) t.val_curve = j.at("val_curve").get<std::vector<std::pair<int64_t, double>>>();
+  if (j.contains("val_curve"))
+    for (const auto& point : j.at("val_curve"))
+      t.val_curve.emplace_back(config::integer_from_json<int64_t>(point.at(0)), point.at(1).get<double>());
   return t;
 }
 
@@ -114,7 +117,7 @@ json attack_json(const pipeline::AttackScore& s, bool with_curve) {
 pipeline::AttackScore attack_from_json(const json& j) {
   pipeline::AttackScore s;
   s.attack = j.at("attack");
-  s.images = j.at("images");
+  s.images = config::integer_from_json<int64_t>(j.at("images"));
   s.top1_agreement = optional_number(j, "top1_agreement");
   s.kl = optional_number(j, "kl");
   s.train = train_from_json(j.at("train"));
@@ -123,7 +126,7 @@ pipeline::AttackScore attack_from_json(const json& j) {
   } else {
     s.ssim = ci_from_json(j.at("ssim"));
     s.psnr_db = ci_from_json(j.at("psnr_db"));
-    s.psnr_capped = j.at("psnr_capped");
+    s.psnr_capped = config::integer_from_json<int64_t>(j.at("psnr_capped"));
   }
   return s;
 }

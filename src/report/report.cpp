@@ -12,6 +12,7 @@
 
 #include "partplan/common/build_info.hpp"
 #include "partplan/common/error.hpp"
+#include "partplan/config/json_document.hpp"
 
 using nlohmann::json;
 
@@ -34,19 +35,40 @@ json cut_json(const model::CutPoint& c) {
           {"exits", c.exits}};
 }
 
+// A field of an outside document as T; integers and shapes are range-checked
+// (config::integer_from_json), since json::get converts an out-of-range float with undefined
+// behaviour.
+template <typename T>
+T as(const json& v) {
+  if constexpr (std::is_same_v<T, common::Shape>)
+    return config::integers_from_json<int64_t>(v);
+  else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+    return config::integer_from_json<T>(v);
+  else
+    return v.get<T>();
+}
+
 template <typename T>
 T get_field(const json& j, const char* key, const std::string& source) {
-  if (!j.contains(key))
+  if (!j.is_object() || !j.contains(key))
     throw UsageError(
         fmt::format("'{}' has no field '{}': it is not a partplan partition.json; "
                     "produce one with partplan split",
                     source, key));
   try {
-    return j.at(key).get<T>();
+    return as<T>(j.at(key));
   } catch (const json::exception&) {
-    throw UsageError(
-        fmt::format("'{}': field '{}' has the wrong type; produce the file with partplan split", source, key));
+    throw UsageError(fmt::format("'{}': field '{}' has the wrong type or range ({}); produce the file with "
+                                 "partplan split",
+                                 source, key, j.at(key).dump().substr(0, 40)));
   }
+}
+
+// An optional field: `fallback` when absent, else as get_field (which refuses a `j` that is
+// not an object).
+template <typename T>
+T field_or(const json& j, const char* key, T fallback, const std::string& source) {
+  return j.is_object() && !j.contains(key) ? fallback : get_field<T>(j, key, source);
 }
 
 }  // namespace
@@ -153,12 +175,12 @@ std::string partition_to_json(const partition::PartitionManifest& m) {
 partition::PartitionManifest partition_from_json(const std::string& text, const std::string& source) {
   json j;
   try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
+    j = config::parse_json_document(text);
+  } catch (const json::exception& e) {  // parse_error, out_of_range (a number such as 1e400), nesting
     throw UsageError(fmt::format("'{}' is not valid JSON ({}): pass the partition.json written by partplan split",
                                  source, first_line(e.what())));
   }
-  if (!j.is_object() || j.value("kind", std::string()) != "partplan.partition")
+  if (!j.is_object() || field_or<std::string>(j, "kind", "", source) != "partplan.partition")
     throw UsageError(
         fmt::format("'{}' is not a partplan partition.json (kind != partplan.partition): "
                     "pass the partition.json written by partplan split",
@@ -169,25 +191,25 @@ partition::PartitionManifest partition_from_json(const std::string& text, const 
     throw UsageError(fmt::format("'{}' has schema_version {}; this partplan reads version {}: re-run partplan split",
                                  source, m.schema_version, partition::kPartitionSchemaVersion));
   const json tool = get_field<json>(j, "tool", source);
-  m.tool_version = tool.value("version", "");
-  m.torch_version = tool.value("libtorch", "");
+  m.tool_version = field_or<std::string>(tool, "version", "", source);
+  m.torch_version = field_or<std::string>(tool, "libtorch", "", source);
   const json model = get_field<json>(j, "model", source);
   m.model_path = get_field<std::string>(model, "path", source);
   m.model_sha256 = get_field<std::string>(model, "sha256", source);
   m.input_shape = get_field<common::Shape>(model, "input_shape", source);
   m.output_shape = get_field<common::Shape>(model, "output_shape", source);
-  m.optimize_numerics = model.value("optimize_numerics", false);
+  m.optimize_numerics = field_or(model, "optimize_numerics", false, source);
   for (const auto& c : get_field<json>(j, "cuts", source))
-    m.cuts.push_back({get_field<int>(c, "id", source), get_field<std::string>(c, "name", source), c.value("scope", ""),
-                      c.value("op", ""), get_field<common::Shape>(c, "shape", source),
-                      c.value("activation_bytes", int64_t{0})});
+    m.cuts.push_back({get_field<int>(c, "id", source), get_field<std::string>(c, "name", source),
+                      field_or<std::string>(c, "scope", "", source), field_or<std::string>(c, "op", "", source),
+                      get_field<common::Shape>(c, "shape", source), field_or(c, "activation_bytes", int64_t{0}, source)});
   for (const auto& p : get_field<json>(j, "parts", source)) {
     partition::PartRecord r;
     r.name = get_field<std::string>(p, "name", source);
     r.role = get_field<std::string>(p, "role", source);
     r.file = get_field<std::string>(p, "file", source);
     r.sha256 = get_field<std::string>(p, "sha256", source);
-    r.bytes = p.value("bytes", int64_t{0});
+    r.bytes = field_or(p, "bytes", int64_t{0}, source);
     r.input_shape = get_field<common::Shape>(p, "input_shape", source);
     r.output_shape = get_field<common::Shape>(p, "output_shape", source);
     if (r.file.find('/') != std::string::npos || r.file.find("..") != std::string::npos)
@@ -199,11 +221,26 @@ partition::PartitionManifest partition_from_json(const std::string& text, const 
     throw UsageError(
         fmt::format("'{}' lists {} parts and {} cuts; expected 2+1 or 3+2", source, m.parts.size(), m.cuts.size()));
   if (m.input_shape.empty()) throw UsageError(fmt::format("'{}': model.input_shape is empty", source));
+  // verify draws random inputs of input_shape: every size positive, and one sample within
+  // 2^31 values, so that a hand-edited sidecar cannot ask for unbounded memory.
+  int64_t per_sample = 1;
+  for (size_t d = 0; d < m.input_shape.size(); ++d) {
+    if (m.input_shape[d] < 1 || (d > 0 && m.input_shape[d] > (int64_t{1} << 31) / per_sample))
+      throw UsageError(fmt::format("'{}': model.input_shape {} is not a shape of positive sizes within 2^31 values "
+                                   "per sample: produce the file with partplan split",
+                                   source, common::format_shape(m.input_shape)));
+    if (d > 0) per_sample *= m.input_shape[d];
+  }
   return m;
 }
 
 std::optional<std::string> plan_sidecar_path(const std::string& text, const std::string& source) {
-  const json j = json::parse(text, /*cb=*/nullptr, /*allow_exceptions=*/false);
+  json j;
+  try {
+    j = config::parse_json_document(text);
+  } catch (const json::exception&) {
+    return std::nullopt;  // not JSON, so not a plan: the caller reads it as a partition.json
+  }
   if (!j.is_object() || j.value("kind", std::string()) != "partplan.plan") return std::nullopt;
   const auto parts = j.value("partitions", json::array());
   if (!parts.is_array() || parts.empty() || !parts[0].contains("file"))

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include "partplan/common/fs.hpp"
 #include "partplan/common/hash.hpp"
 #include "partplan/common/strings.hpp"
+#include "partplan/config/json_document.hpp"
 #include "partplan/report/json_io.hpp"
 #include "partplan/report/png.hpp"
 
@@ -70,10 +72,12 @@ RunStore::RunStore(std::string dir, std::string fingerprint, bool resume, bool s
 std::string RunStore::parse_run_fingerprint(const std::string& text, const std::string& run) {
   json j;
   try {
-    j = json::parse(text);
+    j = config::parse_json_document(text);
   } catch (const json::exception&) {
     throw UsageError("'" + run + "' is not valid JSON: choose another --run-dir");
   }
+  if (!j.is_object() || (j.contains("fingerprint") && !j["fingerprint"].is_string()))
+    throw UsageError("'" + run + "' is not a partplan run.json (no \"fingerprint\" string): choose another --run-dir");
   return j.value("fingerprint", "");
 }
 
@@ -90,7 +94,7 @@ std::optional<pipeline::CutAssessment> RunStore::parse_cut(
     const std::string& text, const model::CutPoint& cut, const std::string& path,
     const std::function<std::string(const std::string& name)>& read_sibling) {
   try {
-    const json j = json::parse(text);
+    const json j = config::parse_json_document(text);
     if (j.at("cut_id") != cut.id || j.at("cut_name") != cut.name) return std::nullopt;
     pipeline::CutAssessment ca;
     ca.cut = cut;
@@ -100,24 +104,46 @@ std::optional<pipeline::CutAssessment> RunStore::parse_cut(
     for (const auto& s : j.at("scores")) ca.scores.push_back(report::attack_from_json(s));
     ca.notes = j.at("notes").get<std::vector<std::string>>();
     const auto& im = j.at("reconstructions");
+    // The strip's n images of c x h x w, checked before anything is allocated for them.
+    const auto strip_size = [&] {
+      const auto n = config::integer_from_json<int64_t>(im.at("n")), c = config::integer_from_json<int64_t>(im.at("c")),
+                 h = config::integer_from_json<int64_t>(im.at("h")), w = config::integer_from_json<int64_t>(im.at("w"));
+      constexpr int64_t kMaxSide = int64_t{1} << 20;
+      if (n < 1 || n > kMaxSide || h < 1 || h > kMaxSide || w < 1 || w > kMaxSide || (c != 1 && c != 3) ||
+          n * w > (int64_t{1} << 30) || n * c * h * w > (int64_t{1} << 31))
+        throw UsageError(fmt::format("'{}' records reconstructions of {}x{}x{}x{} (n x c x h x w), not a strip of 1- "
+                                     "or 3-channel images: delete it to recompute that cut",
+                                     path, n, c, h, w));
+      return std::array<int64_t, 4>{n, c, h, w};
+    };
     if (im.contains("png")) {
       const std::string png_file = im.at("png").get<std::string>();
+      // A plain name of the run directory: a path elsewhere (/dev/zero) would be read whole.
+      if (png_file.empty() || png_file.find('/') != std::string::npos || png_file.find("..") != std::string::npos)
+        throw UsageError(fmt::format("'{}' names its reconstruction strip '{}', not a file of the run directory: "
+                                     "delete it to recompute that cut",
+                                     path, png_file));
+      const auto [n, c, h, w] = strip_size();
       const std::string png = (fs::path(path).parent_path() / png_file).string();
       const std::string bytes = read_sibling(png_file);
       try {
-        ca.reconstructions = report::decode_png_strip(std::vector<uint8_t>(bytes.begin(), bytes.end()), im.at("n"),
-                                                      im.at("c"), im.at("h"), im.at("w"));
+        ca.reconstructions = report::decode_png_strip(std::vector<uint8_t>(bytes.begin(), bytes.end()), n, c, h, w);
       } catch (const DataError& e) {
         throw UsageError("'" + png + "' is not the reconstruction strip of '" + path + "' (" + e.what() +
                          "): delete both to recompute that cut");
       }
     } else if (im.contains("pixels_b64")) {  // run directories of partplan 0.1 kept raw pixels
-      ca.reconstructions.n = im.at("n");
-      ca.reconstructions.c = im.at("c");
-      ca.reconstructions.h = im.at("h");
-      ca.reconstructions.w = im.at("w");
+      const auto [n, c, h, w] = strip_size();
       auto pixels = common::base64_decode(im.at("pixels_b64").get<std::string>());
       if (!pixels) throw UsageError("'" + path + "' holds corrupt base64 pixels: delete it to recompute that cut");
+      if (pixels->size() != static_cast<size_t>(n * c * h * w))
+        throw UsageError(fmt::format("'{}' holds {} bytes of pixels for reconstructions of {}x{}x{}x{}, which take {}: "
+                                     "delete it to recompute that cut",
+                                     path, pixels->size(), n, c, h, w, n * c * h * w));
+      ca.reconstructions.n = n;
+      ca.reconstructions.c = c;
+      ca.reconstructions.h = h;
+      ca.reconstructions.w = w;
       ca.reconstructions.pixels = std::move(*pixels);
     }
     return ca;
@@ -174,15 +200,16 @@ ShardManifest RunStore::parse_shard(const std::string& text, const std::string& 
   m.file = file;
   m.fingerprint = fingerprint;
   try {
-    const json j = json::parse(text);
+    const json j = config::parse_json_document(text);
     if (j.at("kind") != "partplan.shard") throw json::other_error::create(501, "not a shard manifest", nullptr);
-    m.index = j.at("index");
-    m.count = j.at("count");
+    m.index = config::integer_from_json<int64_t>(j.at("index"));
+    m.count = config::integer_from_json<int64_t>(j.at("count"));
     m.model_path = j.at("model").at("path");
     m.model_sha256 = j.at("model").at("sha256");
     m.settings_json = j.at("settings").dump();
-    for (const auto& c : j.at("candidate_cuts")) m.candidates.emplace_back(c.at("id"), c.at("name"));
-    m.cuts = j.at("cuts").get<std::vector<int>>();
+    for (const auto& c : j.at("candidate_cuts"))
+      m.candidates.emplace_back(config::integer_from_json<int>(c.at("id")), c.at("name").get<std::string>());
+    m.cuts = config::integers_from_json<int>(j.at("cuts"));
   } catch (const json::exception& x) {
     throw UsageError("'" + m.file + "' is not a valid shard manifest (" + first_line(x.what()) +
                      "): delete it and rerun that shard");
@@ -193,7 +220,7 @@ ShardManifest RunStore::parse_shard(const std::string& text, const std::string& 
 std::vector<ShardManifest> RunStore::read_shards(const std::string& dir) {
   std::string fingerprint;
   try {
-    fingerprint = json::parse(common::read_file((fs::path(dir) / "run.json").string())).value("fingerprint", "");
+    fingerprint = parse_run_fingerprint(common::read_file((fs::path(dir) / "run.json").string()), dir + "/run.json");
   } catch (const std::exception&) {
     throw UsageError("'" + dir + "' holds no run (no readable run.json): give the --run-dir the shards wrote to");
   }

@@ -480,7 +480,11 @@ TEST_CASE("records: bad tables and mismatched models are refused, writing nothin
            {{"--data", "builtin:fashion-mnist:test"}, "not an image [N,C,H,W]"},
        }) {
     auto args = records(model, dir);
-    if (c.args.front() == "--data") args[3] = c.args[1];
+    if (c.args.front() == "--data") {  // replace the table, wherever records() puts --data
+      const auto at = std::find(args.begin(), args.end(), "--data");
+      REQUIRE(at + 1 < args.end());
+      *(at + 1) = c.args[1];
+    }
     for (size_t i = c.args.front() == "--data" ? 2 : 0; i < c.args.size(); ++i) args.push_back(c.args[i]);
     const auto r = run(args);
     INFO(r.err);

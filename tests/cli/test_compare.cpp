@@ -9,6 +9,7 @@
 #include "partplan/common/strings.hpp"
 #include "partplan/report/html.hpp"
 #include "partplan/report/png.hpp"
+#include "partplan/report/report.hpp"
 #include "tiny_models.hpp"
 
 using namespace partplan;
@@ -98,6 +99,41 @@ TEST_CASE("files that are not comparable plans are refused with the file named",
   auto broken = plan_of("a", {0.9});
   broken["cuts"][0].erase("envelope_ssim");
   CHECK_THROWS_WITH(report::read_plan(broken.dump(), "b.json"), Catch::Contains("envelope_ssim"));
+}
+
+// Inputs found in the review of fuzz/fuzz_plan.cpp (scripts/fuzz.sh): each escaped as an
+// nlohmann exception or converted a double with undefined behaviour, and is now a UsageError
+// naming the file and the field.
+TEST_CASE("plans with values of the wrong type or range are refused with the field named (fuzz regressions)",
+          "[compare]") {
+  using Catch::Contains;
+  const auto refuses = [](const json& plan, const std::string& fragment) {
+    INFO(plan.dump().substr(0, 300));
+    CHECK_THROWS_AS(report::read_plan(plan.dump(), "m.json"), UsageError);
+    CHECK_THROWS_WITH(report::read_plan(plan.dump(), "m.json"), Contains("'m.json'") && Contains(fragment));
+  };
+  REQUIRE_NOTHROW(report::read_plan(plan_of("a", {0.9}).dump(), "m.json"));
+  auto p = plan_of("a", {0.9});
+  p["measure"] = 5;  // j.value() threw json's type_error 302
+  refuses(p, "'measure' has the wrong type");
+  p = plan_of("a", {0.9});
+  p["model"]["cut_count"] = 1e300;  // json::get<int64_t> of it is undefined
+  refuses(p, "model: 'cut_count' has the wrong type or range (1e+300)");
+  p = plan_of("a", {0.9});
+  p["decision"]["cut_ids"] = {-1e300};
+  refuses(p, "decision: 'cut_ids' has the wrong type or range");
+  p = plan_of("a", {0.9});
+  p["cuts"][0]["cost"] = 5;  // cost.value() threw json's type_error 306
+  refuses(p, "cut 0 cost: not an object (5)");
+  p = plan_of("a", {0.9});
+  p["cuts"][0]["attacks"][0]["ssim"]["mean"] = "high";
+  refuses(p, "cut 0 attack: 'mean' has the wrong type");
+  CHECK_THROWS_WITH(report::read_plan("{\"kind\": \"partplan.plan\", \"n\": 1e400}", "m.json"),
+                    Contains("'m.json' is not JSON"));
+  const std::string deep = "{\"kind\": \"partplan.plan\", \"x\": " + std::string(100000, '[') +
+                           std::string(100000, ']') + "}";
+  CHECK_THROWS_WITH(report::read_plan(deep, "m.json"), Contains("nested deeper than 64 levels"));
+  CHECK_FALSE(report::plan_sidecar_path(deep, "m.json"));
 }
 
 TEST_CASE("record plans are read by their generic keys, and are not compared with image plans", "[compare]") {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "partplan/common/error.hpp"
 #include "partplan/common/fs.hpp"
@@ -172,4 +173,55 @@ TEST_CASE("partition.json that is not ours is refused with the field at fault", 
                     Catch::Contains("not a partplan partition.json"));
   CHECK_THROWS_WITH(report::partition_from_json("{\"kind\": \"partplan.partition\", \"schema_version\": 99}", "p.json"),
                     Catch::Contains("schema_version 99"));
+}
+
+namespace {
+
+// A well-formed binary sidecar, as partition_to_json writes it, to break one field at a time.
+nlohmann::json valid_sidecar() {
+  partition::PartitionManifest m;
+  m.model_path = "/models/m.pt";
+  m.model_sha256 = std::string(64, '0');
+  m.input_shape = {1, 1, 28, 28};
+  m.output_shape = {1, 10};
+  m.cuts.push_back({2, "pool1", "", "aten::max_pool2d", {1, 16, 14, 14}, 12544});
+  m.parts.push_back({"front", "enclave", "front.pt", std::string(64, '1'), 10, {1, 1, 28, 28}, {1, 16, 14, 14}});
+  m.parts.push_back({"back", "untrusted", "back.pt", std::string(64, '2'), 20, {1, 16, 14, 14}, {1, 10}});
+  return nlohmann::json::parse(report::partition_to_json(m));
+}
+
+}  // namespace
+
+// Inputs found by fuzz/fuzz_partition.cpp (scripts/fuzz.sh) or in its review: each was an
+// uncaught nlohmann exception, a conversion with undefined behaviour or an unbounded
+// allocation, and is now a UsageError naming the file and the field.
+TEST_CASE("partition.json readers refuse malformed values with a UsageError (fuzz regressions)", "[partition]") {
+  using Catch::Contains;
+  const auto refuses = [](const std::string& text, const std::string& fragment) {
+    INFO(text.substr(0, 200));
+    CHECK_THROWS_AS(report::partition_from_json(text, "p.json"), UsageError);
+    CHECK_THROWS_WITH(report::partition_from_json(text, "p.json"), Contains("'p.json'") && Contains(fragment));
+  };
+  REQUIRE_NOTHROW(report::partition_from_json(valid_sidecar().dump(), "p.json"));
+  // A number beyond a double: json::parse throws out_of_range, not parse_error (fuzzer).
+  refuses("{\"kind\": \"partplan.partition\", \"schema_version\": 1e3084}", "is not valid JSON (");
+  refuses(std::string(100000, '[') + std::string(100000, ']'), "nested deeper than 64 levels");
+  refuses("{\"kind\": 5}", "field 'kind' has the wrong type");
+  auto j = valid_sidecar();
+  j["tool"] = 3;
+  refuses(j.dump(), "no field 'version'");
+  j = valid_sidecar();
+  j["cuts"][0]["scope"] = 7;
+  refuses(j.dump(), "field 'scope' has the wrong type");
+  j = valid_sidecar();
+  j["schema_version"] = 1e300;  // json::get<int> would convert it with undefined behaviour
+  refuses(j.dump(), "field 'schema_version' has the wrong type or range (1e+300)");
+  j = valid_sidecar();
+  j["parts"][1]["bytes"] = -1e300;
+  refuses(j.dump(), "field 'bytes' has the wrong type or range");
+  j = valid_sidecar();
+  j["model"]["input_shape"] = {1, 100000, 100000, 100000};  // verify would draw inputs of it
+  refuses(j.dump(), "model.input_shape 1x100000x100000x100000 is not a shape of positive sizes");
+  j["model"]["input_shape"] = {1, -3};
+  refuses(j.dump(), "model.input_shape 1x-3");
 }

@@ -115,3 +115,32 @@ TEST_CASE("the batch follows the image size unless set", "[pipeline]") {
   b.batch_size = 5;
   CHECK(pipeline::effective_batch_size(b, {3, 224, 224}) == 5);
 }
+
+// Inputs found by fuzz/fuzz_settings.cpp (scripts/fuzz.sh) or in its review: each escaped as
+// an nlohmann exception, converted a double with undefined behaviour, or overflowed the stack,
+// and is now a UsageError naming the file or the --set.
+TEST_CASE("settings refuse numbers beyond range, deep nesting and bytes that are not UTF-8 (fuzz regressions)",
+          "[pipeline]") {
+  using Catch::Contains;
+  // json::parse throws out_of_range, not parse_error, for a number beyond a double (fuzzer).
+  CHECK_THROWS_AS(config::Settings::parse("{\"seed\": -1e400}", "c.json"), UsageError);
+  CHECK_THROWS_WITH(config::Settings::parse("{\"seed\": -1e400}", "c.json"),
+                    Contains("config 'c.json' is not valid JSON") && Contains("number overflow"));
+  auto s = pipeline::default_settings();
+  CHECK_THROWS_AS(s.assign("seed", "1e400", "--set seed=1e400"), UsageError);
+  CHECK_THROWS_WITH(s.assign("seed", "1e400", "--set seed=1e400"),
+                    Contains("--set seed=1e400: the value is not usable JSON"));
+  // A whole double beyond int64 was cast to int64 (undefined): cgan.min_width = 6.7e98 (fuzzer).
+  s.merge(config::Settings::parse("{\"cgan\": {\"min_width\": 6.6e98}}", "c.json"), "c.json");
+  CHECK_THROWS_AS(pipeline::options_from_settings(s), UsageError);
+  CHECK_THROWS_WITH(pipeline::options_from_settings(s), Contains("setting 'cgan.min_width' = 6.6e+98"));
+  // dump() recursed once per level: 100000 nested arrays overflowed the stack.
+  const std::string deep = "{\"data\": {\"mean\": " + std::string(100000, '[') + std::string(100000, ']') + "}}";
+  CHECK_THROWS_WITH(config::Settings::parse(deep, "deep.json"), Contains("nested deeper than 64 levels"));
+  // A string that is not UTF-8 made every later dump() throw json's type_error 316.
+  auto t = pipeline::default_settings();
+  CHECK_THROWS_AS(t.assign("data.source", "photos-\xff", "--set data.source=photos-\xff"), UsageError);
+  CHECK_THROWS_WITH(t.assign("data.source", "photos-\xff", "--set data.source=photos-\xff"),
+                    Contains("the key or the value is not UTF-8 text"));
+  CHECK_NOTHROW(t.dump());
+}

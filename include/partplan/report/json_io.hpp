@@ -27,7 +27,8 @@ nlohmann::json ci_json(const metrics::MeanCi& c, CiKeys keys = CiKeys::kPlan);
 /// null when absent.
 nlohmann::json ci_json(const std::optional<metrics::MeanCi>& c);
 /// Reads CiKeys::kPlan (and the run store's pre-0.2 spelling: low, high, stddev, half_width,
-/// has_ci). Throws nlohmann::json::exception on a missing key.
+/// has_ci). Throws nlohmann::json::exception on a missing key, a wrong type, or an integer out
+/// of range (config::integer_from_json); so do the other *_from_json.
 metrics::MeanCi ci_from_json(const nlohmann::json& j);
 
 /// {reidentification, numeric_error, numeric_within_tolerance, categorical_accuracy}.
