@@ -1,6 +1,8 @@
 // FILE.csv: TON_IoT-style tabular records (docs/data.md, "CSV records").
-// The file is read once into memory and split into cells (RFC 4180: commas, optional double
-// quotes with "" escapes, \n or \r\n, a header row; blank lines skipped). Which columns are the
+// The file is streamed (RFC 4180: commas, optional double quotes with "" escapes, \n or \r\n,
+// a header row; blank lines skipped), and only the records kept are held: all of them, or
+// with max_samples a seeded selection sample drawn on a second pass, so that memory follows
+// the records used, not the file. Which columns are the
 // label, dropped, kept or forced categorical is the user's (CsvOptions, `data.csv.*`). Every
 // column that is neither the label nor dropped becomes one feature in [0,1]:
 //   numeric      every non-missing cell parses as a number: missing/NaN cells read as 0 (TON_IoT
@@ -21,10 +23,15 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <deque>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <numeric>
+#include <sstream>
 #include <map>
 #include <set>
 #include <string_view>
@@ -42,15 +49,19 @@ namespace fs = std::filesystem;
 namespace partplan::data::detail {
 namespace {
 
+// The records kept from the file: their cells, unescaped, in one arena.
 struct Table {
-  std::string text;
-  std::deque<std::string> unescaped;  // quoted fields that contained "" escapes
   std::vector<std::string> header;
-  std::vector<std::string_view> cells;  // row-major, header.size() per row
-  std::vector<int64_t> line;            // first line number of each row (1-based)
+  std::string arena;                          // every kept cell's text, back to back
+  std::vector<std::pair<size_t, size_t>> cells;  // (offset, length) in arena, row-major, cols() per row
+  std::vector<int64_t> line;                  // first line number of each kept row (1-based)
+  int64_t records = 0;                        // records in the file (kept or not)
   size_t cols() const { return header.size(); }
-  size_t rows() const { return cols() ? cells.size() / cols() : 0; }
-  std::string_view at(size_t r, size_t c) const { return cells[r * cols() + c]; }
+  size_t rows() const { return line.size(); }
+  std::string_view at(size_t r, size_t c) const {
+    const auto [off, len] = cells[r * cols() + c];
+    return std::string_view(arena).substr(off, len);
+  }
 };
 
 std::string_view trim(std::string_view s) {
@@ -93,68 +104,110 @@ bool parse_ip(std::string_view s, IpKey* key) {
   return inet_pton(AF_INET6, buf, key->data()) == 1;
 }
 
-Table parse_csv(std::string text, const std::string& path) {
-  Table t;
-  t.text = std::move(text);
-  const std::string& s = t.text;
-  size_t pos = s.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;  // UTF-8 byte order mark
-  int64_t line = 1;
-  bool first = true;
-  std::vector<std::string_view> row;
-  while (pos < s.size()) {
-    row.clear();
-    const int64_t row_line = line;
+// RFC 4180 records from a stream, read in 1 MiB chunks, so that memory does not grow with the
+// file: commas, fields in double quotes with "" escapes (which may span lines), records ended
+// by \n, \r\n or a lone \r, a UTF-8 byte order mark skipped.
+class RecordReader {
+ public:
+  RecordReader(std::istream& in, const std::string& path) : in_(in), path_(path), buf_(size_t{1} << 20) {
+    fill();
+    if (end_ >= 3 && std::memcmp(buf_.data(), "\xEF\xBB\xBF", 3) == 0) pos_ = 3;
+  }
+
+  /// The next record's fields into fields[0..*count) (strings reused between calls) and the
+  /// line it starts on; false at the end of the stream. Throws DataError on a broken quote.
+  bool next(std::vector<std::string>& fields, size_t* count, int64_t* first_line) {
+    if (peek() < 0) return false;
+    *first_line = line_;
+    size_t k = 0;
     for (;;) {
-      std::string_view field;
-      if (pos < s.size() && s[pos] == '"') {
-        const size_t start = pos + 1;
-        size_t i = start;
-        bool escaped = false;
+      if (k == fields.size()) fields.emplace_back();
+      std::string& field = fields[k++];
+      field.clear();
+      if (peek() == '"') {
+        get();
         for (;;) {
-          if (i >= s.size()) throw DataError(fmt::format("{}:{}: unterminated quoted field", path, row_line));
-          if (s[i] == '"') {
-            if (i + 1 < s.size() && s[i + 1] == '"') {
-              escaped = true;
-              i += 2;
-              continue;
-            }
-            break;
+          const int c = get();
+          if (c < 0) throw DataError(fmt::format("{}:{}: unterminated quoted field", path_, *first_line));
+          if (c == '"') {
+            if (peek() != '"') break;
+            get();  // "" is one quote
+          } else if (c == '\n') {
+            ++line_;
           }
-          if (s[i] == '\n') ++line;
-          ++i;
+          field.push_back(static_cast<char>(c));
         }
-        field = std::string_view(s).substr(start, i - start);
-        if (escaped) {
-          std::string u;
-          for (size_t k = 0; k < field.size(); ++k) {
-            u.push_back(field[k]);
-            if (field[k] == '"') ++k;  // skip the second quote of ""
-          }
-          t.unescaped.push_back(std::move(u));
-          field = t.unescaped.back();
-        }
-        pos = i + 1;
-        if (pos < s.size() && s[pos] != ',' && s[pos] != '\n' && s[pos] != '\r')
-          throw DataError(fmt::format("{}:{}: text after a closing quote; quote whole fields only", path, line));
+        const int after = peek();
+        if (after >= 0 && after != ',' && after != '\n' && after != '\r')
+          throw DataError(fmt::format("{}:{}: text after a closing quote; quote whole fields only", path_, line_));
       } else {
-        const size_t end = s.find_first_of(",\r\n", pos);
-        const size_t stop = end == std::string::npos ? s.size() : end;
-        field = std::string_view(s).substr(pos, stop - pos);
-        pos = stop;
+        read_unquoted(field);
       }
-      row.push_back(field);
-      if (pos < s.size() && s[pos] == ',') {
-        ++pos;
-        continue;
-      }
-      if (pos < s.size() && s[pos] == '\r') ++pos;
-      if (pos < s.size() && s[pos] == '\n') ++pos;
-      ++line;
+      const int c = get();
+      if (c == ',') continue;
+      if (c == '\r' && peek() == '\n') get();
+      ++line_;
       break;
     }
-    if (row.size() == 1 && trim(row[0]).empty()) continue;  // blank line
+    *count = k;
+    return true;
+  }
+
+ private:
+  bool fill() {
+    if (eof_) return false;
+    in_.read(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+    end_ = static_cast<size_t>(in_.gcount());
+    pos_ = 0;
+    if (in_.bad()) throw IoError(fmt::format("cannot read '{}': read error", path_));
+    if (end_ == 0) eof_ = true;
+    return end_ > 0;
+  }
+  int peek() {
+    if (pos_ == end_ && !fill()) return -1;
+    return static_cast<unsigned char>(buf_[pos_]);
+  }
+  int get() {
+    const int c = peek();
+    if (c >= 0) ++pos_;
+    return c;
+  }
+  // Up to the next comma, \r or \n (or the end), appended a chunk at a time.
+  void read_unquoted(std::string& field) {
+    for (;;) {
+      if (pos_ == end_ && !fill()) return;
+      size_t i = pos_;
+      while (i < end_ && buf_[i] != ',' && buf_[i] != '\n' && buf_[i] != '\r') ++i;
+      field.append(buf_.data() + pos_, i - pos_);
+      pos_ = i;
+      if (i < end_) return;
+    }
+  }
+
+  std::istream& in_;
+  const std::string& path_;
+  std::vector<char> buf_;
+  size_t pos_ = 0, end_ = 0;
+  bool eof_ = false;
+  int64_t line_ = 1;
+};
+
+// Reads the stream that `open` returns: the header, then every record, checking each one's
+// field count. `keep` (called once per record, in order) says which records to hold; with no
+// `keep`, all are held. Called twice when a subset is drawn: once to count, once to keep.
+Table read_csv(const std::function<std::unique_ptr<std::istream>()>& open, const std::string& path,
+               const std::function<bool()>& keep, bool hold, const LoadOptions& o) {
+  Table t;
+  const auto in = open();
+  RecordReader reader(*in, path);
+  std::vector<std::string> row;
+  size_t n = 0;
+  int64_t row_line = 0;
+  bool first = true;
+  while (reader.next(row, &n, &row_line)) {
+    if (n == 1 && trim(row[0]).empty()) continue;  // blank line
     if (first) {
-      for (auto f : row) t.header.emplace_back(trim(f));
+      for (size_t i = 0; i < n; ++i) t.header.emplace_back(trim(row[i]));
       std::set<std::string> seen;
       for (const auto& h : t.header)
         if (!seen.insert(h).second)
@@ -162,15 +215,39 @@ Table parse_csv(std::string text, const std::string& path) {
       first = false;
       continue;
     }
-    if (row.size() != t.cols())
+    if (n != t.cols())
       throw DataError(fmt::format(
-          "{}:{}: {} fields, but the header has {}{}: fix or remove that record", path, row_line, row.size(), t.cols(),
-          row.size() < t.cols() ? fmt::format(" (column {} '{}' onwards missing)", row.size() + 1, t.header[row.size()])
-                                : fmt::format(" (column {} onwards extra)", t.cols() + 1)));
-    t.cells.insert(t.cells.end(), row.begin(), row.end());
+          "{}:{}: {} fields, but the header has {}{}: fix or remove that record", path, row_line, n, t.cols(),
+          n < t.cols() ? fmt::format(" (column {} '{}' onwards missing)", n + 1, t.header[n])
+                       : fmt::format(" (column {} onwards extra)", t.cols() + 1)));
+    ++t.records;
+    if (!hold || (keep && !keep())) continue;
+    for (size_t i = 0; i < n; ++i) {
+      t.cells.emplace_back(t.arena.size(), row[i].size());
+      t.arena += row[i];
+    }
     t.line.push_back(row_line);
+    // What is held: the cells' text and two offsets per cell, then the encoded features.
+    check_memory_bound(static_cast<int64_t>(t.arena.size() + t.cells.size() * (2 * sizeof(size_t) + 8)), o,
+                       fmt::format("the {} records kept of CSV file '{}'", t.rows(), path));
   }
   if (t.header.empty()) throw DataError("'" + path + "' is empty: expected a header row and records");
+  return t;
+}
+
+// The records of the stream that `open` returns, all of them, or with options.max_samples a
+// seeded subset of them in file order, drawn by selection sampling while reading a second time.
+Table read_records(const std::function<std::unique_ptr<std::istream>()>& open, const std::string& path,
+                   const LoadOptions& o) {
+  if (o.max_samples <= 0) return read_csv(open, path, nullptr, /*hold=*/true, o);
+  const int64_t records = read_csv(open, path, nullptr, /*hold=*/false, o).records;
+  if (records <= o.max_samples) return read_csv(open, path, nullptr, /*hold=*/true, o);
+  data::SeededSelection pick(records, o.max_samples, subset_seed(o));
+  Table t = read_csv(open, path, [&] { return pick.take(); }, /*hold=*/true, o);
+  if (t.records != records)
+    throw IoError(fmt::format("'{}' changed while it was read ({} records, then {}): read it again when it is "
+                              "no longer written to",
+                              path, records, t.records));
   return t;
 }
 
@@ -190,19 +267,7 @@ std::vector<double> ordinal(const std::vector<Key>& keys, int64_t* distinct) {
   return out;
 }
 
-}  // namespace
-
-Dataset load_csv(const std::string& path, const LoadOptions& o) {
-  std::error_code ec;
-  const auto file_bytes = fs::file_size(path, ec);
-  if (ec) throw IoError("cannot read '" + path + "': " + ec.message());
-  check_memory_bound(static_cast<int64_t>(file_bytes), o, "CSV file '" + path + "'");
-  return load_csv_text(common::read_file(path), path, o);
-}
-
-Dataset load_csv_text(std::string text, const std::string& path, const LoadOptions& o) {
-  check_memory_bound(static_cast<int64_t>(text.size()), o, "CSV file '" + path + "'");
-  const Table t = parse_csv(std::move(text), path);
+Dataset encode_records(const Table& t, const std::string& path, const LoadOptions& o) {
   if (t.rows() == 0) throw DataError("'" + path + "' has a header but no records");
 
   // Label, dropped, kept and categorical columns (CsvOptions).
@@ -258,13 +323,10 @@ Dataset load_csv_text(std::string text, const std::string& path, const LoadOptio
   for (const auto& name : o.csv.categorical) forced_categorical.insert(must_exist(name, "categorical"));
   const bool log_scale = o.csv.scaling == CsvScaling::kLogMinMax;
 
-  // Rows kept.
-  const int64_t all_rows = static_cast<int64_t>(t.rows());
-  std::vector<int64_t> rows;
-  if (o.max_samples > 0 && o.max_samples < all_rows)
-    rows = seeded_subset(all_rows, o.max_samples, subset_seed(o));
-  else
-    for (int64_t r = 0; r < all_rows; ++r) rows.push_back(r);
+  // Rows kept (read_records held only those).
+  const int64_t all_rows = t.records;
+  std::vector<int64_t> rows(t.rows());
+  std::iota(rows.begin(), rows.end(), int64_t{0});
   const int64_t n = static_cast<int64_t>(rows.size());
 
   Dataset d;
@@ -481,6 +543,24 @@ Dataset load_csv_text(std::string text, const std::string& path, const LoadOptio
   d.record_features = f;
   if (o.progress) o.progress(n, n);
   return d;
+}
+
+}  // namespace
+
+Dataset load_csv(const std::string& path, const LoadOptions& o) {
+  const auto open = [&]() -> std::unique_ptr<std::istream> {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) throw IoError(fmt::format("cannot read '{}': it is a directory", path));
+    auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
+    if (!*in) throw IoError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+    return in;
+  };
+  return encode_records(read_records(open, path, o), path, o);
+}
+
+Dataset load_csv_text(std::string text, const std::string& path, const LoadOptions& o) {
+  const auto open = [&]() -> std::unique_ptr<std::istream> { return std::make_unique<std::istringstream>(text); };
+  return encode_records(read_records(open, path, o), path, o);
 }
 
 }  // namespace partplan::data::detail

@@ -50,6 +50,19 @@ std::vector<int64_t> seeded_subset(int64_t n, int64_t count, uint64_t seed) {
   return p;
 }
 
+SeededSelection::SeededSelection(int64_t n, int64_t count, uint64_t seed) : rng_(seed), left_(n), needed_(count) {
+  if (count < 0 || count > n) throw std::invalid_argument("SeededSelection: count outside [0, n]");
+}
+
+bool SeededSelection::take() {
+  if (left_ <= 0) throw std::invalid_argument("SeededSelection::take: called more than n times");
+  // Take this index with probability needed/left: then every subset of `count` is equally likely.
+  const bool yes = needed_ > 0 && static_cast<int64_t>(rng_.below(static_cast<uint64_t>(left_))) < needed_;
+  --left_;
+  if (yes) --needed_;
+  return yes;
+}
+
 Splits make_splits(int64_t n, const SplitSizes& s, uint64_t seed) {
   if (s.eval < 1 || s.attacker_val < 0 || s.attacker_train < 0)
     throw UsageError(

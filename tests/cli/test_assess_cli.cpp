@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/run_cli.hpp"
+#include "partplan/common/error.hpp"
 #include "partplan/imaging/canvas.hpp"
+#include "partplan/store/run_store.hpp"
 #include "tiny_models.hpp"
 
 namespace fs = std::filesystem;
@@ -493,4 +495,60 @@ TEST_CASE("records: bad tables and mismatched models are refused, writing nothin
     CHECK(r.err.rfind("error: ", 0) == 0);
     CHECK_FALSE(fs::exists(dir + "/plan.json"));
   }
+}
+
+// Inputs found by fuzz/fuzz_run_store.cpp (scripts/fuzz.sh) or in its review: the readers of
+// a run directory's files (--resume, merge) on their text. Each escaped as an nlohmann
+// exception, converted a double with undefined behaviour, returned reconstructions whose
+// pixels were not n*c*h*w, or would read any file, and is now a UsageError naming the file.
+TEST_CASE("run directory files with values of the wrong type, range or size are refused (fuzz regressions)",
+          "[cli][assess]") {
+  using partplan::store::RunStore;
+  using Catch::Contains;
+  const auto dir = temp_dir("run-store-fuzz");
+  partplan::pipeline::CutAssessment ca;
+  ca.cut.id = 2;
+  ca.cut.name = "pool1";
+  ca.worst_attack = "cgan";
+  ca.leak = 0.5;
+  ca.reconstructions.n = 2;
+  ca.reconstructions.c = 1;
+  ca.reconstructions.h = 3;
+  ca.reconstructions.w = 4;
+  ca.reconstructions.pixels.assign(24, 7);
+  RunStore(dir, "fp", /*resume=*/false).save(ca);
+  const auto text = slurp(RunStore::cut_path(dir, 2));
+  const auto png = slurp(dir + "/cut-002.png");
+  const auto sibling = [&](const std::string&) { return png; };
+  const auto back = RunStore::parse_cut(text, ca.cut, "run/cut-002.json", sibling);
+  REQUIRE(back);
+  CHECK(back->reconstructions.pixels == ca.reconstructions.pixels);
+
+  const auto refuses = [&](const nlohmann::json& j, const std::string& fragment) {
+    INFO(j.dump());
+    CHECK_THROWS_AS(RunStore::parse_cut(j.dump(), ca.cut, "run/cut-002.json", sibling), partplan::UsageError);
+    CHECK_THROWS_WITH(RunStore::parse_cut(j.dump(), ca.cut, "run/cut-002.json", sibling),
+                      Contains("'run/cut-002.json'") && Contains(fragment));
+  };
+  auto j = nlohmann::json::parse(text);
+  j["leak_ci"]["n"] = 1e300;  // json::get<int64_t> of it is undefined
+  refuses(j, "is not a valid cut result ([json.exception.out_of_range.406] number 1e+300 is not a whole number");
+  j = nlohmann::json::parse(text);
+  j["reconstructions"] = {{"n", -1}, {"c", 1}, {"h", 5}, {"w", -5}, {"pixels_b64", "AAAA"}};
+  refuses(j, "records reconstructions of -1x1x5x-5 (n x c x h x w), not a strip");
+  j["reconstructions"] = {{"n", 2}, {"c", 1}, {"h", 5}, {"w", 5}, {"pixels_b64", "AAAA"}};
+  refuses(j, "holds 3 bytes of pixels for reconstructions of 2x1x5x5, which take 50");
+  j["reconstructions"] = {{"n", 2}, {"c", 1}, {"h", 3}, {"w", 4}, {"png", "/dev/zero"}};  // read_file never ends
+  refuses(j, "names its reconstruction strip '/dev/zero', not a file of the run directory");
+
+  CHECK_THROWS_WITH(RunStore::parse_run_fingerprint("[1]", "run/run.json"),
+                    Contains("'run/run.json' is not a partplan run.json"));
+  CHECK_THROWS_WITH(RunStore::parse_run_fingerprint("{\"fingerprint\": 5}", "run/run.json"),
+                    Contains("'run/run.json' is not a partplan run.json"));
+  CHECK(RunStore::parse_run_fingerprint("{\"fingerprint\": \"fp\"}", "run/run.json") == "fp");
+  const std::string shard =
+      "{\"kind\": \"partplan.shard\", \"index\": 1e300, \"count\": 2, \"model\": {\"path\": \"m.pt\", \"sha256\": "
+      "\"00\"}, \"settings\": {}, \"candidate_cuts\": [], \"cuts\": []}";
+  CHECK_THROWS_WITH(RunStore::parse_shard(shard, "run/shard-0-of-2.json", "fp"),
+                    Contains("'run/shard-0-of-2.json' is not a valid shard manifest"));
 }

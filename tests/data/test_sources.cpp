@@ -7,6 +7,7 @@
 #include <cmath>
 #include <ATen/ATen.h>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <zlib.h>
 
 #include <filesystem>
@@ -414,6 +415,39 @@ TEST_CASE("malformed CSV files are clear errors", "[data]") {
   CHECK_THROWS_WITH(pd::load(t.write("f.csv", "label,type\n0,x\n")), Catch::Contains("no feature columns"));
   CHECK_THROWS_WITH(pd::load(t.write("g.csv", "a,a\n1,2\n")), Catch::Contains("twice"));
   CHECK_THROWS_AS(pd::load(t / "missing.csv"), partplan::IoError);
+}
+
+TEST_CASE("a CSV is streamed: records across read chunks, line numbers, a subset kept in file order", "[data]") {
+  TempDir t;
+  // 130000 records of two lines each (a quoted cell with an escaped quote and a newline),
+  // CRLF-terminated: about 2.3 MB, so records straddle the reader's 1 MiB chunks.
+  const int64_t n = 130000;
+  std::string text = "a,b,label\r\n";
+  for (int64_t i = 0; i < n; ++i) text += fmt::format("{},\"q\"\"{}\n.\",{}\r\n", i, i % 7, i % 10);
+  REQUIRE(text.size() > (size_t{2} << 20));
+  const auto path = t.write("big.csv", text);
+  const auto d = pd::load(path);
+  REQUIRE(d.size() == n);
+  CHECK(column(d, "b").kind == "categorical");
+  CHECK(column(d, "b").categories == 7);
+  const auto flat = d.samples.reshape({n, -1});
+  for (int64_t i : {int64_t{0}, int64_t{27961}, n - 1}) {  // a = i / (n-1); b = rank of "q\"{i%7}\n."
+    CHECK(flat[i][0].item<float>() == Approx(static_cast<double>(i) / (n - 1)).margin(1e-6));
+    CHECK(flat[i][1].item<float>() == Approx((i % 7) / 6.0).margin(1e-6));
+    CHECK(d.labels[i].item<int64_t>() == i % 10);
+  }
+  // Record j starts on line 2 + 2j: a ragged one after the last names line 2 + 2n.
+  const auto bad = t.write("bad.csv", text + "1,2\r\n");
+  CHECK_THROWS_WITH(pd::load(bad), Catch::Contains(fmt::format("bad.csv:{}: 2 fields", 2 + 2 * n)));
+  pd::LoadOptions o;
+  o.max_samples = 1000;
+  o.seed = 5;
+  const auto sub = pd::load(path, o);
+  REQUIRE(sub.size() == 1000);
+  CHECK(sub.report.rows == n);
+  CHECK(sub.samples.equal(pd::load(path, o).samples));
+  const auto a = sub.samples.reshape({1000, -1}).select(1, 0);
+  CHECK((a.slice(0, 1) > a.slice(0, 0, -1)).all().item<bool>());  // file order, no repeats
 }
 
 TEST_CASE("the SRC string selects the source", "[data]") {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "partplan/common/error.hpp"
@@ -72,6 +73,30 @@ TEST_CASE("seeded subset is sorted, distinct and deterministic", "[data]") {
   CHECK(std::is_sorted(a.begin(), a.end()));
   CHECK(std::set<int64_t>(a.begin(), a.end()).size() == 10);
   CHECK(pd::seeded_subset(5, 5, 9) == std::vector<int64_t>{0, 1, 2, 3, 4});
+}
+
+TEST_CASE("selection sampling takes exactly count indices, each about equally often", "[data]") {
+  auto run = [](int64_t n, int64_t count, uint64_t seed) {
+    pd::SeededSelection pick(n, count, seed);
+    std::vector<int64_t> taken;
+    for (int64_t i = 0; i < n; ++i)
+      if (pick.take()) taken.push_back(i);
+    return taken;
+  };
+  CHECK(run(100, 10, 3).size() == 10);
+  CHECK(run(100, 10, 3) == run(100, 10, 3));
+  CHECK(run(100, 10, 3) != run(100, 10, 4));
+  CHECK(run(7, 7, 1) == std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6});
+  CHECK(run(7, 0, 1).empty());
+  // 4000 draws of 3 of 12: each index is taken 1000 times in expectation (sd about 27).
+  std::vector<int> hits(12, 0);
+  for (uint64_t seed = 0; seed < 4000; ++seed)
+    for (auto i : run(12, 3, seed)) ++hits[static_cast<size_t>(i)];
+  for (int h : hits) CHECK(std::abs(h - 1000) < 150);
+  pd::SeededSelection once(1, 1, 0);
+  CHECK(once.take());
+  CHECK_THROWS_AS(once.take(), std::invalid_argument);
+  CHECK_THROWS_AS(pd::SeededSelection(3, 4, 0), std::invalid_argument);
 }
 
 TEST_CASE("split sizes are caps with fractions that fit any data set", "[data]") {

@@ -28,6 +28,22 @@ std::vector<int64_t> seeded_permutation(int64_t n, uint64_t seed);
 /// `count` distinct indices of 0..n-1 drawn with `seed`, sorted ascending (count <= n).
 std::vector<int64_t> seeded_subset(int64_t n, int64_t count, uint64_t seed);
 
+/// Selection sampling (Knuth's Algorithm S) for a reader that streams its n records: call
+/// take() once per index 0..n-1, in order; exactly `count` calls return true, every subset
+/// of that size equally likely, decided by SplitMix64(seed). O(1) memory, where
+/// seeded_subset holds a permutation of all n. Throws std::invalid_argument unless
+/// 0 <= count <= n, and when take() is called more than n times.
+class SeededSelection {
+ public:
+  SeededSelection(int64_t n, int64_t count, uint64_t seed);
+  bool take();
+
+ private:
+  SplitMix64 rng_;
+  int64_t left_;    // indices not yet visited
+  int64_t needed_;  // of them still to take
+};
+
 /// Split sizes in samples.
 struct SplitSizes {
   int64_t attacker_train = 0;  ///< 0 = every sample not in eval or attacker_val
