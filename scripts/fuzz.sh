@@ -14,9 +14,16 @@ seconds=${1:-30}
 build=${PARTPLAN_FUZZ_BUILD_DIR:-build-fuzz}
 jobs=${PARTPLAN_JOBS:-$(nproc)}
 cxx=${PARTPLAN_FUZZ_CXX:-$(command -v clang++-14 || command -v clang++ || true)}
-if [[ -z $cxx ]]; then
-  echo "fuzz: clang++ not found: apt-get install clang-14 (its libFuzzer runtime comes with it)" >&2
-  exit 2
+runtime=$(compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" || true)
+if [[ -z $cxx || ( -z $runtime && -z ${PARTPLAN_FUZZ_CXX:-} ) ]]; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "fuzz: installing clang-14 and its libFuzzer runtime (libclang-rt-14-dev)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-14 libclang-rt-14-dev >/dev/null
+    cxx=$(command -v clang++-14)
+  else
+    echo "fuzz: clang++ with libFuzzer not found: apt-get install clang-14 libclang-rt-14-dev" >&2
+    exit 2
+  fi
 fi
 findings=fuzz/findings
 mkdir -p "$findings"

@@ -16,16 +16,15 @@ void ProgressLine::update(const std::string& text, bool force) {
   if (!force && since < (tty ? 0.25 : 15.0)) return;
   last_ = now;
   if (tty) {
-    std::fprintf(stderr, "\r\033[K%s", text.c_str());
+    log::write_raw("\r\033[K" + text);
     drawn_ = true;
   } else {
-    std::fprintf(stderr, "%s\n", text.c_str());
+    log::write_raw(text + "\n");
   }
-  std::fflush(stderr);
 }
 
 void ProgressLine::finish() {
-  if (drawn_) std::fputc('\n', stderr);
+  if (drawn_) log::write_raw("\n");
   drawn_ = false;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "partplan/common/error.hpp"
+#include "partplan/common/log.hpp"
 #include "partplan/imaging/canvas.hpp"
 #include "partplan/imaging/image.hpp"
 
@@ -67,13 +68,21 @@ cv::Mat to_gray_or_rgb(const cv::Mat& m) {
 cv::Mat decode_any(std::string_view bytes, const std::string& name) {
   if (bytes.empty()) throw DecodeError(name, "an empty file", kRemedy);
   cv::Mat raw;
+  // libpng and libjpeg print their own warnings and errors to stderr ("libpng error: Read
+  // Error"): kept off it, the first such line becomes part of partplan's one message.
+  std::string chatter;
   try {
     const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
-    raw = cv::imdecode(buf, cv::IMREAD_UNCHANGED);
+    chatter = log::capture_stderr([&] { raw = cv::imdecode(buf, cv::IMREAD_UNCHANGED); });
   } catch (const cv::Exception& e) {
     throw DecodeError(name, "not a decodable image (" + first_line(e.what()).substr(0, 80) + ")", kRemedy);
   }
-  if (raw.empty()) throw DecodeError(name, "not a decodable image (corrupt or unsupported format)", kRemedy);
+  const std::string codec = first_line(chatter).substr(0, 80);
+  if (raw.empty())
+    throw DecodeError(name,
+                      "not a decodable image (" + (codec.empty() ? "corrupt or unsupported format" : codec) + ")",
+                      kRemedy);
+  if (!codec.empty()) log::debug("{}: the decoder said: {}", name, codec);
   cv::Mat m = to_gray_or_rgb(raw);
   if (m.empty()) throw DecodeError(name, "an image with an unsupported channel count " + std::to_string(raw.channels()), kRemedy);
   return m;

@@ -10,9 +10,14 @@
 #include <ATen/ATen.h>  // before Catch2, whose CHECK would otherwise be glog's
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <stdexcept>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -21,6 +26,7 @@
 
 #include "partplan/common/build_info.hpp"
 #include "partplan/common/error.hpp"
+#include "partplan/common/log.hpp"
 #include "partplan/data/dataset.hpp"
 #include "partplan/imaging/canvas.hpp"
 #include "partplan/imaging/image.hpp"
@@ -234,6 +240,63 @@ TEST_CASE("imaging: empty and corrupt bytes are decode errors naming the file", 
     CHECK_THAT(e.reason(), Catch::StartsWith("not a decodable image"));
     CHECK(dynamic_cast<const im::UnsupportedFormatError*>(&e) == nullptr);
   }
+}
+
+namespace {
+// What `fn` writes to file descriptor 2, with fd 2 sent to a temporary file meanwhile.
+std::string fd2_of(const std::function<void()>& fn) {
+  std::fflush(stderr);
+  std::FILE* f = std::tmpfile();
+  REQUIRE(f);
+  const int saved = ::dup(2);
+  ::dup2(::fileno(f), 2);
+  try {
+    fn();
+  } catch (...) {
+  }
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::string text(4096, '\0');
+  text.resize(static_cast<size_t>(std::max<ssize_t>(0, ::pread(::fileno(f), text.data(), text.size(), 0))));
+  std::fclose(f);
+  return text;
+}
+}  // namespace
+
+TEST_CASE("log: capture_stderr keeps a library's own lines off stderr and restores it", "[data][imaging]") {
+  std::string got;
+  const auto outside = fd2_of([&] {
+    got = partplan::log::capture_stderr([] {
+      std::fprintf(stderr, "libpng warning: iCCP: known incorrect sRGB profile\n");
+      (void)!::write(2, "raw\n", 4);
+    });
+    std::fprintf(stderr, "after\n");
+  });
+  CHECK(got == "libpng warning: iCCP: known incorrect sRGB profile\nraw\n");
+  CHECK(outside == "after\n");
+  CHECK_THROWS_AS(partplan::log::capture_stderr([] { throw std::runtime_error("x"); }), std::runtime_error);
+  CHECK(fd2_of([] { std::fprintf(stderr, "restored\n"); }) == "restored\n");
+}
+
+TEST_CASE("imaging: a truncated PNG is one partplan error, with no codec lines on stderr", "[data][imaging]") {
+  im::ImageU8 image;
+  image.width = image.height = 16;
+  image.channels = 3;
+  image.pixels.resize(16 * 16 * 3);
+  for (size_t i = 0; i < image.pixels.size(); ++i) image.pixels[i] = static_cast<uint8_t>(i * 37);
+  const auto png = as_string(im::encode_as(image, "x.png"));
+  const std::string cut = png.substr(0, png.size() / 2);
+  std::string message;
+  const auto err = fd2_of([&] {
+    try {
+      im::decode_u8(cut, "dir/cut.png");
+    } catch (const im::DecodeError& e) {
+      message = e.what();
+    }
+  });
+  CHECK(err.empty());
+  CHECK_THAT(message, Catch::Contains("'dir/cut.png' is not a decodable image"));
 }
 
 TEST_CASE("imaging: TIFF and WebP are read by the opencv build and refused by name by the stb build",

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <string>
 
 namespace partplan::log {
@@ -19,6 +20,17 @@ bool stderr_is_tty();
 
 /// Write one line to stderr when the current level is at least `at`.
 void write(Level at, const std::string& line);
+
+/// Write `text` to stderr as it is (the progress line draws itself with \r): under the lock
+/// that write() and capture_stderr() take.
+void write_raw(const std::string& text);
+
+/// Runs `fn` with the process's stderr (file descriptor 2) sent to a temporary file and
+/// returns what was written there while it ran: for a library that prints its own
+/// diagnostics (libpng, through OpenCV's decoders). partplan's own lines from other threads
+/// wait for it under a shared lock, so none of them is lost. Rethrows what `fn` throws, after
+/// stderr is restored. If the redirection cannot be set up, `fn` runs with stderr as it is.
+std::string capture_stderr(const std::function<void()>& fn);
 
 template <typename... Args>
 void info(fmt::format_string<Args...> f, Args&&... args) {
