@@ -60,7 +60,7 @@ fi
 measure() {  # label, model, data: one row of the table
   local label=$1 model=$2 data=$3 log=$work/time.log size
   size=$(du -sh --apparent-size "$data" | cut -f1)
-  if ! /usr/bin/time -v "$bin" -q assess "$model" --data "$data" --cuts 1 --steps 10 -o "$work/plan.json" \
+  if ! /usr/bin/time -v "$bin" -q assess "$model" --data "$data" --cuts 0 --steps 10 -o "$work/plan.json" \
       >/dev/null 2>"$log"; then
     echo "bench_big_inputs: assess on $data failed:" >&2
     tail -5 "$log" >&2

@@ -69,9 +69,23 @@ std::string usage_error(const CLI::App& app, const std::vector<std::string>& arg
     return "a command is required: one of " + command_names(app) + " (run 'partplan --help')";
   }
   const std::string help = "run 'partplan " + sub->get_name() + " --help'";
-  if (dynamic_cast<const CLI::ExtrasError*>(&e))
-    return first_line(e.what()) + "; the options of '" + sub->get_name() + "' are " + option_names(*sub) + " (" +
-           help + ")";
+  if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
+    // Name the first argument the command does not know: an option, or a surplus positional.
+    std::string what = first_line(e.what());
+    bool after = false;
+    for (const auto& a : args) {
+      if (!after) {
+        after = a == sub->get_name();
+        continue;
+      }
+      const std::string flag = a.substr(0, a.find('='));
+      if (a.rfind('-', 0) == 0 && a != "--" && !sub->get_option_no_throw(flag) && !app.get_option_no_throw(flag)) {
+        what = "unknown option '" + flag + "' for '" + sub->get_name() + "'";
+        break;
+      }
+    }
+    return what + "; the options of '" + sub->get_name() + "' are " + option_names(*sub) + " (" + help + ")";
+  }
   return first_line(e.what()) + " (" + help + ")";
 }
 

@@ -70,7 +70,8 @@ TEST_CASE("a wrong command or option is named, with the valid ones, and points a
            {{}, "error: a command is required: one of assess, inspect, split, verify, metrics, compare, merge"},
            {{"inspect"}, "(run 'partplan inspect --help')"},
            {{"split", "x.pt"}, "(run 'partplan split --help')"},
-           {{"inspect", "x.pt", "--bogus"}, "the options of 'inspect' are "},
+           {{"inspect", "x.pt", "--bogus"}, "error: unknown option '--bogus' for 'inspect'; the options of 'inspect' are "},
+           {{"inspect", "x.pt", "--bogus=3"}, "error: unknown option '--bogus' for 'inspect'"},
        }) {
     const auto r = run(c.args);
     INFO(r.err);
