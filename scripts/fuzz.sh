@@ -6,6 +6,8 @@
 # leak, a sanitizer report, or memory above 2 GiB. Each finding's input is written to
 # fuzz/findings/ (git-ignored); reproduce one with `build-fuzz/fuzz/<target> FILE`.
 #   bash scripts/fuzz.sh [SECONDS_PER_TARGET]      (default 30)
+# PARTPLAN_FUZZ_RUNS=N runs each target for N inputs instead, and PARTPLAN_FUZZ_SEED=S fixes
+# libFuzzer's seed: together a run that does the same on every machine (what CI runs).
 # PARTPLAN_FUZZ_TARGETS="fuzz_csv fuzz_plan" runs only those; PARTPLAN_JOBS sets the build's
 # parallelism (default: the cores); PARTPLAN_FUZZ_BUILD_DIR the build directory.
 set -euo pipefail
@@ -60,7 +62,10 @@ for t in "${targets[@]}"; do
   before=$(find "$findings" -name "$t-*" | wc -l)
   start=$SECONDS
   rc=0
-  "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  limit=(-max_total_time="$seconds")
+  [[ -n ${PARTPLAN_FUZZ_RUNS:-} ]] && limit=(-runs="$PARTPLAN_FUZZ_RUNS")
+  [[ -n ${PARTPLAN_FUZZ_SEED:-} ]] && limit+=(-seed="$PARTPLAN_FUZZ_SEED")
+  "$exe" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$findings/$t-" "${dict[@]}" "$work" "$seeds" >"$log" 2>&1 || rc=$?
   took=$((SECONDS - start))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

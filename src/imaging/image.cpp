@@ -3,6 +3,8 @@
 // encoding, resampling and drawing are in opencv_backend.cpp or stb_backend.cpp, whichever
 // PARTPLAN_IMAGE_BACKEND compiles.
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -10,6 +12,7 @@
 
 #include "partplan/imaging/canvas.hpp"
 #include "partplan/imaging/image.hpp"
+#include "src/imaging/portable.hpp"
 
 namespace partplan::imaging {
 namespace {
@@ -25,6 +28,109 @@ Image<T>::Image(int h, int w, int c, T fill) : height(h), width(w), channels(c) 
                                 " channels; expected a non-negative size and 1 to 4 channels");
   pixels.assign(static_cast<size_t>(h) * static_cast<size_t>(w) * static_cast<size_t>(c), fill);
 }
+
+namespace portable {
+namespace {
+
+uint32_t be(std::string_view b, size_t at, int n) {
+  uint32_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(b[at + static_cast<size_t>(i)]);
+  return v;
+}
+uint32_t le(std::string_view b, size_t at, int n) {
+  uint32_t v = 0;
+  for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(b[at + static_cast<size_t>(i)]);
+  return v;
+}
+
+// PGM/PPM: "P2".."P6", then width and height as decimal tokens, with # comments.
+std::optional<std::pair<int64_t, int64_t>> pnm_size(std::string_view b) {
+  size_t i = 2;
+  int64_t v[2];
+  for (auto& out : v) {
+    for (;;) {  // whitespace and comments
+      while (i < b.size() && std::isspace(static_cast<unsigned char>(b[i]))) ++i;
+      if (i < b.size() && b[i] == '#') {
+        while (i < b.size() && b[i] != '\n') ++i;
+        continue;
+      }
+      break;
+    }
+    if (i >= b.size() || !std::isdigit(static_cast<unsigned char>(b[i]))) return std::nullopt;
+    out = 0;
+    while (i < b.size() && std::isdigit(static_cast<unsigned char>(b[i])) && out < (int64_t{1} << 40))
+      out = out * 10 + (b[i++] - '0');
+  }
+  return std::make_pair(v[0], v[1]);
+}
+
+}  // namespace
+
+std::optional<std::pair<int64_t, int64_t>> declared_size(std::string_view b) {
+  using Size = std::pair<int64_t, int64_t>;
+  if (b.size() >= 24 && b.substr(0, 8) == std::string_view("\x89PNG\r\n\x1a\n", 8) && b.substr(12, 4) == "IHDR")
+    return Size{be(b, 16, 4), be(b, 20, 4)};
+  if (b.size() >= 4 && static_cast<unsigned char>(b[0]) == 0xFF && static_cast<unsigned char>(b[1]) == 0xD8) {
+    size_t at = 2;
+    while (at + 4 <= b.size()) {
+      if (static_cast<unsigned char>(b[at]) != 0xFF) {  // bytes between segments: libjpeg skips them too
+        ++at;
+        continue;
+      }
+      const auto marker = static_cast<unsigned char>(b[at + 1]);
+      if (marker == 0xFF) {  // fill byte
+        ++at;
+        continue;
+      }
+      if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {  // no length
+        at += 2;
+        continue;
+      }
+      const uint32_t length = be(b, at + 2, 2);
+      const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+      if (sof) {
+        if (at + 9 > b.size()) return std::nullopt;
+        return Size{be(b, at + 7, 2), be(b, at + 5, 2)};
+      }
+      if (marker == 0xDA || marker == 0xD9 || length < 2) return std::nullopt;  // scan before any frame header
+      at += 2 + length;
+    }
+    return std::nullopt;
+  }
+  if (b.size() >= 26 && b.substr(0, 2) == "BM") {
+    const auto w = static_cast<int32_t>(le(b, 18, 4)), h = static_cast<int32_t>(le(b, 22, 4));
+    return Size{w, h == INT32_MIN ? int64_t{1} << 31 : std::abs(static_cast<int64_t>(h))};
+  }
+  if (b.size() >= 30 && b.substr(0, 4) == "RIFF" && b.substr(8, 4) == "WEBP") {
+    const auto chunk = b.substr(12, 4);
+    if (chunk == "VP8 ") return Size{le(b, 26, 2) & 0x3FFF, le(b, 28, 2) & 0x3FFF};
+    if (chunk == "VP8L") {
+      const uint32_t bits = le(b, 21, 4);
+      return Size{(bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1};
+    }
+    if (chunk == "VP8X") return Size{int64_t{le(b, 24, 3)} + 1, int64_t{le(b, 27, 3)} + 1};
+    return std::nullopt;
+  }
+  if (b.size() >= 3 && b[0] == 'P' && b[1] >= '2' && b[1] <= '6') return pnm_size(b);
+  return std::nullopt;
+}
+
+void check_declared_size(std::string_view bytes, const std::string& name, const std::string& remedy) {
+  const auto size = declared_size(bytes);
+  if (!size) return;
+  const auto [w, h] = *size;
+  if (w < 1 || h < 1)
+    throw DecodeError(name, "an image whose header declares " + std::to_string(w) + "x" + std::to_string(h) + " pixels",
+                      remedy);
+  if (w > kMaxDecodePixels / h)
+    throw DecodeError(name,
+                      "an image whose header declares " + std::to_string(w) + "x" + std::to_string(h) +
+                          " pixels, more than partplan decodes (" + std::to_string(kMaxDecodePixels / 1000000) +
+                          " million)",
+                      "scale it down before using it");
+}
+
+}  // namespace portable
 
 DecodeError::DecodeError(const std::string& name, std::string reason, const std::string& remedy)
     : DataError("'" + name + "' is " + reason + ": " + remedy), reason_(std::move(reason)) {}

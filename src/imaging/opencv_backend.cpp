@@ -18,6 +18,7 @@
 #include "partplan/common/log.hpp"
 #include "partplan/imaging/canvas.hpp"
 #include "partplan/imaging/image.hpp"
+#include "src/imaging/portable.hpp"
 
 namespace partplan::imaging {
 namespace {
@@ -67,6 +68,7 @@ cv::Mat to_gray_or_rgb(const cv::Mat& m) {
 
 cv::Mat decode_any(std::string_view bytes, const std::string& name) {
   if (bytes.empty()) throw DecodeError(name, "an empty file", kRemedy);
+  portable::check_declared_size(bytes, name, kRemedy);  // before OpenCV allocates what a header claims
   cv::Mat raw;
   // libpng and libjpeg print their own warnings and errors to stderr ("libpng error: Read
   // Error"): kept off it, the first such line becomes part of partplan's one message.

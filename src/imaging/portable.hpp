@@ -7,7 +7,26 @@
 #include "partplan/imaging/canvas.hpp"
 #include "partplan/imaging/image.hpp"
 
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
 namespace partplan::imaging::portable {
+
+/// The most pixels a file may declare: 100 million (10000 x 10000, 300 MB as RGB). A few
+/// hundred bytes of header can declare 65535 x 65535; the decoders would allocate it.
+inline constexpr int64_t kMaxDecodePixels = 100'000'000;
+
+/// (width, height) as the header of a PNG, JPEG (its first SOF marker), BMP, WebP (VP8,
+/// VP8L, VP8X) or PGM/PPM file declares it, read without decoding; nullopt for any other
+/// format or a header too short or malformed to say (the decoder then reports it).
+std::optional<std::pair<int64_t, int64_t>> declared_size(std::string_view bytes);
+
+/// Throws DecodeError naming `name` and the size when declared_size exceeds kMaxDecodePixels
+/// (or either side is not positive); `remedy` ends the message.
+void check_declared_size(std::string_view bytes, const std::string& name, const std::string& remedy);
 
 /// resize() with OpenCV 4.6's arithmetic: INTER_NEAREST's floor(x * src / dst);
 /// INTER_LINEAR with OpenCV's float source positions, 11-bit fixed-point weights for 8-bit

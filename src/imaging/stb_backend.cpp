@@ -113,6 +113,7 @@ Image<T> decode(std::string_view bytes, const std::string& name, Convert8 from8,
   const Format format = sniff(bytes, name);
   if (format == Format::kOther || bytes.size() > static_cast<size_t>(INT32_MAX))
     throw DecodeError(name, "not a decodable image (corrupt or unsupported format)", kCorruptRemedy);
+  portable::check_declared_size(bytes, name, kCorruptRemedy);  // before stb allocates what a header claims
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, n = 0;

@@ -26,6 +26,7 @@
 
 #include "partplan/common/build_info.hpp"
 #include "partplan/common/error.hpp"
+#include "partplan/common/strings.hpp"
 #include "partplan/common/log.hpp"
 #include "partplan/data/dataset.hpp"
 #include "partplan/imaging/canvas.hpp"
@@ -297,6 +298,35 @@ TEST_CASE("imaging: a truncated PNG is one partplan error, with no codec lines o
   });
   CHECK(err.empty());
   CHECK_THAT(message, Catch::Contains("'dir/cut.png' is not a decodable image"));
+}
+
+// Found by fuzz/fuzz_image.cpp in CI (scripts/fuzz.sh): a 290-byte JPEG whose frame header
+// declares 7710 x 57118 pixels made OpenCV allocate 1.3 GB twice, past the fuzzer's 2 GiB.
+TEST_CASE("imaging: a header that declares more than 100 million pixels is refused before decoding (fuzz regression)",
+          "[data][imaging]") {
+  const auto jpeg = partplan::common::base64_decode(
+      "/9j/4AAQ7UpGSUYAAQEAAAEAAQAA/9sAQwAFAwQEBAMFBAQEp6enBgcMGAcHBwcfCwsJDBEPEhIRDxERExYcFxMUGhURIRgYERodHR8f"
+      "HxMXIiQiHiQc2OAe/9sAQwEFBUJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQgV6eR4e"
+      "Hh4e/8AAEQjfHh4eAwEiAAIRAQMRAQAAAB2wN8OoAv5N/ssAAAAAAAAAHfZmWvT19vf4+fr/2gAMAwEAAhEDEQCysrJEUgAAALIF");
+  REQUIRE(jpeg);
+  const std::string bytes(jpeg->begin(), jpeg->end());
+  CHECK(partplan::imaging::portable::declared_size(bytes) == std::make_pair(int64_t{7710}, int64_t{57118}));
+  CHECK_THROWS_AS(im::decode_u8(bytes, "big.jpg"), im::DecodeError);
+  CHECK_THROWS_WITH(im::decode_unit(bytes, "big.jpg"),
+                    Catch::Contains("'big.jpg' is an image whose header declares 7710x57118 pixels, more than "
+                                    "partplan decodes (100 million)"));
+  // A PNG header of 65535 x 65535 (the chunk's CRC is never reached).
+  std::string png("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\xff\xff\0\0\xff\xff\x08\x02\0\0\0\0\0\0\0", 33);
+  CHECK(partplan::imaging::portable::declared_size(png) == std::make_pair(int64_t{65535}, int64_t{65535}));
+  CHECK_THROWS_WITH(im::decode_u8(png, "big.png"), Catch::Contains("declares 65535x65535 pixels"));
+  // Real files' headers are read right, and decode.
+  im::ImageU8 small(5, 7, 3);
+  for (const char* ext : {"a.png", "a.jpg", "a.bmp"}) {
+    INFO(ext);
+    CHECK(partplan::imaging::portable::declared_size(as_string(im::encode_as(small, ext))) ==
+          std::make_pair(int64_t{7}, int64_t{5}));
+  }
+  CHECK(partplan::imaging::portable::declared_size("P6\n# c\n7 5\n255\n") == std::make_pair(int64_t{7}, int64_t{5}));
 }
 
 TEST_CASE("imaging: TIFF and WebP are read by the opencv build and refused by name by the stb build",
