@@ -30,7 +30,6 @@
 #include <fstream>
 #include <functional>
 #include <memory>
-#include <numeric>
 #include <sstream>
 #include <map>
 #include <set>
@@ -196,7 +195,7 @@ class RecordReader {
 // field count. `keep` (called once per record, in order) says which records to hold; with no
 // `keep`, all are held. Called twice when a subset is drawn: once to count, once to keep.
 Table read_csv(const std::function<std::unique_ptr<std::istream>()>& open, const std::string& path,
-               const std::function<bool()>& keep, bool hold, const LoadOptions& o) {
+               const std::function<bool()>& keep, const LoadOptions& o) {
   Table t;
   const auto in = open();
   RecordReader reader(*in, path);
@@ -221,7 +220,7 @@ Table read_csv(const std::function<std::unique_ptr<std::istream>()>& open, const
           n < t.cols() ? fmt::format(" (column {} '{}' onwards missing)", n + 1, t.header[n])
                        : fmt::format(" (column {} onwards extra)", t.cols() + 1)));
     ++t.records;
-    if (!hold || (keep && !keep())) continue;
+    if (keep && !keep()) continue;
     for (size_t i = 0; i < n; ++i) {
       t.cells.emplace_back(t.arena.size(), row[i].size());
       t.arena += row[i];
@@ -239,11 +238,11 @@ Table read_csv(const std::function<std::unique_ptr<std::istream>()>& open, const
 // seeded subset of them in file order, drawn by selection sampling while reading a second time.
 Table read_records(const std::function<std::unique_ptr<std::istream>()>& open, const std::string& path,
                    const LoadOptions& o) {
-  if (o.max_samples <= 0) return read_csv(open, path, nullptr, /*hold=*/true, o);
-  const int64_t records = read_csv(open, path, nullptr, /*hold=*/false, o).records;
-  if (records <= o.max_samples) return read_csv(open, path, nullptr, /*hold=*/true, o);
+  if (o.max_samples <= 0) return read_csv(open, path, nullptr, o);
+  const int64_t records = read_csv(open, path, [] { return false; }, o).records;  // count only
+  if (records <= o.max_samples) return read_csv(open, path, nullptr, o);
   data::SeededSelection pick(records, o.max_samples, subset_seed(o));
-  Table t = read_csv(open, path, [&] { return pick.take(); }, /*hold=*/true, o);
+  Table t = read_csv(open, path, [&] { return pick.take(); }, o);
   if (t.records != records)
     throw IoError(fmt::format("'{}' changed while it was read ({} records, then {}): read it again when it is "
                               "no longer written to",
@@ -325,9 +324,7 @@ Dataset encode_records(const Table& t, const std::string& path, const LoadOption
 
   // Rows kept (read_records held only those).
   const int64_t all_rows = t.records;
-  std::vector<int64_t> rows(t.rows());
-  std::iota(rows.begin(), rows.end(), int64_t{0});
-  const int64_t n = static_cast<int64_t>(rows.size());
+  const int64_t n = static_cast<int64_t>(t.rows());
 
   Dataset d;
   d.report.rows = all_rows;
@@ -347,8 +344,8 @@ Dataset encode_records(const Table& t, const std::string& path, const LoadOption
       continue;
     }
     std::vector<std::string_view> cells;
-    cells.reserve(rows.size());
-    for (auto r : rows) cells.push_back(trim(t.at(static_cast<size_t>(r), c)));
+    cells.reserve(t.rows());
+    for (size_t r = 0; r < t.rows(); ++r) cells.push_back(trim(t.at(r, c)));
 
     bool numeric = !forced_categorical.count(static_cast<int64_t>(c)), ip = numeric;
     int64_t present = 0;
@@ -379,7 +376,7 @@ Dataset encode_records(const Table& t, const std::string& path, const LoadOption
               fmt::format("{}:{}: column {} '{}' holds '{}', not a finite number: fix the record, or set "
                           "data.csv.nonfinite = \"count\" to read NaN as missing and +-inf as the "
                           "column's max/min (counted in the plan)",
-                          path, t.line[static_cast<size_t>(rows[i])], c + 1, enc.name, s));
+                          path, t.line[i], c + 1, enc.name, s));
         if (log_scale && std::isfinite(v)) v = std::copysign(std::log1p(std::fabs(v)), v);
         raw.push_back(v);
         // A missing cell reads as 0, so 0 belongs to the range it is scaled over.
@@ -440,11 +437,11 @@ Dataset encode_records(const Table& t, const std::string& path, const LoadOption
   if (label_col >= 0) {
     std::vector<std::string_view> cells;
     bool integers = true;
-    for (auto r : rows) {
-      const auto s = trim(t.at(static_cast<size_t>(r), static_cast<size_t>(label_col)));
+    for (size_t r = 0; r < t.rows(); ++r) {
+      const auto s = trim(t.at(r, static_cast<size_t>(label_col)));
       if (s.empty())
         throw DataError(fmt::format("{}:{}: empty label in column '{}': fill it in or drop the record", path,
-                                    t.line[static_cast<size_t>(r)], label_name));
+                                    t.line[r], label_name));
       int64_t v = 0;
       const auto res = std::from_chars(s.data(), s.data() + s.size(), v);
       integers = integers && res.ec == std::errc() && res.ptr == s.data() + s.size() && v >= 0;
