@@ -127,7 +127,9 @@ class RecordReader {
         get();
         for (;;) {
           const int c = get();
-          if (c < 0) throw DataError(fmt::format("{}:{}: unterminated quoted field", path_, *first_line));
+          if (c < 0) throw DataError(fmt::format("{}:{}: unterminated quoted field: close its quote (a quote inside a quoted "
+                                                  "field is written \"\")",
+                                                  path_, *first_line));
           if (c == '"') {
             if (peek() != '"') break;
             get();  // "" is one quote
