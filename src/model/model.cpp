@@ -15,7 +15,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -519,9 +522,17 @@ std::string resolve_device(const std::string& requested) {
   return dev;
 }
 
-void set_threads(int threads) {
+int set_threads(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(threads);
+  // OpenBLAS is not a link dependency of partplan, only of some LibTorch builds: find its
+  // setter among the loaded libraries (pip wheels use MKL, and this does nothing there).
+  if (std::getenv("OPENBLAS_NUM_THREADS") != nullptr) return 0;
+  using SetThreads = void (*)(int);
+  auto* set_blas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (set_blas == nullptr) return 0;
+  set_blas(1);
+  return 1;
 }
 
 }  // namespace partplan::model

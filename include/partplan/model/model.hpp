@@ -111,8 +111,13 @@ std::string torch_version();
 /// or "not a CUDA build" in a CPU build). Never throws.
 std::string cuda_kernel_probe(int device);
 
-/// Set LibTorch's intra-op thread count (0 = all hardware threads).
-void set_threads(int threads);
+/// Set LibTorch's intra-op thread count (0 = all hardware threads). Where LibTorch calls an
+/// OpenBLAS (Debian's LibTorch does), OpenBLAS is set to one thread of its own unless
+/// OPENBLAS_NUM_THREADS says otherwise: LibTorch already parallelises around its BLAS calls,
+/// and OpenBLAS threads inside those regions oversubscribe the cores (measured in
+/// docs/benchmarks.md, "CPU threads": 2.6x slower on the record model, 1.6x on the
+/// Fashion-MNIST CNN, on 2 cores). Returns the OpenBLAS thread count set, or 0 where none was.
+int set_threads(int threads);
 
 /// Resolve "auto" | "cpu" | "cuda" | "cuda:N" to a concrete device string ("auto" picks
 /// cuda:0 when this LibTorch has CUDA and a GPU is visible). Throws UsageError naming the
