@@ -9,11 +9,8 @@
 #      labels, on models exported by torch 2.x, less the two end-to-end assessments that test
 #      no torch difference (the Fashion-MNIST CNN and the TON_IoT records: the default build
 #      runs both; the ViT's assessment runs on torch 2.x only).
-# The torch 2.x build overlaps the default one without slowing it: its pip install (about
-# 4.5 GB, bound by the network and the disk) starts at once in the background, and once the
-# default build is done, the torch 2.x build and its model export run in the background at the
-# lowest CPU priority (nice 19), on the cycles that ctest's serial tests, the fuzz runs and the
-# links leave idle. Its tests run last, in the foreground.
+# torch 2.x's pip download and unpacking (about 4.5 GB) is network- and disk-bound, so it runs
+# in the background from the start, beside the default build and its tests.
 # CI (.ci/run) calls exactly this, so a fresh machine needs nothing else.
 #   bash scripts/test.sh                       # both builds
 #   PARTPLAN_SKIP_TORCH2=1 PARTPLAN_SKIP_FUZZ=1 bash scripts/test.sh -L cli   # the default build only;
@@ -21,26 +18,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
-tmp=$(mktemp -d)
-bg=""
-trap '[[ -n $bg ]] && kill "$bg" 2>/dev/null; rm -rf "$tmp"' EXIT
+prefetch=""
+prefetch_log=${TMPDIR:-/tmp}/partplan-torch2-venv.$$.log
 if [[ -z ${PARTPLAN_SKIP_TORCH2:-} ]]; then
-  PARTPLAN_TORCH2_VENV_ONLY=1 bash scripts/setup_torch2.sh >"$tmp/venv.log" 2>&1 &
-  bg=$!
+  PARTPLAN_TORCH2_VENV_ONLY=1 bash scripts/setup_torch2.sh >"$prefetch_log" 2>&1 &
+  prefetch=$!
+  trap 'kill "$prefetch" 2>/dev/null || true' EXIT
 fi
 bash scripts/setup.sh
-if [[ -n $bg ]]; then
-  if wait "$bg"; then
-    echo "test: torch 2.x installed in the background (done after $((SECONDS - start)) s)" >&2
-    PARTPLAN_TORCH2_SKIP_TESTS=1 nice -n 19 bash scripts/setup_torch2.sh >"$tmp/build.log" 2>&1 &
-    bg=$!
-  else
-    # setup_torch2.sh installs again in the foreground below, with its output on stderr.
-    echo "test: torch 2.x's background install failed; its log:" >&2
-    cat "$tmp/venv.log" >&2
-    bg=""
-  fi
-fi
 ctest --test-dir "${PARTPLAN_BUILD_DIR:-build}" --output-on-failure -j "$(nproc)" "$@"
 echo "test: default build (LibTorch 1.13) done after $((SECONDS - start)) s" >&2
 if [[ -z ${PARTPLAN_SKIP_FUZZ:-} ]]; then
@@ -48,16 +33,15 @@ if [[ -z ${PARTPLAN_SKIP_FUZZ:-} ]]; then
   echo "test: fuzzing done after $((SECONDS - start)) s" >&2
 fi
 if [[ -z ${PARTPLAN_SKIP_TORCH2:-} ]]; then
-  if [[ -n $bg ]]; then
-    if wait "$bg"; then
-      echo "test: torch 2.x built in the background (done after $((SECONDS - start)) s)" >&2
-    else
-      # Built again below, in the foreground, where its errors show.
-      echo "test: torch 2.x's background build failed (the end of its log below); building it again" >&2
-      tail -40 "$tmp/build.log" >&2
-    fi
-    bg=""
+  # The background install must be over before the build uses its venv; if it failed,
+  # setup_torch2.sh installs again in the foreground, with its output on stderr.
+  if wait "$prefetch"; then
+    echo "test: torch 2.x installed in the background (done after $((SECONDS - start)) s)" >&2
+  else
+    echo "test: torch 2.x's background install failed; its log:" >&2
+    cat "$prefetch_log" >&2
   fi
+  rm -f "$prefetch_log"
   PARTPLAN_TORCH2_EXCLUDE=${PARTPLAN_TORCH2_EXCLUDE-'^examples\.assess_(fmnist_cnn|toniot_records)$'} \
     bash scripts/setup_torch2.sh
   echo "test: torch 2.x build done after $((SECONDS - start)) s" >&2
