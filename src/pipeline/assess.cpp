@@ -207,7 +207,7 @@ void load_data(Run& run, AssessResult& r) {
     run.fields.resize(static_cast<size_t>(run.record_features));
     for (const auto& c : run.ds.report.columns)
       if (c.feature >= 0)
-        run.fields[static_cast<size_t>(c.feature)] = {c.name, c.kind != "numeric", c.categories, c.constant};
+        run.fields[static_cast<size_t>(c.feature)] = {c.name, c.kind != data::ColumnKind::kNumeric, c.categories, c.constant};
     r.measure = kMeasureReidentification;
     r.record_columns = run.ds.report.columns;
   }

@@ -260,10 +260,10 @@ std::string plan_json(const PlanContext& ctx) {
   if (records) {
     json cols = json::array();
     for (const auto& c : r.record_columns) {
-      json col{{"name", c.name}, {"kind", c.kind}, {"feature", c.feature < 0 ? json(nullptr) : json(c.feature)}};
+      json col{{"name", c.name}, {"kind", data::to_string(c.kind)}, {"feature", c.feature < 0 ? json(nullptr) : json(c.feature)}};
       if (c.feature >= 0) {
         col["constant"] = c.constant;
-        if (c.kind == "numeric")
+        if (c.kind == data::ColumnKind::kNumeric)
           col.update({{"min", c.min},
                       {"max", c.max},
                       {"log_scaled", c.log_scaled},
@@ -520,14 +520,14 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
       std::string how = "-";
       if (c.feature >= 0 && c.constant)
         how = "constant: 0";
-      else if (c.kind == "numeric")
+      else if (c.kind == data::ColumnKind::kNumeric)
         how = fmt::format("{}min-max over [{:.10g}, {:.10g}]{}{}", c.log_scaled ? "log " : "", c.min, c.max,
                           c.missing ? fmt::format(", {} missing read as 0", c.missing) : "",
                           c.infinite ? fmt::format(", {} infinite", c.infinite) : "");
       else if (c.feature >= 0)
         how = fmt::format("rank of {} categories", c.categories);
       md +=
-          fmt::format("| {} | {} | {} | {} |\n", c.name, c.kind, c.feature < 0 ? "-" : std::to_string(c.feature), how);
+          fmt::format("| {} | {} | {} | {} |\n", c.name, data::to_string(c.kind), c.feature < 0 ? "-" : std::to_string(c.feature), how);
     }
   }
   md += fmt::format(

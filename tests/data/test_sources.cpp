@@ -338,17 +338,17 @@ TEST_CASE("a TON_IoT-style CSV becomes 1xSxS images in [0,1]", "[data]") {
     CHECK(fx(d.samples, n, 7) == 0.0f);  // padding
     CHECK(fx(d.samples, n, 8) == 0.0f);
   }
-  CHECK(column(d, "src_ip").kind == "ip");
+  CHECK(column(d, "src_ip").kind == pd::ColumnKind::kIp);
   CHECK(column(d, "src_ip").categories == 5);
-  CHECK(column(d, "proto").kind == "categorical");
+  CHECK(column(d, "proto").kind == pd::ColumnKind::kCategorical);
   CHECK(column(d, "src_port").missing == 1);
   CHECK(column(d, "duration").missing == 2);
   CHECK(column(d, "duration").infinite == 1);
   CHECK(column(d, "duration").min == 0.0);
   CHECK(column(d, "duration").max == 2.5);
   CHECK(column(d, "const_col").constant);
-  CHECK(column(d, "type").kind == "dropped");
-  CHECK(column(d, "label").kind == "label");
+  CHECK(column(d, "type").kind == pd::ColumnKind::kDropped);
+  CHECK(column(d, "label").kind == pd::ColumnKind::kLabel);
   std::string notes;
   for (const auto& n : d.report.notes) notes += n + "\n";
   CHECK_THAT(notes, Catch::Contains("const_col") && Catch::Contains("duration (2)") && Catch::Contains("infinite"));
@@ -364,7 +364,7 @@ TEST_CASE("CSV labels, dropped columns and layouts are configurable", "[data]") 
     const auto d = pd::load(path, o);
     CHECK(d.class_names == std::vector<std::string>{"ddos", "normal", "scanning"});
     CHECK(d.labels.equal(at::tensor(std::vector<int64_t>{1, 0, 2, 1, 0})));
-    CHECK(column(d, "label").kind == "dropped");
+    CHECK(column(d, "label").kind == pd::ColumnKind::kDropped);
     CHECK(column(d, "type").categories == 3);
   }
   SECTION("explicit drop list") {
@@ -381,7 +381,7 @@ TEST_CASE("CSV labels, dropped columns and layouts are configurable", "[data]") 
     const auto d = pd::load(path, o);
     CHECK_FALSE(d.has_labels());
     CHECK(d.samples.sizes() == at::IntArrayRef({5, 1, 3, 3}));  // 9 features: label and type are features now
-    CHECK(column(d, "label").kind == "numeric");
+    CHECK(column(d, "label").kind == pd::ColumnKind::kNumeric);
     o.csv.label = "missing_column";
     CHECK_THROWS_WITH(pd::load(path, o), Catch::Contains("missing_column") && Catch::Contains("src_port"));
   }
@@ -430,7 +430,7 @@ TEST_CASE("a CSV is streamed: records across read chunks, line numbers, a subset
   const auto path = t.write("big.csv", text);
   const auto d = pd::load(path);
   REQUIRE(d.size() == n);
-  CHECK(column(d, "b").kind == "categorical");
+  CHECK(column(d, "b").kind == pd::ColumnKind::kCategorical);
   CHECK(column(d, "b").categories == 7);
   const auto flat = d.samples.reshape({n, -1});
   for (int64_t i : {int64_t{0}, int64_t{27961}, n - 1}) {  // a = i / (n-1); b = rank of "q\"{i%7}\n."
@@ -473,13 +473,13 @@ TEST_CASE("the synthetic TON_IoT CSV from scripts/make_toniot_csv.py loads", "[d
   CHECK(d.size() == 600);
   CHECK(d.report.columns.size() == 46);
   // "1.1" or "-" (no HTTP): missing reads as 0, so the column still tells HTTP from the rest.
-  CHECK(column(d, "http_version").kind == "numeric");
+  CHECK(column(d, "http_version").kind == pd::ColumnKind::kNumeric);
   CHECK_FALSE(column(d, "http_version").constant);
   CHECK(column(d, "http_referrer").constant);
-  CHECK(column(d, "type").kind == "dropped");
-  CHECK(column(d, "src_ip").kind == "ip");
-  CHECK(column(d, "proto").kind == "categorical");
-  CHECK(column(d, "dst_bytes").kind == "numeric");
+  CHECK(column(d, "type").kind == pd::ColumnKind::kDropped);
+  CHECK(column(d, "src_ip").kind == pd::ColumnKind::kIp);
+  CHECK(column(d, "proto").kind == pd::ColumnKind::kCategorical);
+  CHECK(column(d, "dst_bytes").kind == pd::ColumnKind::kNumeric);
   // 44 features (46 columns less label and type) -> 1x7x7.
   CHECK(d.samples.sizes() == at::IntArrayRef({600, 1, 7, 7}));
   CHECK(at::isfinite(d.samples).all().item<bool>());
@@ -522,9 +522,9 @@ TEST_CASE("CSV columns: keep, categorical and log scaling are the user's", "[dat
   o.csv.categorical = {"src_port"};
   const auto d = pd::load(path, o);
   REQUIRE(d.record_features == 3);
-  CHECK(column(d, "ts").kind == "dropped");
-  CHECK(column(d, "label").kind == "label");
-  CHECK(column(d, "src_port").kind == "categorical");
+  CHECK(column(d, "ts").kind == pd::ColumnKind::kDropped);
+  CHECK(column(d, "label").kind == pd::ColumnKind::kLabel);
+  CHECK(column(d, "src_port").kind == pd::ColumnKind::kCategorical);
   // Ports as categories in byte order: "-", "22", "443", "80", "8080".
   CHECK(fx(d.samples, 0, 0) == Approx(3 / 4.0).margin(1e-6));
   CHECK(fx(d.samples, 2, 0) == 0.0f);

@@ -62,9 +62,25 @@ void visit(CsvOptions& o, V&& v) {
 }
 
 /// How one CSV column became (or did not become) a feature.
+/// How a CSV column is read (docs/data.md, "CSV records"): one feature (numeric, ip,
+/// categorical), the label, or left out.
+enum class ColumnKind { kNumeric, kIp, kCategorical, kLabel, kDropped };
+
+/// The kind's name as the plan writes it ("numeric", "ip", "categorical", "label", "dropped").
+constexpr const char* to_string(ColumnKind k) {
+  switch (k) {
+    case ColumnKind::kNumeric: return "numeric";
+    case ColumnKind::kIp: return "ip";
+    case ColumnKind::kCategorical: return "categorical";
+    case ColumnKind::kLabel: return "label";
+    case ColumnKind::kDropped: return "dropped";
+  }
+  return "dropped";
+}
+
 struct ColumnEncoding {
   std::string name;
-  std::string kind;         ///< "numeric", "ip", "categorical", "label" or "dropped"
+  ColumnKind kind = ColumnKind::kDropped;
   int64_t feature = -1;     ///< index in the feature vector; -1 for label and dropped columns
   bool constant = false;    ///< one value only (or none finite): encoded as 0 everywhere
   double min = 0.0;         ///< numeric: the minimum (missing cells count as 0), mapped to 0
