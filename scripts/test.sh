@@ -23,7 +23,7 @@ prefetch_log=${TMPDIR:-/tmp}/partplan-torch2-venv.$$.log
 if [[ -z ${PARTPLAN_SKIP_TORCH2:-} ]]; then
   PARTPLAN_TORCH2_VENV_ONLY=1 bash scripts/setup_torch2.sh >"$prefetch_log" 2>&1 &
   prefetch=$!
-  trap 'kill "$prefetch" 2>/dev/null || true' EXIT
+  trap '[[ -z $prefetch ]] || kill "$prefetch" 2>/dev/null || true' EXIT  # only while it runs
 fi
 bash scripts/setup.sh
 ctest --test-dir "${PARTPLAN_BUILD_DIR:-build}" --output-on-failure -j "$(nproc)" "$@"
@@ -41,6 +41,7 @@ if [[ -z ${PARTPLAN_SKIP_TORCH2:-} ]]; then
     echo "test: torch 2.x's background install failed; its log:" >&2
     cat "$prefetch_log" >&2
   fi
+  prefetch=""
   rm -f "$prefetch_log"
   PARTPLAN_TORCH2_EXCLUDE=${PARTPLAN_TORCH2_EXCLUDE-'^examples\.assess_(fmnist_cnn|toniot_records)$'} \
     bash scripts/setup_torch2.sh

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "partplan/model/device.hpp"
@@ -37,8 +39,8 @@ TEST_CASE("set_threads gives OpenBLAS one thread of its own, unless OPENBLAS_NUM
   using Set = void (*)(int);
   auto* get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
   auto* set = reinterpret_cast<Set>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-  const char* before = std::getenv("OPENBLAS_NUM_THREADS");
-  const std::string saved = before ? before : "";
+  std::optional<std::string> saved;
+  if (const char* v = std::getenv("OPENBLAS_NUM_THREADS")) saved = v;
   unsetenv("OPENBLAS_NUM_THREADS");
   if (get == nullptr || set == nullptr) {  // a LibTorch without OpenBLAS (pip wheels: MKL)
     CHECK(model::set_threads(1) == 0);
@@ -52,6 +54,6 @@ TEST_CASE("set_threads gives OpenBLAS one thread of its own, unless OPENBLAS_NUM
     CHECK(get() == 2);
     set(1);
   }
-  if (before) setenv("OPENBLAS_NUM_THREADS", saved.c_str(), 1);
+  if (saved) setenv("OPENBLAS_NUM_THREADS", saved->c_str(), 1);
   else unsetenv("OPENBLAS_NUM_THREADS");
 }
