@@ -46,18 +46,18 @@ bool TrainTracker::check_due() const {
          (stats_.val_curve.empty() || stats_.val_curve.back().first != s);
 }
 
-bool TrainTracker::on_check(double val_ssim) {
+bool TrainTracker::on_check(double val_score) {
   const int64_t step = stats_.steps_run;
-  stats_.val_curve.emplace_back(step, val_ssim);
+  stats_.val_curve.emplace_back(step, val_score);
   // Keep the best weights on any gain; only a gain of min_delta resets the patience.
   const bool first = stats_.val_curve.size() == 1;
-  const double previous_best = stats_.best_val_ssim;
-  const bool best = first || val_ssim > previous_best;
+  const double previous_best = stats_.best_val;
+  const bool best = first || val_score > previous_best;
   if (best) {
-    stats_.best_val_ssim = val_ssim;
+    stats_.best_val = val_score;
     stats_.best_step = step;
   }
-  since_best_ = (first || val_ssim > previous_best + budget_.min_delta) ? 0 : since_best_ + 1;
+  since_best_ = (first || val_score > previous_best + budget_.min_delta) ? 0 : since_best_ + 1;
   if (step >= budget_.steps) {
     done_ = true;
   } else if (budget_.patience > 0 && since_best_ >= budget_.patience) {
@@ -269,7 +269,7 @@ TrainStats train_on_pairs(Attacker& attacker, const PairSet& tr, const PairSet& 
       last_report = now;
       const double secs = std::chrono::duration<double>(now - t0).count();
       progress({tracker.steps(), b.steps, static_cast<double>(tracker.steps()) / std::max(secs, 1e-9),
-                tracker.latest_val_ssim()});
+                tracker.latest_val()});
     }
   }
   attacker.restore_best();

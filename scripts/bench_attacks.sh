@@ -45,7 +45,7 @@ for c in p["cuts"]:
         s = a["ssim"]
         print(f"| {name} | {budget} | {c['name']} | {a['attack']} | {s['mean']:.3f} [{s['ci_low']:.3f}, "
               f"{s['ci_high']:.3f}] | {a['psnr_db']['mean']:.1f} | {a['images']} | {t['steps_run']} | {trend} | "
-              f"{t['seconds']:.1f} | {c['envelope_ssim']:.3f} |")
+              f"{t['seconds']:.1f} | {c['envelope']:.3f} |")
 PY
   done
 done

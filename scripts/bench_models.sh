@@ -48,7 +48,7 @@ chosen = d.get("cut_name") or "none"
 splits = p["data"]["splits"]
 print(f"| {name} | {len(cuts)} | {splits['attacker_train']}/{splits['attacker_val']}/{splits['eval']} | "
       f"{p['config']['budget']['steps']} x {p['data']['batch_size']} | {secs:.0f} | {rss:.0f} | "
-      f"{first['name']} {first['measured_ssim']:.3f} | {last['name']} {last['measured_ssim']:.3f} | {chosen} |")
+      f"{first['name']} {first['measured']:.3f} | {last['name']} {last['measured']:.3f} | {chosen} |")
 PY
 )")
 done

@@ -24,7 +24,7 @@ blank = next(b for b in p["baselines"] if b["name"] == "blank")["ssim"]["mean"]
 print(f"conv1 SSIM {first:.3f}, fc1 SSIM {deep:.3f}, blank {blank:.3f}, decision {p['decision']['kind']}")
 assert first >= 0.9, f"the first cut must leak almost everything, got SSIM {first:.3f}"
 assert deep > blank + 0.2, f"the attack at fc1 ({deep:.3f}) barely beats a blank guess ({blank:.3f})"
-assert cuts["conv1"]["envelope_ssim"] >= cuts["fc1"]["envelope_ssim"]
+assert cuts["conv1"]["envelope"] >= cuts["fc1"]["envelope"]
 assert p["data"]["splits"]["eval"] == p["config"]["data"]["eval"]
 PY
 for f in summary.md leakage.png cut-000.png cut-009.png; do

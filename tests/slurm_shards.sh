@@ -106,10 +106,10 @@ import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
 assert len(a["cuts"]) == len(b["cuts"]), "cut count"
 for x, y in zip(a["cuts"], b["cuts"]):
-    for k in ("id", "measured_ssim", "envelope_ssim", "verdict"):
+    for k in ("id", "measured", "envelope", "verdict"):
         assert x[k] == y[k], (x["name"], k, x[k], y[k])
     assert [s["ssim"] for s in x["attacks"]] == [s["ssim"] for s in y["attacks"]], x["name"]
-for k in ("kind", "cut_ids", "leakage_ssim"):
+for k in ("kind", "cut_ids", "leakage"):
     assert a["decision"][k] == b["decision"][k], ("decision", k)
 print(f"ok: {len(a['cuts'])} cuts, decision {a['decision']['kind']} equal")
 PY

@@ -1,33 +1,19 @@
 // partplan assess MODEL --data SRC: the main job. Settings resolve as the embedded quick
 // preset < --config < flags (and --set KEY=VALUE); the plan records the effective settings.
-#include <filesystem>
-#include <memory>
 #include <algorithm>
-#include <map>
+#include <memory>
 #include <optional>
-#include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "partplan/app/assess.hpp"
 #include "partplan/common/error.hpp"
-#include "partplan/common/fs.hpp"
 #include "partplan/common/strings.hpp"
-#include "partplan/common/log.hpp"
 #include "partplan/config/settings.hpp"
-#include "partplan/model/device.hpp"
-#include "partplan/model/model.hpp"
-#include "partplan/partition/partition.hpp"
 #include "partplan/pipeline/assess.hpp"
-#include "partplan/plan/assessment.hpp"
-#include "partplan/report/assess_report.hpp"
-#include "partplan/report/report.hpp"
-#include "partplan/store/run_store.hpp"
-#include "partplan/common/hash.hpp"
 #include "src/cli/commands.hpp"
 #include "src/cli/progress.hpp"
-
-namespace fs = std::filesystem;
 
 namespace partplan::cli {
 namespace {
@@ -46,10 +32,6 @@ struct AssessCmdOptions {
   bool resume = false, print_config = false;
   std::optional<std::string> shard;  ///< "I/N"
   std::vector<std::string> argv;
-  // Set by `merge`: every cut comes from the run directory, whose fingerprint is this.
-  std::optional<std::string> merge_fingerprint;
-  std::optional<config::Settings> merge_settings;
-  std::optional<std::string> merge_model_sha256;
 };
 
 /// "I/N" -> (I, N). Throws UsageError naming the value.
@@ -78,9 +60,9 @@ void apply_assignment(config::Settings& settings, const std::string& assignment)
   settings.assign(assignment.substr(0, eq), assignment.substr(eq + 1), "--set " + assignment);
 }
 
-int run_assess(const AssessCmdOptions& o, Io& io) {
-  // Settings: defaults (the quick preset) < --config < flags.
-  auto settings = o.merge_settings ? *o.merge_settings : pipeline::default_settings();
+/// Settings: defaults (the quick preset) < --config < flags.
+config::Settings layered_settings(const AssessCmdOptions& o) {
+  auto settings = pipeline::default_settings();
   if (!o.config.empty()) settings.merge(config::Settings::load(o.config), "--config " + o.config);
   if (o.data) settings.set("data.source", *o.data);
   if (o.cuts) settings.set("cuts", *o.cuts);
@@ -98,166 +80,91 @@ int run_assess(const AssessCmdOptions& o, Io& io) {
   if (o.enclave_memory_mib) settings.set("cost.enclave_memory_mib", *o.enclave_memory_mib);
   if (o.tee_slowdown) settings.set("cost.tee_slowdown", *o.tee_slowdown);
   for (const auto& a : o.sets) apply_assignment(settings, a);
+  return settings;
+}
 
-  auto options = pipeline::options_from_settings(settings);
+std::string joined(const std::vector<std::string>& argv) {
+  std::string line;
+  for (const auto& a : argv) line += (line.empty() ? "" : " ") + a;
+  return line;
+}
+
+/// The progress line of an assessment, drawn from the application's progress events.
+pipeline::ProgressFn progress_printer(ProgressLine& line, const std::string& source) {
+  return [&line, source](const pipeline::Progress& p) {
+    using pipeline::Phase;
+    switch (p.phase) {
+      case Phase::kData: line.update("loading data " + source, true); break;
+      case Phase::kStats:
+        line.update(fmt::format("feature statistics and baselines (one forward for all cuts) {}/{}", p.step, p.steps));
+        break;
+      case Phase::kScore:
+        line.update(
+            fmt::format("scoring {} finished cut(s) from {} on eval {}/{}", p.cut_count, p.cut_name, p.step, p.steps));
+        break;
+      case Phase::kWhitebox:
+        line.update(fmt::format("white-box attack at {}: image {}/{}", p.cut_name, p.step, p.steps));
+        break;
+      case Phase::kOracle:
+      case Phase::kProbe:
+        line.update(fmt::format("{} {}/{} {}", to_string(p.phase), p.cut_index + 1, p.cut_count, p.cut_name));
+        break;
+      case Phase::kCost: line.update("timing the model for the cost model", true); break;
+      case Phase::kTrain:
+        line.update(fmt::format(
+            "training {} of {} cuts in lockstep: step {}/{} {:.2f} steps/s, best val {} {}, "
+            "ETA {}",
+            p.cut_index, p.cut_count, p.step, p.steps, p.steps_per_second, p.val_label,
+            p.best_val < 0 ? std::string("-") : fmt::format("{:.3f}", p.best_val), format_duration(p.eta_seconds)));
+        break;
+    }
+  };
+}
+
+/// Runs the request with a progress line and prints its outcome; the gate's exit code.
+int run_request(app::AssessRequest req, Io& io) {
+  ProgressLine line;
+  req.progress = progress_printer(line, req.settings.string("data.source"));
+  const auto out = app::assess(req);
+  line.finish();
+  if (out.shard) {
+    const auto& s = *out.shard;
+    io.out << fmt::format("shard {}/{}: {} of {} cuts in {} ({:.0f} s); when every shard is done: partplan merge {}\n",
+                          s.index, s.count, s.cuts, s.candidates, req.run_dir, s.seconds, req.run_dir);
+    return 0;
+  }
+  if (req.plan_out == "-") {
+    io.out << out.plan_json;
+  } else {
+    io.out << out.summary << "plan: " << req.plan_out << "\n";
+    if (!req.report_dir.empty()) io.out << "report: " << req.report_dir << "/summary.md\n";
+  }
+  if (out.gate_failed) {
+    io.err << "gate failed: " << out.gate_reason << "\n";
+    return kExitGate;
+  }
+  return 0;
+}
+
+int run_assess(const AssessCmdOptions& o, Io& io) {
+  auto settings = layered_settings(o);
+  pipeline::options_from_settings(settings);  // every setting checked, even for --print-config
   if (o.print_config) {
     io.out << settings.dump() << "\n";  // before the device is resolved: what the user asked for
     return 0;
   }
-  options.device = model::resolve_device(options.device);
-  settings.set("device", options.device);
-  const std::string numerics = model::configure_numerics(options.device, options.deterministic);
-  if (options.device != "cpu") log::info("numerics: {}", numerics);
-  if (o.shard) {
-    std::tie(options.shard_index, options.shard_count) = parse_shard(*o.shard);
-    if (o.run_dir.empty())
-      throw UsageError("--shard needs --run-dir DIR: each shard writes its finished cuts there for partplan merge");
-    if (std::all_of(options.attacks.begin(), options.attacks.end(), [](const std::string& a) { return a == "oracle"; }))
-      throw UsageError(
-          "--shard shards trained attackers; an oracle pre-screen (--attack oracle) is cheap: run it "
-          "without --shard");
-    if (!o.report_dir.empty() || !o.export_dir.empty())
-      throw UsageError(
-          "--shard writes no plan, report or export of its own: pass --report and --export to "
-          "partplan merge DIR");
-  }
-  plan::Policy policy;
-  policy.threshold = options.threshold;
-  policy.fail_above = options.fail_above;
-  policy.accept_unconverged = options.accept_unconverged;
-  policy.enclave_memory_bytes = options.cost.enclave_memory_mib * 1048576.0;
-
-  // Fail fast on outputs before hours of training.
-  const bool json_stdout = o.out == "-";
-  if (!json_stdout && !o.shard) common::check_can_create(o.out, /*is_dir=*/false);
-  if (!o.report_dir.empty()) common::check_can_create(o.report_dir, true);
-  if (!o.export_dir.empty()) {
-    common::check_can_create(o.export_dir, true);
-    if (fs::exists(fs::path(o.export_dir) / "partition.json"))
-      throw UsageError("'" + o.export_dir + "/partition.json' already exists: choose another --export directory");
-  }
-
-  model::LoadOptions lo;
-  if (o.input_shape) lo.input_shape = common::parse_shape(*o.input_shape);
-  lo.device = options.device;
-  log::info("loading {} on {}", o.model_path, options.device);
-  auto model = model::Model::load(o.model_path, lo);
-  if (o.merge_model_sha256 && model.summary().sha256 != *o.merge_model_sha256)
-    throw UsageError(
-        fmt::format("'{}' is not the model the shards assessed (sha256 {}…, they recorded {}…): pass "
-                    "the same file with --model",
-                    o.model_path, model.summary().sha256.substr(0, 12), o.merge_model_sha256->substr(0, 12)));
-
-  ProgressLine line;
-  auto on_progress = [&](const pipeline::Progress& p) {
-    if (p.phase == "data") {
-      line.update("loading data " + options.data.source, true);
-    } else if (p.phase == "stats") {
-      line.update(fmt::format("feature statistics and baselines (one forward for all cuts) {}/{}", p.step, p.steps));
-    } else if (p.phase == "score") {
-      line.update(
-          fmt::format("scoring {} finished cut(s) from {} on eval {}/{}", p.cut_count, p.cut_name, p.step, p.steps));
-    } else if (p.phase == "whitebox") {
-      line.update(fmt::format("white-box attack at {}: image {}/{}", p.cut_name, p.step, p.steps));
-    } else if (p.phase == "oracle" || p.phase == "probe") {
-      line.update(fmt::format("{} {}/{} {}", p.phase, p.cut_index + 1, p.cut_count, p.cut_name));
-    } else if (p.phase == "cost") {
-      line.update("timing the model for the cost model", true);
-    } else if (p.phase == "train") {
-      line.update(fmt::format(
-          "training {} of {} cuts in lockstep: step {}/{} {:.2f} steps/s, best val SSIM {}, "
-          "ETA {}",
-          p.cut_index, p.cut_count, p.step, p.steps, p.steps_per_second,
-          p.val_ssim < 0 ? std::string("-") : fmt::format("{:.3f}", p.val_ssim), format_duration(p.eta_seconds)));
-    }
-  };
-  std::optional<store::RunStore> run_store;
-  pipeline::CutStore store;
-  std::string fingerprint;
-  if (!o.run_dir.empty()) {
-    fingerprint = o.merge_fingerprint ? *o.merge_fingerprint : store::run_fingerprint(model.summary().sha256, settings);
-    // Shards share the directory (and the merge reads it): each writes only its own cuts.
-    run_store.emplace(o.run_dir, fingerprint, o.resume || o.merge_fingerprint.has_value(), o.shard.has_value());
-    store.load = [&](const model::CutPoint& c) {
-      auto loaded = run_store->load(c);
-      if (!loaded && o.merge_fingerprint)
-        throw UsageError(
-            fmt::format("'{}' has no result for cut {} '{}': rerun the shard that holds it", o.run_dir, c.id, c.name));
-      return loaded;
-    };
-    store.save = [&](const pipeline::CutAssessment& c) { run_store->save(c); };
-  } else if (o.resume) {
-    throw UsageError("--resume needs --run-dir DIR: the directory whose finished cuts to reuse");
-  }
-  auto result = pipeline::assess(model, options, on_progress, store);
-  line.finish();
-  if (o.shard) {
-    // No plan: the manifest says what this shard did, for partplan merge.
-    std::vector<int> mine;
-    for (const auto& c : result.cuts) mine.push_back(c.cut.id);
-    store::ShardManifest m;
-    m.index = options.shard_index;
-    m.count = options.shard_count;
-    m.model_path = fs::absolute(o.model_path).lexically_normal().string();
-    m.model_sha256 = model.summary().sha256;
-    m.settings_json = settings.dump();
-    for (const auto& c : result.candidate_cuts) m.candidates.emplace_back(c.id, c.name);
-    m.cuts = mine;
-    run_store->write_shard(m);
-    io.out << fmt::format("shard {}/{}: {} of {} cuts in {} ({:.0f} s); when every shard is done: partplan merge {}\n",
-                          options.shard_index, options.shard_count, mine.size(), result.candidate_cuts.size(),
-                          o.run_dir, result.seconds, o.run_dir);
-    return 0;
-  }
-
-  const plan::PlanResult decided = plan::decide_assessment(result, policy);
-
-  report::PlanContext ctx;
-  ctx.model = &model.summary();
-  ctx.result = &result;
-  ctx.plan = &decided;
-  ctx.fail_above = policy.fail_above;
-  ctx.plan_policy_memory_bytes = policy.enclave_memory_bytes.value_or(0);
-  ctx.effective_config_json = settings.dump();
-  ctx.seed = options.seed;
-  ctx.plan_path = json_stdout ? std::string("(stdout)") : o.out;
-  ctx.data_source = options.data.source;
-  for (const auto& a : o.argv) ctx.command_line += (ctx.command_line.empty() ? "" : " ") + a;
-
-  if (!o.export_dir.empty()) {
-    std::vector<int> ids;
-    if (decided.decision.cut_id) {
-      ids.push_back(*decided.decision.cut_id);
-      if (result.back_cut && result.back_cut->id != ids[0]) ids.push_back(result.back_cut->id);
-    }
-    // Parts come from a CPU copy whatever --device is: an enclave runtime loads them plainly.
-    if (auto e = report::export_chosen_split(model.on_cpu(), ids, o.export_dir)) {
-      ctx.exported = e->manifest;
-      ctx.export_dir = e->dir;
-      ctx.verification = e->verification;
-      log::info("exported the chosen split to {} (verify: max rel error {:.2e})", o.export_dir,
-                e->verification.max_rel_error);
-    } else {
-      log::warn("no safe cut: nothing exported to {}", o.export_dir);
-    }
-  }
-  const std::string plan_text = report::plan_json(ctx);
-  if (json_stdout) {
-    io.out << plan_text;
-  } else {
-    common::write_file_atomic(o.out, plan_text);
-    io.out << report::assess_text(ctx);
-    io.out << "plan: " << o.out << "\n";
-  }
-  if (!o.report_dir.empty()) {
-    report::write_report_dir(ctx, o.report_dir, plan_text);
-    if (!json_stdout) io.out << "report: " << o.report_dir << "/summary.md\n";
-  }
-  if (decided.decision.gate_failed) {
-    io.err << "gate failed: " << decided.decision.gate_reason << "\n";
-    return kExitGate;
-  }
-  return 0;
+  app::AssessRequest req;
+  req.model_path = o.model_path;
+  req.input_shape = o.input_shape;
+  req.settings = std::move(settings);
+  req.plan_out = o.out;
+  req.report_dir = o.report_dir;
+  req.export_dir = o.export_dir;
+  req.run_dir = o.run_dir;
+  req.resume = o.resume;
+  if (o.shard) req.shard = parse_shard(*o.shard);
+  req.command_line = joined(o.argv);
+  return run_request(std::move(req), io);
 }
 
 /// -o/--out, --report and --export, as assess and merge both write a plan.
@@ -285,81 +192,19 @@ struct MergeCmdOptions {
   std::vector<std::string> argv;
 };
 
-/// Check that the shards in m.dir make one complete run, then plan it as one process would:
-/// the same assess path, every cut taken from the run directory.
+/// Plan the sharded run in m.dir as one process would: the application checks the shard set
+/// in the run directory and takes every cut from there.
 int run_merge(const MergeCmdOptions& m, Io& io) {
-  const auto shards = store::RunStore::read_shards(m.dir);
-  if (shards.empty())
-    throw UsageError(
-        fmt::format("'{}' holds no shard manifest (shard-I-of-N.json): run partplan assess MODEL "
-                    "--shard I/N --run-dir {} for each shard first",
-                    m.dir, m.dir));
-  const auto& first = shards.front();
-  const int64_t n = first.count;
-  auto label = [](const store::ShardManifest& s) {
-    return fmt::format("shard {}/{} ('{}')", s.index, s.count, s.file);
-  };
-  for (const auto& s : shards)
-    if (s.count != n)
-      throw UsageError(
-          fmt::format("{} and {} split the run differently: remove the manifests of the sharding you "
-                      "abandoned",
-                      label(first), label(s)));
-  for (int64_t i = 0; i < n; ++i)
-    if (std::none_of(shards.begin(), shards.end(), [&](const auto& s) { return s.index == i; }))
-      throw UsageError(
-          fmt::format("shard {0}/{1} has not finished (no {2}/shard-{0}-of-{1}.json): run it, or rerun "
-                      "it with --resume, then merge again",
-                      i, n, m.dir));
-  const auto reference = store::result_leaves(first.settings_json, first.file);
-  for (const auto& s : shards) {
-    if (s.model_sha256 != first.model_sha256)
-      throw UsageError(fmt::format("{} assessed another model (sha256 {}…) than {} ({}…): rerun it on '{}'", label(s),
-                                   s.model_sha256.substr(0, 12), label(first), first.model_sha256.substr(0, 12),
-                                   first.model_path));
-    const auto mine = store::result_leaves(s.settings_json, s.file);
-    for (const auto& [k, v] : reference) {
-      auto it = mine.find(k);
-      const std::string other = it == mine.end() ? std::string("(unset)") : it->second;
-      if (other != v)
-        throw UsageError(
-            fmt::format("{} was run with setting '{}' = {}, {} with {}: rerun it with the same settings "
-                        "and seed",
-                        label(s), k, other, label(first), v));
-    }
-    if (s.candidates != first.candidates)
-      throw UsageError(fmt::format("{} saw other candidate cuts than {}: rerun it with the same model and --cuts",
-                                   label(s), label(first)));
-  }
-  for (const auto& [id, name] : first.candidates) {
-    const auto owner = std::find_if(shards.begin(), shards.end(), [&, id = id](const auto& s) {
-      return std::find(s.cuts.begin(), s.cuts.end(), id) != s.cuts.end();
-    });
-    if (owner == shards.end())
-      throw UsageError(
-          fmt::format("cut {} '{}' was assessed by no shard: rerun the shards with the same --shard N", id, name));
-    if (!fs::exists(store::RunStore::cut_path(m.dir, id)))
-      throw UsageError(
-          fmt::format("cut {} '{}' has no result in '{}': rerun {} with --resume", id, name, m.dir, label(*owner)));
-  }
-  log::info("merging {} shards: {} cuts of '{}'", n, first.candidates.size(), first.model_path);
-  AssessCmdOptions o;
-  o.model_path = m.model_path.empty() ? first.model_path : m.model_path;
-  o.run_dir = m.dir;
-  o.resume = true;
-  o.merge_fingerprint = first.fingerprint;
-  o.merge_settings = config::Settings::parse(first.settings_json, first.file);
-  o.merge_model_sha256 = first.model_sha256;
-  o.out = m.out;
-  o.report_dir = m.report_dir;
-  o.export_dir = m.export_dir;
-  // The merge's own passes (baselines, oracle, timing) run where it runs: not necessarily on
-  // the shards' GPUs.
-  o.device = m.device ? *m.device : std::string("auto");
-  o.fail_above = m.fail_above;
-  o.accept_unconverged = m.accept_unconverged;
-  o.argv = m.argv;
-  return run_assess(o, io);
+  auto req = app::merge_request(m.dir, m.model_path);
+  if (m.device) req.settings.set("device", *m.device);
+  if (m.fail_above) req.settings.set("fail_above", *m.fail_above);
+  if (m.accept_unconverged) req.settings.set("accept_unconverged", true);
+  pipeline::options_from_settings(req.settings);
+  req.plan_out = m.out;
+  req.report_dir = m.report_dir;
+  req.export_dir = m.export_dir;
+  req.command_line = joined(m.argv);
+  return run_request(std::move(req), io);
 }
 
 }  // namespace

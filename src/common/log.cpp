@@ -12,15 +12,34 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
 std::recursive_mutex g_stderr;  // recursive: a captured fn may itself log (into the capture)
 std::FILE* g_capture = nullptr;  // the temporary file capture_stderr() reuses
+Sink g_sink;                     // under g_stderr
+std::atomic<bool> g_has_sink{false};
+}
+
+ScopedSink::ScopedSink(Sink sink) {
+  const std::lock_guard<std::recursive_mutex> lock(g_stderr);
+  previous_ = std::move(g_sink);
+  g_sink = std::move(sink);
+  g_has_sink = static_cast<bool>(g_sink);
+}
+
+ScopedSink::~ScopedSink() {
+  const std::lock_guard<std::recursive_mutex> lock(g_stderr);
+  g_sink = std::move(previous_);
+  g_has_sink = static_cast<bool>(g_sink);
 }
 
 void set_level(Level l) { g_level = static_cast<int>(l); }
 Level level() { return static_cast<Level>(g_level.load()); }
-bool stderr_is_tty() { return ::isatty(2) == 1; }
+bool stderr_is_tty() { return !g_has_sink && ::isatty(2) == 1; }
 
 void write(Level at, const std::string& line) {
   if (level() < at) return;
   const std::lock_guard<std::recursive_mutex> lock(g_stderr);
+  if (g_sink) {
+    g_sink(at, line, false);
+    return;
+  }
   if (stderr_is_tty()) std::fputs("\r\033[K", stderr);  // clear a progress line being drawn
   std::fputs(line.c_str(), stderr);
   std::fputc('\n', stderr);
@@ -29,6 +48,10 @@ void write(Level at, const std::string& line) {
 
 void write_raw(const std::string& text) {
   const std::lock_guard<std::recursive_mutex> lock(g_stderr);
+  if (g_sink) {
+    g_sink(level(), text, true);
+    return;
+  }
   std::fputs(text.c_str(), stderr);
   std::fflush(stderr);
 }

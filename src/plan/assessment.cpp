@@ -28,7 +28,7 @@ PlanResult decide_assessment(const pipeline::AssessResult& result, Policy policy
   policy.measure = pipeline::measure_label(result.measure);
   // A two-way split's host sees the prediction: the label-only guess is an attack it always
   // has. A ternary split keeps the prediction inside the enclave.
-  if (!result.ternary) policy.floor_ssim = result.label_floor;
+  if (!result.ternary) policy.floor = result.label_floor;
   const auto leaks = cut_leaks(result);
   PlanResult decided = result.trained ? decide(leaks, policy) : prescreen(leaks, policy);
   if (result.ternary && decided.decision.cut_id) decided.decision.kind = "ternary";

@@ -22,8 +22,8 @@ CutVerdict base_verdict(const CutLeak& c, const Policy& policy) {
   v.id = c.id;
   v.measured = c.measured;
   v.measured_by = c.worst_attack;
-  if (policy.floor_ssim && *policy.floor_ssim > v.measured) {
-    v.measured = *policy.floor_ssim;
+  if (policy.floor && *policy.floor > v.measured) {
+    v.measured = *policy.floor;
     v.measured_by = policy.floor_name;
   }
   v.fits = !policy.enclave_memory_bytes || c.enclave_bytes <= *policy.enclave_memory_bytes;
@@ -163,11 +163,11 @@ PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
       d.reason =
           fmt::format("no cut is safe at threshold {:.2f}: the lowest envelope {} is {:.3f}, at '{}' (id {}).",
                       policy.threshold, policy.measure, r.verdicts[best].envelope, cuts[best].name, cuts[best].id);
-      if (policy.floor_ssim)
+      if (policy.floor)
         d.reason += fmt::format(
             " The {} guess, which the host always has, scores {} {:.3f}: no cut of this "
             "split can score below it.",
-            policy.floor_name, policy.measure, *policy.floor_ssim);
+            policy.floor_name, policy.measure, *policy.floor);
     }
     none_gate_reason = !safe_choosable.empty() ? std::string("no safe cut fits the enclave memory budget")
                     : !safe_back.empty()

@@ -286,7 +286,6 @@ std::string plan_json(const PlanContext& ctx) {
     j["baselines"].push_back(bj);
   }
   j["label_floor"] = r.label_floor ? json(*r.label_floor) : json(nullptr);
-  if (!records) j["label_floor_ssim"] = j["label_floor"];
   j["cuts"] = json::array();
   for (const auto& c : r.cuts) {
     const auto& v = verdict_of(ctx, c.cut.id);
@@ -330,7 +329,6 @@ std::string plan_json(const PlanContext& ctx) {
                          {"verdict", plan::verdict_text(v)},
                          {"lower_bound", v.lower_bound},
                          {"still_improving", v.still_improving}});
-    if (!records) j["cuts"].back().update({{"measured_ssim", v.measured}, {"envelope_ssim", v.envelope}});
   }
   const auto& d = ctx.plan->decision;
   json cut_ids = json::array();
@@ -368,7 +366,6 @@ std::string plan_json(const PlanContext& ctx) {
                    {"fail_above", ctx.fail_above ? json(*ctx.fail_above) : json(nullptr)},
                    {"gate_failed", d.gate_failed},
                    {"gate_reason", d.gate_reason}};
-  if (!records) j["decision"]["leakage_ssim"] = d.leakage;
   j["partitions"] = json::array();
   if (ctx.exported) {
     for (const auto& p : ctx.exported->parts)

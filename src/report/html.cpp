@@ -246,7 +246,8 @@ PlanView read_plan(const std::string& text, const std::string& source) {
   PlanView p;
   p.source = source;
   p.measure = field_or<std::string>(j, "measure", pipeline::kMeasureSsim, where);
-  // Generic keys (measured, envelope, leakage); plans from before records wrote *_ssim only.
+  // Generic keys (measured, envelope, leakage, label_floor): schema_version 2 writes only these;
+  // version 1 wrote *_ssim copies for images, and plans from before records wrote *_ssim only.
   auto number = [&](const json& o, const char* key, const char* old_key, const std::string& w) {
     return o.contains(key) ? field<double>(o, key, w) : field<double>(o, old_key, w);
   };
@@ -306,7 +307,7 @@ PlanView read_plan(const std::string& text, const std::string& source) {
       PlanView::Attack at;
       at.name = field<std::string>(a, "attack", cw + " attack");
       const std::string aw = cw + " attack";
-      at.ssim = a.contains("records")
+      at.headline = a.contains("records")
                     ? field_or(field<json>(field<json>(a, "records", aw), "reidentification", aw), "mean", 0.0, aw)
                     : field_or(field<json>(a, "ssim", aw), "mean", 0.0, aw);
       if (a.contains("train")) at.still_improving = field_or(a["train"], "still_improving", false, aw);
@@ -421,11 +422,10 @@ std::string compare_text(const std::vector<PlanView>& plans, Axis axis) {
 std::string compare_json(const std::vector<PlanView>& plans, Axis axis) {
   if (plans.empty()) throw UsageError("compare needs at least one plan");
   require_one_measure(plans);
-  const bool ssim = plans.front().measure == pipeline::kMeasureSsim;
   json j;
   j["kind"] = "partplan.compare";
   j["measure"] = plans.front().measure;
-  j["schema_version"] = 1;
+  j["schema_version"] = 2;  // 2: no *_ssim copies of envelope and leakage
   j["axis"] = axis == Axis::kFlops ? "flops" : axis == Axis::kDepth ? "depth" : "ms";
   j["axis_label"] = axis_label(axis);
   j["differences"] = plan_differences(plans);
@@ -442,7 +442,6 @@ std::string compare_json(const std::vector<PlanView>& plans, Axis axis) {
                       {"x", axis_value(p, cut, axis)},
                       {"envelope", cut.envelope},
                       {"verdict", cut.verdict}});
-      if (ssim) cuts.back()["envelope_ssim"] = cut.envelope;
     }
     j["models"].push_back({{"label", label[i]},
                            {"plan", p.source},
@@ -456,7 +455,6 @@ std::string compare_json(const std::vector<PlanView>& plans, Axis axis) {
                            {"speedup_vs_enclave", p.speedup > 0 ? json(p.speedup) : json(nullptr)},
                            {"threshold_crossing_x", cross ? json(*cross) : json(nullptr)},
                            {"cuts", cuts}});
-    if (ssim) j["models"].back()["leakage_ssim"] = p.leakage;
   }
   return j.dump(2) + "\n";
 }
@@ -559,9 +557,9 @@ std::string report_html(const PlanView& p, const std::map<int, std::vector<uint8
     for (size_t i = 0; i < p.cuts.size(); ++i)
       for (const auto& a : p.cuts[i].attacks)
         if (a.name == names[n])
-          s.points.push_back({static_cast<double>(i), a.ssim,
+          s.points.push_back({static_cast<double>(i), a.headline,
                               fmt::format("cut {} '{}': {} {} {:.3f}{}", p.cuts[i].id, p.cuts[i].name, a.name,
-                                          p.measure_label(), a.ssim, a.still_improving ? " (still improving)" : ""),
+                                          p.measure_label(), a.headline, a.still_improving ? " (still improving)" : ""),
                               a.still_improving, false});
     series.push_back(std::move(s));
   }

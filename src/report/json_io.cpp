@@ -74,7 +74,7 @@ json train_json(const attacks::TrainStats& t, bool with_curve) {
   json j{{"steps_run", t.steps_run},
          {"early_stopped", t.early_stopped},
          {"best_step", t.best_step},
-         {"best_val_ssim", t.best_val_ssim},
+         {"best_val", t.best_val},
          {"still_improving", t.still_improving},
          {"val_slope", t.val_slope},
          {"seconds", t.seconds},
@@ -89,7 +89,8 @@ attacks::TrainStats train_from_json(const json& j) {
   t.steps_run = config::integer_from_json<int64_t>(j.at("steps_run"));
   t.early_stopped = j.at("early_stopped");
   t.best_step = config::integer_from_json<int64_t>(j.at("best_step"));
-  t.best_val_ssim = j.at("best_val_ssim");
+  // Plans of schema_version 1 and run directories of partplan 0.1 spelt it best_val_ssim.
+  t.best_val = j.contains("best_val") ? j.at("best_val") : j.at("best_val_ssim");
   t.still_improving = j.at("still_improving");
   t.val_slope = j.at("val_slope");
   t.seconds = j.at("seconds");

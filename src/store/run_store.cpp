@@ -237,4 +237,62 @@ std::vector<ShardManifest> RunStore::read_shards(const std::string& dir) {
   return out;
 }
 
+ShardManifest RunStore::complete_shards(const std::string& dir) {
+  const auto shards = read_shards(dir);
+  if (shards.empty())
+    throw UsageError(
+        fmt::format("'{}' holds no shard manifest (shard-I-of-N.json): run partplan assess MODEL "
+                    "--shard I/N --run-dir {} for each shard first",
+                    dir, dir));
+  const auto& first = shards.front();
+  const int64_t n = first.count;
+  auto label = [](const ShardManifest& s) {
+    return fmt::format("shard {}/{} ('{}')", s.index, s.count, s.file);
+  };
+  for (const auto& s : shards)
+    if (s.count != n)
+      throw UsageError(
+          fmt::format("{} and {} split the run differently: remove the manifests of the sharding you "
+                      "abandoned",
+                      label(first), label(s)));
+  for (int64_t i = 0; i < n; ++i)
+    if (std::none_of(shards.begin(), shards.end(), [&](const auto& s) { return s.index == i; }))
+      throw UsageError(
+          fmt::format("shard {0}/{1} has not finished (no {2}/shard-{0}-of-{1}.json): run it, or rerun "
+                      "it with --resume, then merge again",
+                      i, n, dir));
+  const auto reference = result_leaves(first.settings_json, first.file);
+  for (const auto& s : shards) {
+    if (s.model_sha256 != first.model_sha256)
+      throw UsageError(fmt::format("{} assessed another model (sha256 {}…) than {} ({}…): rerun it on '{}'", label(s),
+                                   s.model_sha256.substr(0, 12), label(first), first.model_sha256.substr(0, 12),
+                                   first.model_path));
+    const auto mine = result_leaves(s.settings_json, s.file);
+    for (const auto& [k, v] : reference) {
+      auto it = mine.find(k);
+      const std::string other = it == mine.end() ? std::string("(unset)") : it->second;
+      if (other != v)
+        throw UsageError(
+            fmt::format("{} was run with setting '{}' = {}, {} with {}: rerun it with the same settings "
+                        "and seed",
+                        label(s), k, other, label(first), v));
+    }
+    if (s.candidates != first.candidates)
+      throw UsageError(fmt::format("{} saw other candidate cuts than {}: rerun it with the same model and --cuts",
+                                   label(s), label(first)));
+  }
+  for (const auto& [id, name] : first.candidates) {
+    const auto owner = std::find_if(shards.begin(), shards.end(), [&, id = id](const auto& s) {
+      return std::find(s.cuts.begin(), s.cuts.end(), id) != s.cuts.end();
+    });
+    if (owner == shards.end())
+      throw UsageError(
+          fmt::format("cut {} '{}' was assessed by no shard: rerun the shards with the same --shard N", id, name));
+    if (!fs::exists(cut_path(dir, id)))
+      throw UsageError(
+          fmt::format("cut {} '{}' has no result in '{}': rerun {} with --resume", id, name, dir, label(*owner)));
+  }
+  return first;
+}
+
 }  // namespace partplan::store

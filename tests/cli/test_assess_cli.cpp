@@ -58,7 +58,7 @@ TEST_CASE("assess writes a plan, a report and the chosen parts", "[cli][assess]"
   INFO(r.err);
   REQUIRE(r.rc == 0);
   const auto plan = slurp(dir + "/plan.json");
-  CHECK(plan.find("\"schema_version\": 1") != std::string::npos);
+  CHECK(plan.find("\"schema_version\": 2") != std::string::npos);
   CHECK(plan.find("\"kind\": \"partplan.plan\"") != std::string::npos);
   CHECK(plan.find("\"label-prototype\"") != std::string::npos);
   // The effective config is recorded: the values the flags set, the defaults they did not.
@@ -157,8 +157,8 @@ TEST_CASE("a run directory keeps finished cuts and resume reuses them", "[cli][a
   const auto second = slurp(dir + "/plan.json");
   auto measured = [](const std::string& plan) {
     std::vector<std::string> out;
-    for (size_t at = plan.find("\"measured_ssim\""); at != std::string::npos;
-         at = plan.find("\"measured_ssim\"", at + 1))
+    for (size_t at = plan.find("\"measured\""); at != std::string::npos;
+         at = plan.find("\"measured\"", at + 1))
       out.push_back(plan.substr(at, plan.find(',', at) - at));
     return out;
   };
@@ -184,7 +184,8 @@ TEST_CASE("ternary assess exports three verified parts and reports the output-si
   const auto plan = slurp(dir + "/plan.json");
   CHECK(plan.find("\"kind\": \"ternary\"") != std::string::npos);
   CHECK(plan.find("\"back_probe_accuracy\"") != std::string::npos);
-  CHECK(plan.find("\"label_floor_ssim\"") != std::string::npos);
+  CHECK(nlohmann::json::parse(plan).at("label_floor").is_number());
+  CHECK(plan.find("_ssim\"") == std::string::npos);  // schema_version 2: the generic keys only
   const auto sidecar = slurp(dir + "/parts/partition.json");
   CHECK(sidecar.find("\"split\": \"ternary\"") != std::string::npos);
   CHECK(fs::exists(dir + "/parts/middle.pt"));
@@ -225,7 +226,7 @@ TEST_CASE("a cut's result does not depend on which other cuts train beside it", 
   alone.insert(alone.end(), {"--cuts", "2", "-o", dir + "/alone.json"});
   REQUIRE(run(alone).rc == 0);
   auto measured_of_cut2 = [](const std::string& plan) {
-    const auto at = plan.find("\"measured_ssim\"", plan.find("\"id\": 2,"));
+    const auto at = plan.find("\"measured\"", plan.find("\"id\": 2,"));
     return plan.substr(at, plan.find(',', at) - at);
   };
   CHECK(measured_of_cut2(slurp(dir + "/both.json")) == measured_of_cut2(slurp(dir + "/alone.json")));
@@ -284,7 +285,7 @@ TEST_CASE("the worst case at each cut is the max over attackers, the white-box o
   REQUIRE(r.rc == 0);
   const auto plan = nlohmann::json::parse(slurp(dir + "/plan.json"));
   REQUIRE(plan.at("cuts").size() >= 3);
-  const double floor = plan.at("label_floor_ssim").is_number() ? plan.at("label_floor_ssim").get<double>() : -1;
+  const double floor = plan.at("label_floor").is_number() ? plan.at("label_floor").get<double>() : -1;
   for (const auto& c : plan.at("cuts")) {
     INFO("cut " << c.at("name"));
     std::vector<std::string> names;
@@ -292,9 +293,9 @@ TEST_CASE("the worst case at each cut is the max over attackers, the white-box o
     for (const auto& a : c.at("attacks")) {
       names.push_back(a.at("attack"));
       best = std::max(best, a.at("ssim").at("mean").get<double>());
-      CHECK(c.at("envelope_ssim").get<double>() >= a.at("ssim").at("mean").get<double>());
+      CHECK(c.at("envelope").get<double>() >= a.at("ssim").at("mean").get<double>());
     }
-    CHECK(c.at("measured_ssim").get<double>() == best);  // exactly the max, over every attacker
+    CHECK(c.at("measured").get<double>() == best);  // exactly the max, over every attacker
     CHECK(names == std::vector<std::string>{"cgan", "whitebox"});
     CHECK(c.at("attacks").at(1).at("images") == 16);
   }
@@ -358,8 +359,8 @@ TEST_CASE("sharded and merged equals unsharded, and merge refuses incomplete or 
   for (size_t i = 0; i < a.at("cuts").size(); ++i) {
     const auto &x = a["cuts"][i], &y = b["cuts"][i];
     INFO("cut " << x.at("name"));
-    CHECK(x.at("measured_ssim") == y.at("measured_ssim"));  // bit for bit
-    CHECK(x.at("envelope_ssim") == y.at("envelope_ssim"));
+    CHECK(x.at("measured") == y.at("measured"));  // bit for bit
+    CHECK(x.at("envelope") == y.at("envelope"));
     CHECK(x.at("verdict") == y.at("verdict"));
     CHECK(x.at("attacks").size() == y.at("attacks").size());
     for (size_t k = 0; k < x.at("attacks").size(); ++k)
@@ -368,7 +369,7 @@ TEST_CASE("sharded and merged equals unsharded, and merge refuses incomplete or 
   }
   CHECK(a.at("decision").at("kind") == b.at("decision").at("kind"));
   CHECK(a.at("decision").at("cut_ids") == b.at("decision").at("cut_ids"));
-  CHECK(a.at("decision").at("leakage_ssim") == b.at("decision").at("leakage_ssim"));
+  CHECK(a.at("decision").at("leakage") == b.at("decision").at("leakage"));
 
   // A shard whose manifest records other settings is named, with the key.
   fs::copy(dir + "/run", dir + "/tampered", fs::copy_options::recursive);

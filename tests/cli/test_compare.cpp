@@ -151,7 +151,7 @@ TEST_CASE("record plans are read by their generic keys, and are not compared wit
   const auto r = report::read_plan(rec.dump(), "mlp.json");
   CHECK(r.measure_label() == "re-identification");
   CHECK(r.cuts[2].envelope == Approx(0.1));
-  CHECK(r.cuts[0].attacks[0].ssim == Approx(0.42));  // the headline mean
+  CHECK(r.cuts[0].attacks[0].headline == Approx(0.42));  // the headline mean
   CHECK(r.leakage == Approx(0.1));
   const auto img = report::read_plan(plan_of("cnn", {0.9, 0.5, 0.1}).dump(), "cnn.json");
   CHECK(img.measure_label() == "SSIM");

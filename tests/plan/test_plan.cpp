@@ -50,7 +50,7 @@ TEST_CASE("no safe cut says so, and the gate fails", "[plan]") {
 
 TEST_CASE("the floor guess raises every cut's measured leakage to at least its score", "[plan]") {
   Policy p;
-  p.floor_ssim = 0.36;
+  p.floor = 0.36;
   auto r = decide(table({0.9, 0.6, 0.2}), p);
   CHECK(r.verdicts[2].measured == 0.36);
   CHECK(r.verdicts[2].measured_by == "label-prototype");

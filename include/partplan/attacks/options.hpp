@@ -144,7 +144,7 @@ void visit(TrainBudget& o, V&& v) {
 struct TrainStats {
   int64_t steps_run = 0;
   bool early_stopped = false;
-  double best_val_ssim = -1;
+  double best_val = -1;  ///< best attacker-val score (metrics::similarity: SSIM, or record closeness)
   int64_t best_step = 0;
   double seconds = 0;
   double first_l1 = 0;                                ///< mean L1 over the first 10 steps

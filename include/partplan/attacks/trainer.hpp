@@ -20,7 +20,7 @@ struct TrainProgress {
   int64_t step = 0;
   int64_t total_steps = 0;
   double steps_per_second = 0;
-  double val_ssim = -1;  ///< latest attacker-val SSIM; -1 before the first check
+  double val_score = -1;  ///< latest attacker-val score (metrics::similarity); -1 before the first check
 };
 
 /// Counts steps and attacker-val checks, and decides when an attacker stops: after
@@ -42,13 +42,13 @@ class TrainTracker {
   /// Whether an attacker-val check is due after the latest step (every eval_every steps, and
   /// at the last step of the budget).
   bool check_due() const;
-  /// Record the attacker-val SSIM of a due check. Returns true when it is the best so far:
+  /// Record the attacker-val score (metrics::similarity: SSIM, or record closeness) of a due check. Returns true when it is the best so far:
   /// the caller then keeps the weights (Attacker::keep_best).
-  bool on_check(double val_ssim);
+  bool on_check(double val_score);
   /// True once the budget is spent or patience ran out.
   bool done() const { return done_; }
   int64_t steps() const { return stats_.steps_run; }
-  double latest_val_ssim() const { return stats_.val_curve.empty() ? -1 : stats_.val_curve.back().second; }
+  double latest_val() const { return stats_.val_curve.empty() ? -1 : stats_.val_curve.back().second; }
   /// The statistics so far, with `seconds` of training time.
   TrainStats stats(double seconds) const;
 

@@ -15,7 +15,8 @@ enum class Level { kQuiet = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
 void set_level(Level level);
 Level level();
 
-/// Whether stderr is a terminal (progress lines are drawn only there, unless --log).
+/// Whether stderr is a terminal and no sink is installed (progress lines are drawn only
+/// there, unless --log).
 bool stderr_is_tty();
 
 /// Write one line to stderr when the current level is at least `at`.
@@ -24,6 +25,24 @@ void write(Level at, const std::string& line);
 /// Write `text` to stderr as it is (the progress line draws itself with \r): under the lock
 /// that write() and capture_stderr() take.
 void write_raw(const std::string& text);
+
+/// Where lines go instead of stderr: `line` is a whole line without its newline (raw = false)
+/// or write_raw()'s text as it is (raw = true). Called under the log's lock, one call at a time.
+using Sink = std::function<void(Level at, const std::string& text, bool raw)>;
+
+/// Installs `sink` for its lifetime (process-wide; the one before comes back after). A front
+/// end that is not a terminal program (a test, a service) takes partplan's diagnostics here;
+/// stderr_is_tty() is false while a sink is installed.
+class ScopedSink {
+ public:
+  explicit ScopedSink(Sink sink);
+  ~ScopedSink();
+  ScopedSink(const ScopedSink&) = delete;
+  ScopedSink& operator=(const ScopedSink&) = delete;
+
+ private:
+  Sink previous_;
+};
 
 /// Runs `fn` with the process's stderr (file descriptor 2) sent to a temporary file and
 /// returns what was written there while it ran: for a library that prints its own

@@ -269,15 +269,49 @@ struct AssessResult {
   int64_t train_step_syncs = -1;
 };
 
-/// Progress of the whole run, for the CLI's progress line.
+/// The assessment's phases, in the order they run (docs/cli.md describes each). The
+/// reference pass over eval reports no progress of its own.
+enum class Phase { kData, kStats, kOracle, kTrain, kScore, kWhitebox, kProbe, kCost };
+
+/// The phase as the progress line and the docs spell it: "data", "stats", "oracle", "train",
+/// "score", "whitebox", "probe", "cost".
+const char* to_string(Phase phase);
+
+/// Progress of the whole run, for the CLI's progress line. Built by name:
+/// `Progress::of(Phase::kStats).with_steps(done, total)`.
 struct Progress {
-  std::string phase;  ///< "data", "stats", "oracle", "train", "score", "probe", "cost"
-  int cut_index = 0, cut_count = 0;
+  Phase phase = Phase::kData;
+  int cut_index = 0, cut_count = 0;  ///< train: cuts still training, of all
   std::string cut_name;
   int64_t step = 0, steps = 0;
   double steps_per_second = 0;
-  double val_ssim = -1;
+  double best_val = -1;     ///< train: the best attacker-val score of an active attacker; -1 none yet
+  const char* val_label = "SSIM";  ///< what best_val is: "SSIM", or "closeness" for records
   double eta_seconds = -1;  ///< whole run; -1 unknown
+
+  static Progress of(Phase p) {
+    Progress x;
+    x.phase = p;
+    return x;
+  }
+  Progress& with_cuts(int index, int count, std::string name = {}) {
+    cut_index = index;
+    cut_count = count;
+    cut_name = std::move(name);
+    return *this;
+  }
+  Progress& with_steps(int64_t done, int64_t total) {
+    step = done;
+    steps = total;
+    return *this;
+  }
+  Progress& with_training(double rate, double best, const char* label, double eta) {
+    steps_per_second = rate;
+    best_val = best;
+    val_label = label;
+    eta_seconds = eta;
+    return *this;
+  }
 };
 using ProgressFn = std::function<void(const Progress&)>;
 

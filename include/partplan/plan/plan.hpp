@@ -33,8 +33,9 @@ struct Policy {
   std::optional<double> enclave_memory_bytes;  ///< budget; a cut whose enclave_bytes exceed it is infeasible
   double all_enclave_seconds = 0;              ///< the whole model in the enclave, for the speed-up; 0 = unknown
   /// A guess the host always has without any feature (in a two-way split: the average image
-  /// of the predicted class). No cut leaks less than it; unset where it does not apply.
-  std::optional<double> floor_ssim;
+  /// of the predicted class), in the headline measure. No cut leaks less than it; unset where
+  /// it does not apply.
+  std::optional<double> floor;
   std::string floor_name = "label-prototype";
   /// Let the gate pass a chosen cut whose safety is a lower bound (CutVerdict::lower_bound).
   bool accept_unconverged = false;
@@ -44,7 +45,7 @@ struct Policy {
 /// The envelope and verdict of one cut.
 struct CutVerdict {
   int id = 0;
-  double measured = 0;      ///< max of the cut's measured SSIM and the policy's floor
+  double measured = 0;      ///< max of the cut's headline measure over attackers and the policy's floor
   std::string measured_by;  ///< the attacker that reached it, or the floor's name
   double envelope = 0;      ///< max of measured over this cut and every deeper one
   int envelope_from = 0;    ///< the cut id where that max was measured

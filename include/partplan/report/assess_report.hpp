@@ -12,7 +12,7 @@
 namespace partplan::report {
 
 /// Version of plan.json.
-inline constexpr int kPlanSchemaVersion = 1;
+inline constexpr int kPlanSchemaVersion = 2;
 
 /// Everything a plan and a report are made from.
 struct PlanContext {

@@ -19,7 +19,7 @@ namespace partplan::report {
 struct PlanView {
   struct Attack {
     std::string name;
-    double ssim = 0;  ///< the headline mean: SSIM, or re-identification for records
+    double headline = 0;  ///< the headline mean: SSIM, or re-identification for records
     bool still_improving = false;
   };
   struct Cut {

@@ -58,6 +58,11 @@ class RunStore {
   static std::string cut_path(const std::string& dir, int cut_id);
   /// Every shard manifest in `dir`, by index. Throws UsageError naming the file on a bad one.
   static std::vector<ShardManifest> read_shards(const std::string& dir);
+  /// Checks that the shards in `dir` make one complete run: one N, every index 0..N-1, one
+  /// model, the same result settings and candidate cuts, every candidate assessed by a shard
+  /// and stored. Returns shard 0's manifest (the run's model, settings and fingerprint).
+  /// Throws UsageError naming the shard or cut at fault and what to rerun.
+  static ShardManifest complete_shards(const std::string& dir);
 
   /// The stored result of `cut`, when resuming and one exists for the same cut.
   std::optional<pipeline::CutAssessment> load(const model::CutPoint& cut) const;
