@@ -1,5 +1,8 @@
 // Phase "reference": one pass over eval for the model's predictions, the grid originals and
 // the baselines (guesses that need no feature).
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "partplan/common/log.hpp"
 #include "partplan/partition/extractor.hpp"
 #include "src/pipeline/exposure.hpp"
