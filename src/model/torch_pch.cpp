@@ -1,0 +1,1 @@
+// The translation unit that builds the shared precompiled <torch/torch.h> (PARTPLAN_TORCH_PCH).
