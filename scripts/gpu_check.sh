@@ -103,7 +103,8 @@ export root dry OUT deps build models labels jobs
 say "start $(date -u +%FT%TZ); $(uname -m), $jobs cores; dry run: $dry"
 ((dry)) || nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee -a "$log_file"
 py=$(find_python)
-export py
+# The benchmark's eager runs use the same torch as the build (in a dry run, the venv's).
+export py PARTPLAN_PYTHON=$py
 say "python $py: $("$py" -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda, "GPU visible:", torch.cuda.is_available())' 2>&1)"
 
 # Step limits: on the GPU machine they add up to under the 10-minute call; a dry run on this

@@ -111,6 +111,8 @@ AssessOutcome write_shard(const AssessRequest& req, const pipeline::AssessOption
   rs.write_shard(m);
   AssessOutcome out;
   out.shard = AssessOutcome::Shard{m.index, m.count, m.cuts.size(), m.candidates.size(), result.seconds};
+  out.seconds = result.seconds;
+  out.phase_seconds = result.phase_seconds;
   return out;
 }
 
@@ -174,6 +176,8 @@ AssessOutcome run(const AssessRequest& req) {
   if (!req.report_dir.empty()) report::write_report_dir(ctx, req.report_dir, out.plan_json);
   out.gate_failed = decided.decision.gate_failed;
   out.gate_reason = decided.decision.gate_reason;
+  out.seconds = result.seconds;
+  out.phase_seconds = result.phase_seconds;
   return out;
 }
 

@@ -9,6 +9,7 @@
 
 #include "partplan/app/assess.hpp"
 #include "partplan/common/error.hpp"
+#include "partplan/common/log.hpp"
 #include "partplan/common/strings.hpp"
 #include "partplan/config/settings.hpp"
 #include "partplan/pipeline/assess.hpp"
@@ -127,6 +128,7 @@ int run_request(app::AssessRequest req, Io& io) {
   req.progress = progress_printer(line, req.settings.string("data.source"));
   const auto out = app::assess(req);
   line.finish();
+  if (log::level() >= log::Level::kInfo) log::write_raw(phase_table(out.phase_seconds, out.seconds));
   if (out.shard) {
     const auto& s = *out.shard;
     io.out << fmt::format("shard {}/{}: {} of {} cuts in {} ({:.0f} s); when every shard is done: partplan merge {}\n",

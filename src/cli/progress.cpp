@@ -36,4 +36,14 @@ std::string format_duration(double s) {
   return fmt::format("{}s", t);
 }
 
+std::string phase_table(const std::vector<pipeline::PhaseTime>& phases, double total) {
+  if (phases.empty()) return {};
+  std::string out = "time per phase:\n";
+  for (const auto& p : phases)
+    out += fmt::format("  {:<9}{:>9.1f} s {:>3.0f}%\n", pipeline::to_string(p.phase), p.seconds,
+                       total > 0 ? 100.0 * p.seconds / total : 0.0);
+  out += fmt::format("  {:<9}{:>9.1f} s ({})\n", "total", total, format_duration(total));
+  return out;
+}
+
 }  // namespace partplan::cli

@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
+
+#include "partplan/pipeline/assess.hpp"
 
 namespace partplan::cli {
 
@@ -21,5 +24,11 @@ class ProgressLine {
 
 /// "1h02m", "3m05s", "42s".
 std::string format_duration(double seconds);
+
+/// The per-phase time table that ends an assessment's log (stderr), one line per phase with
+/// its seconds and share of `total`, then the total:
+///   "time per phase:\n  data        1.2 s   1%\n ... \n  total     120.0 s (2m00s)\n".
+/// Empty when `phases` is.
+std::string phase_table(const std::vector<pipeline::PhaseTime>& phases, double total);
 
 }  // namespace partplan::cli

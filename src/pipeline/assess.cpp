@@ -138,7 +138,13 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
   using namespace phases;
   const auto t_start = Clock::now();
   torch::NoGradGuard no_grad;
-  const Context ctx = make_context(model, o, progress);
+  PhaseClock clock;
+  const Context ctx = make_context(model, o, progress, &clock);
+  // timed(phase, fn): fn's seconds go to phase (a phase that fn enters stops its clock).
+  const auto timed = [&ctx](Phase phase, auto&& fn) {
+    const auto scope = ctx.time(phase);
+    return fn();
+  };
   AssessResult r;
   r.device = o.device;
   r.ternary = o.ternary;
@@ -149,33 +155,37 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
   const AttackPlan attacks = attack_plan(o);
   r.trained = attacks.any();
 
-  const LoadedData data = load_data(ctx, attacks);
+  const LoadedData data = timed(Phase::kData, [&] { return load_data(ctx, attacks); });
   describe_data(data, attacks, r);
   const Samples s(ctx, data);
   const std::optional<Statistics> stats =
-      r.trained ? std::optional<Statistics>(stats_pass(s, sel)) : std::nullopt;
-  Reference ref = reference_pass(s, stats ? &*stats : nullptr);
+      r.trained ? std::optional<Statistics>(timed(Phase::kStats, [&] { return stats_pass(s, sel); })) : std::nullopt;
+  Reference ref = timed(Phase::kScore, [&] { return reference_pass(s, stats ? &*stats : nullptr); });
   take_reference(ref, r);
-  const auto oracle = oracle_phase(s, sel, ref);
+  const auto oracle = timed(Phase::kOracle, [&] { return oracle_phase(s, sel, ref); });
 
   std::vector<CutAssessment> done;
   const auto todo = take_resumed(s, sel, r.trained, oracle, store, done);
-  {
+  if (!todo.empty()) {  // else train_phase does nothing
     torch::AutoGradMode grad(true);
-    r.train_step_syncs = train_phase(s, sel, stats ? *stats : Statistics{}, attacks, todo,
-                                     [&](std::vector<TrainedCut>& group) {
-                                       for (auto& ca : score_cuts(s, sel, *stats, ref, attacks, group, oracle)) {
-                                         if (store.save) store.save(ca);
-                                         done.push_back(std::move(ca));
-                                       }
-                                     });
+    r.train_step_syncs = timed(Phase::kTrain, [&] {
+      return train_phase(s, sel, stats ? *stats : Statistics{}, attacks, todo, [&](std::vector<TrainedCut>& group) {
+        const auto scoring = ctx.time(Phase::kScore);
+        for (auto& ca : score_cuts(s, sel, *stats, ref, attacks, group, oracle)) {
+          if (store.save) store.save(ca);
+          done.push_back(std::move(ca));
+        }
+      });
+    });
   }
   std::sort(done.begin(), done.end(),
             [](const CutAssessment& a, const CutAssessment& b) { return a.cut.id < b.cut.id; });
   r.cuts = std::move(done);
 
-  if (o.ternary && data.classifier && r.trained) take_probe(probe_phase(s, sel, *stats, ref), sel, r);
-  take_cost(cost_phase(ctx, sel, cut_points(r.cuts)), r);
+  if (o.ternary && data.classifier && r.trained)
+    take_probe(timed(Phase::kProbe, [&] { return probe_phase(s, sel, *stats, ref); }), sel, r);
+  take_cost(timed(Phase::kCost, [&] { return cost_phase(ctx, sel, cut_points(r.cuts)); }), r);
+  r.phase_seconds = clock.totals();
   r.seconds = seconds_since(t_start);
   return r;
 }

@@ -388,6 +388,9 @@ std::string plan_json(const PlanContext& ctx) {
     j["verification"] = nullptr;
   }
   j["seconds"] = r.seconds;
+  j["phase_seconds"] = json::array();
+  for (const auto& p : r.phase_seconds)
+    j["phase_seconds"].push_back({{"phase", pipeline::to_string(p.phase)}, {"seconds", p.seconds}});
   return j.dump(2) + "\n";
 }
 

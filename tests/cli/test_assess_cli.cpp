@@ -29,6 +29,20 @@ std::string slurp(const std::string& p) {
   return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
+/// The plan's phase_seconds names, in order; each phase's seconds are >= 0 and they add up to
+/// no more than the run's seconds.
+std::vector<std::string> phase_names(const nlohmann::json& plan) {
+  std::vector<std::string> names;
+  double sum = 0;
+  for (const auto& p : plan.at("phase_seconds")) {
+    names.push_back(p.at("phase"));
+    CHECK(p.at("seconds").get<double>() >= 0);
+    sum += p.at("seconds").get<double>();
+  }
+  CHECK(sum <= plan.at("seconds").get<double>() + 1e-9);
+  return names;
+}
+
 // Small and fast: 3 cuts x 40 steps on 300 images.
 std::vector<std::string> quick(const std::string& model, const std::string& dir) {
   // Pinned to the CPU: these tests compare runs bit for bit, which CUDA's kernels do not promise.
@@ -211,6 +225,17 @@ TEST_CASE("oracle pre-screen: no training, no decision, exposure per cut", "[cli
   auto gated = args;
   gated.insert(gated.end(), {"--fail-above", "0.5"});
   CHECK(run(gated).rc == 3);  // a pre-screen never passes a gate
+  // No training: the phases that ran are the data, the reference pass (score), the oracle
+  // and the cost model, in the order of the phases.
+  CHECK(phase_names(nlohmann::json::parse(plan)) == std::vector<std::string>{"data", "oracle", "score", "cost"});
+  // With progress on (--log), the log ends with the per-phase time table.
+  auto logged = args;
+  logged.insert(logged.begin(), {"--log", "--threads", "1"});
+  const auto l = partplan::testing::run_cli(logged);
+  REQUIRE(l.rc == 0);
+  CHECK(l.err.find("time per phase:\n  data ") != std::string::npos);
+  CHECK(l.err.find("\n  oracle ") != std::string::npos);
+  CHECK(l.err.find("\n  total ") != std::string::npos);
 }
 
 TEST_CASE("a cut's result does not depend on which other cuts train beside it", "[cli][assess]") {
@@ -303,6 +328,10 @@ TEST_CASE("the worst case at each cut is the max over attackers, the white-box o
   CHECK(plan.at("cuts").at(0).at("attacks").at(1).at("ssim").at("mean").get<double>() > 0.95);
   const auto summary = slurp(dir + "/report/summary.md");
   CHECK(summary.find("| whitebox |") != std::string::npos);
+  // Scoring and the white-box attacker are timed apart from the training loop they run in;
+  // the oracle exposure runs beside every image assessment.
+  CHECK(phase_names(plan) ==
+        std::vector<std::string>{"data", "stats", "oracle", "train", "score", "whitebox", "cost"});
 }
 
 TEST_CASE("an attacker still improving at the end of its budget makes a lower bound, which fails the gate",

@@ -6,6 +6,7 @@
 
 #include "cli/run_cli.hpp"
 #include "partplan/common/error.hpp"
+#include "src/cli/progress.hpp"
 #include "tiny_models.hpp"
 
 namespace fs = std::filesystem;
@@ -182,4 +183,16 @@ TEST_CASE("split + verify end to end, tampering exits 4, and an existing split n
   CHECK(t.rc == 4);
   CHECK(one_error_line(t.err));
   CHECK(t.err.find("front.pt") != std::string::npos);
+}
+
+TEST_CASE("the per-phase time table: seconds, share of the total, and the total", "[cli]") {
+  using partplan::pipeline::Phase;
+  const std::vector<partplan::pipeline::PhaseTime> phases{{Phase::kData, 1.3}, {Phase::kTrain, 90}, {Phase::kScore, 8.7}};
+  CHECK(partplan::cli::phase_table(phases, 125) ==
+        "time per phase:\n"
+        "  data           1.3 s   1%\n"
+        "  train         90.0 s  72%\n"
+        "  score          8.7 s   7%\n"
+        "  total        125.0 s (2m05s)\n");
+  CHECK(partplan::cli::phase_table({}, 3).empty());
 }

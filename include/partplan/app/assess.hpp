@@ -49,6 +49,8 @@ struct AssessOutcome {
   std::string summary;    ///< the result for a person: cuts, decision, gate
   bool gate_failed = false;
   std::string gate_reason;
+  double seconds = 0;                            ///< the assessment's wall time
+  std::vector<pipeline::PhaseTime> phase_seconds;  ///< its phases (AssessResult::phase_seconds)
 };
 
 /// Runs the request. Every output is checked before the model loads (no hours of training

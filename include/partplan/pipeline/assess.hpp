@@ -227,6 +227,23 @@ struct Baseline {
   const metrics::MeanCi& headline() const { return records ? records->reidentification : ssim; }
 };
 
+/// The assessment's phases, in the order they run (docs/cli.md describes each). The
+/// reference pass over eval reports no progress of its own.
+enum class Phase { kData, kStats, kOracle, kTrain, kScore, kWhitebox, kProbe, kCost };
+
+/// The phase as the progress line and the docs spell it: "data", "stats", "oracle", "train",
+/// "score", "whitebox", "probe", "cost".
+const char* to_string(Phase phase);
+inline constexpr int kPhaseCount = 8;
+
+/// Wall seconds one phase took, exclusive of the phases run inside it (scoring inside the
+/// training loop, the white-box attacker inside scoring). The reference pass over eval (the
+/// baselines and the model's predictions) counts as "score".
+struct PhaseTime {
+  Phase phase = Phase::kData;
+  double seconds = 0;
+};
+
 struct AssessResult {
   std::string device;
   /// The headline measure every leak, envelope and threshold is in: "ssim" for images,
@@ -247,6 +264,9 @@ struct AssessResult {
   std::optional<double> label_floor;  ///< the label-prototype's headline mean, when the model is a classifier
   common::Image8 eval_originals;      ///< the first grid_images eval images
   double seconds = 0;
+  /// Each phase that ran, in Phase order; they add up to `seconds` less the set-up (context,
+  /// cut selection), a fraction of a second.
+  std::vector<PhaseTime> phase_seconds;
   std::optional<double> oracle_reference_kl;  ///< mean KL(p || uniform): what a channel with no information scores
   /// Measured native time of the whole model, batch 1, on timed_on: always the CPU, since the
   /// enclave is a CPU (docs/cost-model.md), whatever device trained the attackers.
@@ -269,13 +289,6 @@ struct AssessResult {
   int64_t train_step_syncs = -1;
 };
 
-/// The assessment's phases, in the order they run (docs/cli.md describes each). The
-/// reference pass over eval reports no progress of its own.
-enum class Phase { kData, kStats, kOracle, kTrain, kScore, kWhitebox, kProbe, kCost };
-
-/// The phase as the progress line and the docs spell it: "data", "stats", "oracle", "train",
-/// "score", "whitebox", "probe", "cost".
-const char* to_string(Phase phase);
 
 /// Progress of the whole run, for the CLI's progress line. Built by name:
 /// `Progress::of(Phase::kStats).with_steps(done, total)`.

@@ -24,7 +24,8 @@ data::Preprocess preprocess_for(const common::Shape& model_sample, const data::D
 
 }  // namespace
 
-Context make_context(const model::Model& model, const AssessOptions& o, const ProgressFn& progress) {
+Context make_context(const model::Model& model, const AssessOptions& o, const ProgressFn& progress,
+                     PhaseClock* clock) {
   if (o.device == "auto") throw UsageError("assess needs a resolved device (cpu, cuda:N), not 'auto'");
   const auto& summary = model.summary();
   const common::Shape sample(summary.input_shape.begin() + 1, summary.input_shape.end());
@@ -34,7 +35,7 @@ Context make_context(const model::Model& model, const AssessOptions& o, const Pr
                     "of a CSV data source (--data FILE.csv, see docs/data.md)",
                     summary.path, common::format_shape(summary.input_shape)));
   auto pre = preprocess_for(sample, o.data);
-  return Context{model, o, progress, torch::Device(o.device), sample, pre, data::ModelInput(pre, sample)};
+  return Context{model, o, progress, torch::Device(o.device), sample, pre, data::ModelInput(pre, sample), clock};
 }
 
 std::vector<int> ids_of(const std::vector<model::CutPoint>& cuts) {

@@ -10,6 +10,7 @@
 
 #include "partplan/data/preprocess.hpp"
 #include "partplan/pipeline/assess.hpp"
+#include "src/pipeline/phase_clock.hpp"
 
 namespace partplan::pipeline::phases {
 
@@ -28,7 +29,10 @@ struct Context {
   common::Shape model_sample;  ///< the model's input per sample: [C,H,W], or flat for records
   data::Preprocess pre;        ///< pixel range and normalisation, validated
   data::ModelInput model_input;
+  PhaseClock* clock = nullptr;  ///< where each phase's seconds go; nullptr: not timed
 
+  /// Charges the time until the scope ends to `phase` (PhaseClock).
+  PhaseClock::Scope time(Phase phase) const { return PhaseClock::Scope(clock, phase); }
   void report(const Progress& p) const {
     if (progress) progress(p);
   }
@@ -41,7 +45,8 @@ struct Context {
 /// The context of `model` under `options` (device resolved). Throws UsageError for an
 /// unresolved device, a non-image model without CSV data, or preprocessing that does not
 /// fit the model's channels.
-Context make_context(const model::Model& model, const AssessOptions& options, const ProgressFn& progress);
+Context make_context(const model::Model& model, const AssessOptions& options, const ProgressFn& progress,
+                     PhaseClock* clock = nullptr);
 
 /// Calls fn(first, indices) for consecutive batches of `idx`.
 template <class Fn>

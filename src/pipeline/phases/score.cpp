@@ -128,6 +128,7 @@ void add_whitebox(const Samples& s, const Statistics& st, const Reference& ref, 
     log::info("cut {:<16} {}", ca.cut.name, ca.notes.back());
     return;
   }
+  const auto timing = s.ctx.time(Phase::kWhitebox);
   at::Tensor grid;
   auto sc = whitebox_score(s, ca.cut, st, ref, best_learned(t), runner, &grid);
   add_score(s.modality(), ca, std::move(sc), grid, worst_grid);
