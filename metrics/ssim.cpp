@@ -60,8 +60,27 @@ void check_pair(const at::Tensor& x, const at::Tensor& y, const SsimOptions& o) 
 
 at::ScalarType compute_dtype(const at::Tensor& x) { return x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat; }
 
+/// TF32 off for the guard's life: a run turns TF32 on for speed (model::configure_numerics),
+/// and SSIM's window sums would then lose float32's precision (10 bits of mantissa), so a
+/// score would depend on the device.
+class FullPrecision {
+ public:
+  explicit FullPrecision(bool cuda) : previous_(cuda && at::globalContext().allowTF32CuDNN()) {
+    if (previous_) at::globalContext().setAllowTF32CuDNN(false);
+  }
+  ~FullPrecision() {
+    if (previous_) at::globalContext().setAllowTF32CuDNN(true);
+  }
+  FullPrecision(const FullPrecision&) = delete;
+  FullPrecision& operator=(const FullPrecision&) = delete;
+
+ private:
+  bool previous_;  ///< TF32 was on: turned off here, back on at the end
+};
+
 // SSIM map of one chunk; inputs already checked.
 at::Tensor map_of_chunk(const at::Tensor& x, const at::Tensor& y, const at::Tensor& window_1d, const SsimOptions& o) {
+  const FullPrecision full(x.is_cuda());
   const int64_t channels = x.size(1);
   const int64_t w = o.window;
   const int64_t groups = 5 * channels;

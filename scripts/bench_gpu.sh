@@ -23,7 +23,7 @@
 # context, model and data loading: an estimated 5-8 s each on the GPU machine) and the steps
 # cost milliseconds each, so the whole call is expected at about 4 minutes (3 partplan runs of
 # ~20 s, 21 eager runs of ~8-12 s), none of it measured yet; BENCH_DEADLINE_S (default 240,
-# so that scripts/gpu_check.sh's 300 s for this step holds the last run and the tables) skips
+# on its own; scripts/gpu_check.sh sets 170 of its step's 210 s, so the tables come back) skips
 # the eager runs that would start after that many seconds, and the tables say which were
 # skipped and leave those models out of the totals. Override with BENCH_STEPS, BENCH_CROPS. --dry-run: the same script on the CPU with 4 steps, 2 crops per
 # photo and one cut per model (VGG-16 features.4, ResNet-50 conv1, EfficientNet-B0 features.0),

@@ -1,5 +1,5 @@
-// plan.json, summary.md, the leakage curve and the reconstruction grids, drawn on
-// imaging::Canvas. Field names are a contract: docs/plan-json.md and
+// plan.json, summary.md and the reconstruction grids (the charts are chart.hpp's, drawn from
+// the plan as written). Field names are a contract: docs/plan-json.md and
 // docs/schemas/plan.schema.json change with them.
 #include "partplan/report/assess_report.hpp"
 
@@ -19,6 +19,7 @@
 #include "partplan/imaging/canvas.hpp"
 #include "partplan/report/html.hpp"
 #include "partplan/report/json_io.hpp"
+#include "src/report/chart.hpp"
 
 using nlohmann::json;
 
@@ -82,119 +83,6 @@ imaging::Canvas grid(const common::Image8& originals, const common::Image8& recs
     }
   }
   return canvas;
-}
-
-imaging::Canvas leakage_curve(const PlanContext& ctx) {
-  const auto& cuts = ctx.result->cuts;
-  const int W = std::max(780, 60 + static_cast<int>(cuts.size()) * 36), H = 470;
-  const int x0 = 60, x1 = W - 20, y0 = 48, y1 = 340;
-  imaging::Canvas m(W, H, kWhite);
-  auto ys = [&](double v) { return static_cast<int>(y1 - std::clamp(v, 0.0, 1.0) * (y1 - y0)); };
-  auto xs = [&](size_t i) {
-    return cuts.size() <= 1 ? (x0 + x1) / 2 : x0 + static_cast<int>(i * (x1 - x0 - 20) / (cuts.size() - 1)) + 10;
-  };
-  for (int t = 0; t <= 10; t += 2) {
-    const double v = t / 10.0;
-    m.line({x0, ys(v)}, {x1, ys(v)}, {230, 230, 230});
-    put(m, fmt::format("{:.1f}", v), {20, ys(v) + 4}, 0.4);
-  }
-  m.rectangle({x0, y0}, {x1, y1}, {120, 120, 120});
-  const auto& dec = ctx.plan->decision;
-  // One line per attacker, then the envelope over them in red.
-  std::vector<std::string> names;
-  for (const auto& c : cuts)
-    for (const auto& s : c.scores)
-      if (std::find(names.begin(), names.end(), s.attack) == names.end()) names.push_back(s.attack);
-  static const imaging::Rgb kPalette[] = {{40, 120, 200}, {230, 160, 40}, {150, 60, 150}, {60, 150, 60}, {120, 120, 120}};
-  auto color_of = [&](size_t a) { return kPalette[a % (sizeof(kPalette) / sizeof(kPalette[0]))]; };
-  std::string legend;
-  for (size_t a = 0; a < names.size(); ++a) legend += (a ? ", " : "") + names[a];
-  put(m,
-      fmt::format("{} by cut, shallow to deep: one line per attacker ({}); red = envelope,",
-                  ctx.result->records() ? "Re-identification" : "SSIM", legend),
-      {x0, 16}, 0.42);
-  for (size_t a = 0; a < names.size(); ++a) {
-    put(m, names[a], {x1 - 90, y0 + 16 + static_cast<int>(a) * 16}, 0.42, color_of(a));
-    std::optional<imaging::Point> last;
-    for (size_t i = 0; i < cuts.size(); ++i)
-      for (const auto& s : cuts[i].scores) {
-        if (s.attack != names[a]) continue;
-        const imaging::Point pt{xs(i), ys(s.headline().mean)};
-        if (last) m.line(*last, pt, color_of(a), /*thickness=*/2, /*antialiased=*/true);
-        // A hollow marker: the attacker was still improving, its number is a lower bound.
-        m.circle(pt, 4, color_of(a), /*filled=*/!s.train.still_improving, /*antialiased=*/true);
-        last = pt;
-      }
-  }
-  put(m,
-      fmt::format("gray = threshold {:.2f}; hollow = attacker still improving. {}", dec.threshold,
-                  dec.cut_id ? fmt::format("Chosen: '{}' (envelope {:.3f}).", dec.cut_name, dec.leakage)
-                             : fmt::format("No safe cut (lowest envelope {:.3f}).", dec.leakage)),
-      {x0, 33}, 0.42, dec.cut_id ? imaging::Rgb{40, 130, 40} : imaging::Rgb{190, 30, 30});
-  const auto thr = ys(ctx.plan->decision.threshold);
-  for (int x = x0; x < x1; x += 12) m.line({x, thr}, {std::min(x + 6, x1), thr}, {90, 90, 90}, /*thickness=*/2);
-  if (ctx.result->label_floor) {
-    const auto fy = ys(*ctx.result->label_floor);
-    for (int x = x0; x < x1; x += 8) m.line({x, fy}, {std::min(x + 3, x1), fy}, {40, 150, 40});
-    put(m, fmt::format("label-only guess {:.2f}", *ctx.result->label_floor), {x1 - 170, fy - 6}, 0.4, {40, 120, 40});
-  }
-  const auto& d = ctx.plan->decision;
-  for (size_t i = 0; i < cuts.size(); ++i) {
-    const auto& v = verdict_of(ctx, cuts[i].cut.id);
-    if (d.cut_id && *d.cut_id == cuts[i].cut.id) {
-      m.line({xs(i), y0}, {xs(i), y1}, {60, 170, 60}, /*thickness=*/2);
-      put(m, "chosen", {xs(i) + 4, y0 + 14}, 0.45, {40, 130, 40});
-    }
-    if (i > 0) {
-      m.line({xs(i - 1), ys(verdict_of(ctx, cuts[i - 1].cut.id).envelope)}, {xs(i), ys(v.envelope)}, {220, 40, 40},
-             /*thickness=*/2, /*antialiased=*/true);
-    }
-    // Cut names, written vertically under the axis.
-    const std::string label = fmt::format("{} {}", cuts[i].cut.id, cuts[i].cut.name).substr(0, 22);
-    imaging::Canvas text(170, 16, kWhite);
-    const auto size = imaging::Canvas::text_size(label, 0.4);
-    put(text, label, {std::max(2, 168 - size.width), 12}, 0.4);  // right-aligned: after rotation, next to the axis
-    const auto rotated = imaging::rotate90_ccw(text.image());
-    const int tx = xs(i) - 8;
-    const int rows = std::min(rotated.height, H - y1 - 8);
-    if (tx >= 0 && tx + rotated.width <= W)
-      m.paste(imaging::crop(rotated, 0, 0, rotated.width, rows), {tx, y1 + 6});
-  }
-  return m;
-}
-
-// Envelope SSIM against estimated enclave time, one point per cut.
-imaging::Canvas pareto(const PlanContext& ctx) {
-  const auto& cuts = ctx.result->cuts;
-  const int W = 780, H = 460, x0 = 70, x1 = W - 30, y0 = 50, y1 = H - 60;
-  imaging::Canvas m(W, H, kWhite);
-  double tmax = 1e-9;
-  for (const auto& c : cuts) tmax = std::max(tmax, c.cost.enclave_seconds * 1e3);
-  auto xs = [&](double ms) { return x0 + static_cast<int>(ms / (tmax * 1.05) * (x1 - x0)); };
-  auto ys = [&](double v) { return static_cast<int>(y1 - std::clamp(v, 0.0, 1.0) * (y1 - y0)); };
-  m.rectangle({x0, y0}, {x1, y1}, {120, 120, 120});
-  for (int t = 0; t <= 10; t += 2) put(m, fmt::format("{:.1f}", t / 10.0), {28, ys(t / 10.0) + 4}, 0.4);
-  for (int t = 0; t <= 4; ++t)
-    put(m, fmt::format("{:.2g}", tmax * 1.05 * t / 4), {x0 + t * (x1 - x0) / 4 - 10, y1 + 18}, 0.4);
-  put(m, "estimated enclave time per inference (ms)", {x0 + 180, H - 16}, 0.45);
-  put(m,
-      fmt::format("envelope {} against enclave cost: green = chosen, blue = safe and fits the budget,",
-                  pipeline::measure_label(ctx.result->measure)),
-      {x0, 18}, 0.42);
-  put(m, "orange = safe but over the memory budget, gray = unsafe", {x0, 35}, 0.42);
-  const auto thr = ys(ctx.plan->decision.threshold);
-  for (int x = x0; x < x1; x += 12) m.line({x, thr}, {std::min(x + 6, x1), thr}, {90, 90, 90}, /*thickness=*/2);
-  const auto& d = ctx.plan->decision;
-  for (const auto& c : cuts) {
-    const auto& v = verdict_of(ctx, c.cut.id);
-    const bool chosen = d.cut_id && *d.cut_id == c.cut.id;
-    imaging::Rgb color = !v.safe ? imaging::Rgb{150, 150, 150} : (v.fits ? imaging::Rgb{40, 120, 200} : imaging::Rgb{240, 140, 30});
-    if (chosen) color = {40, 170, 40};
-    const imaging::Point pt{xs(c.cost.enclave_seconds * 1e3), ys(v.envelope)};
-    m.circle(pt, chosen ? 7 : 4, color, /*filled=*/true, /*antialiased=*/true);
-    put(m, std::to_string(c.cut.id), {pt.x + 6, pt.y - 4}, 0.35, {60, 60, 60});
-  }
-  return m;
 }
 
 void write_png(const std::string& path, const imaging::Canvas& m) {
@@ -410,11 +298,15 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
     common::write_file_atomic(staged.add(fmt::format("cut-{:03d}.png", c.cut.id)),
                               std::string(grids[c.cut.id].begin(), grids[c.cut.id].end()));
   }
-  // One self-contained page (a pre-screen has no leakage to draw: summary.md only).
-  if (r.trained)
-    common::write_file_atomic(staged.add("report.html"), report_html(read_plan(plan_text, ctx.plan_path), grids));
-  write_png(staged.add("leakage.png"), leakage_curve(ctx));
-  write_png(staged.add("pareto.png"), pareto(ctx));
+  // The page and the charts' PNGs, all from the plan as written: each chart is built once
+  // (chart.hpp) and drawn as SVG in the page and as a PNG here. A pre-screen has no leakage
+  // to draw: summary.md only.
+  if (r.trained) {
+    const PlanView view = read_plan(plan_text, ctx.plan_path);
+    common::write_file_atomic(staged.add("report.html"), report_html(view, grids));
+    write_png(staged.add("leakage.png"), chart::render_png(chart::leakage(view)));
+    write_png(staged.add("pareto.png"), chart::render_png(chart::pareto(view)));
+  }
 
   const auto& d = ctx.plan->decision;
   std::string md = "# partplan assessment\n\n";
@@ -439,7 +331,7 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
         "the share of numeric fields within records.tolerance, and the share of categorical fields "
         "recovered exactly (docs/metrics.md).\n\n",
         r.n_eval, 1.0 / static_cast<double>(std::max<int64_t>(r.n_eval, 1)), d.threshold);
-  md += "![leakage curve](leakage.png)\n\n";
+  if (r.trained) md += "![leakage curve](leakage.png)\n\n";
   md += fmt::format("| id | cut | shape | strongest attack | {} mean [95% CI] | {} | envelope | verdict |\n",
                     measure_title(r), detail_head);
   md += rule(5, 2);
@@ -472,7 +364,7 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
                         s.train.steps_run, trend(s), s.train.seconds);
   for (const auto& c : r.cuts)
     for (const auto& n : c.notes) md += fmt::format("\nCut {} '{}': {}.\n", c.cut.id, c.cut.name, n);
-  md += "\n## Leakage against cost\n\n![pareto](pareto.png)\n\n";
+  md += r.trained ? "\n## Leakage against cost\n\n![pareto](pareto.png)\n\n" : "\n## Cost\n\n";
   md += fmt::format(
       "Times: the whole model takes {:.2f} ms natively on {}; enclave times are scaled by the TEE "
       "slowdown, {:.2f} ms for the whole model in the enclave. ",

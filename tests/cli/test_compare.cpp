@@ -10,6 +10,7 @@
 #include "partplan/report/html.hpp"
 #include "partplan/report/png.hpp"
 #include "partplan/report/report.hpp"
+#include "src/report/chart.hpp"
 #include "tiny_models.hpp"
 
 using namespace partplan;
@@ -207,4 +208,43 @@ TEST_CASE("reconstruction strips round-trip through PNG exactly, gray and RGB", 
     CHECK(back.pixels == im.pixels);
     CHECK_THROWS_AS(partplan::report::decode_png_strip(png, 2, c, 5, 4), partplan::DataError);
   }
+}
+
+TEST_CASE("a chart is built once from the plan and drawn as SVG and as PNG with one palette", "[compare]") {
+  auto j = plan_of("a", {0.9, 0.5, 0.1});
+  j["label_floor"] = 0.2;
+  const auto p = report::read_plan(j.dump(), "a.json");
+  const auto leak = report::chart::leakage(p);
+  // One series per attacker, then the envelope and the label-only guess.
+  REQUIRE(leak.series.size() == 3);
+  CHECK(leak.series[0].name == "cgan");
+  CHECK(leak.series[1].name == "envelope");
+  CHECK(leak.series[2].name == "label-only guess");
+  REQUIRE(leak.series[1].points.size() == 3);
+  CHECK(leak.series[1].points[1].y == 0.5);
+  CHECK(leak.series[1].points[2].mark);  // c10 is the chosen cut
+  CHECK_FALSE(leak.series[1].points[0].mark);
+  CHECK(leak.x_max == 2);
+  const auto svg = report::chart::render_svg(leak);
+  CHECK(svg.find("stroke=\"#1f77b4\"") != std::string::npos);  // cgan: the first series colour
+  CHECK(svg.find("stroke=\"#d62728\"") != std::string::npos);  // the envelope
+  CHECK(report::chart::series_color(0).hex() == "#1f77b4");
+  const auto png = report::chart::render_png(leak);
+  CHECK(png.width() == 900);
+  CHECK(png.height() == 430);  // rotated cut labels
+  // The legend swatches: 14 x 4 pixels at the right of the plot, one row per series, in the
+  // series' colours (x 708..722, y 42 + 18 i, from the shared layout).
+  auto at = [&](int x, int y) {
+    const auto& im = png.image();
+    return std::vector<int>{im.at(y, x, 0), im.at(y, x, 1), im.at(y, x, 2)};
+  };
+  CHECK(at(715, 42) == std::vector<int>{0x1f, 0x77, 0xb4});
+  CHECK(at(715, 60) == std::vector<int>{0xd6, 0x27, 0x28});
+  CHECK(at(715, 78) == std::vector<int>{0x2c, 0xa0, 0x2c});
+  // The Pareto view: safe-and-fits, over budget, unsafe; c10 (0.1) is safe at threshold 0.3.
+  const auto par = report::chart::pareto(p);
+  REQUIRE(par.series.size() == 3);
+  CHECK(par.series[0].points.size() == 1);
+  CHECK(par.series[2].points.size() == 2);
+  CHECK(report::chart::render_png(par).height() == 360);
 }

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "attacks/adam.hpp"
 #include "partplan/attacks/attacker.hpp"
 #include "partplan/attacks/trainer.hpp"
 #include "partplan/data/dataset.hpp"
@@ -69,6 +70,7 @@ Pairs fashion() {
 }  // namespace
 
 TEST_CASE("SSIM and PSNR on CUDA equal the CPU's within 1e-5", "[gpu]") {
+  model::configure_numerics(kGpu, /*deterministic=*/false);  // as an assessment runs: TF32 on
   torch::manual_seed(1);
   const auto x = torch::rand({16, 3, 64, 64});
   const auto y = (x + 0.1 * torch::randn_like(x)).clamp(0, 1);
@@ -212,4 +214,44 @@ TEST_CASE("assess --device cuda --export writes CPU parts and a plan that record
   const auto y = front.forward({torch::rand({2, 1, 28, 28})}).toTensor();
   CHECK(y.device().is_cpu());
   CHECK(y.size(0) == 2);
+}
+
+TEST_CASE("assess --deterministic on CUDA runs through the attackers' resizes", "[gpu]") {
+  // Deterministic algorithms with warn_only=false throw on the first operation that has no
+  // deterministic CUDA kernel, the bilinear resize's backward in every attacker here.
+  const auto path = tiny_mnist("deterministic");
+  const auto dir = fs::path(path).parent_path();
+  const auto r = partplan::testing::run_cli(
+      {"-q", "assess", path, "--device", "cuda", "--deterministic", "--data", "builtin:fashion-mnist:test", "--steps",
+       "20", "--set", "data.attacker_train=300", "--set", "data.attacker_val=40", "--set", "data.eval=60", "--set",
+       "budget.eval_every=10", "--set", "cgan.width=32", "--set", "cgan.disc_width=16", "--attack", "cgan,whitebox",
+       "--set", "whitebox.images=8", "--set", "whitebox.iterations=20", "-o", (dir / "plan.json").string()});
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  std::ifstream in(dir / "plan.json");
+  const auto plan = nlohmann::json::parse(in);
+  CHECK(plan["config"]["deterministic"] == true);
+  CHECK(plan["cuts"].size() >= 2);
+}
+
+TEST_CASE("fused Adam on CUDA steps as torch::optim::Adam does", "[gpu]") {
+  torch::manual_seed(3);
+  auto a = torch::randn({64, 32}, torch::Device(kGpu)).requires_grad_();
+  auto b = a.detach().clone().requires_grad_();
+  const auto start = a.detach().clone();
+  attacks::Adam fused({a}, 2e-4, 0.5, 0.999, /*fused=*/true);
+  attacks::Adam plain({b}, 2e-4, 0.5, 0.999, /*fused=*/false);
+  CHECK(fused.fused());  // torch 2.x has aten::_fused_adam_
+  CHECK_FALSE(plain.fused());
+  for (int i = 0; i < 20; ++i) {
+    const auto g = torch::randn_like(a);
+    fused.zero_grad();
+    plain.zero_grad();
+    a.mutable_grad() = g.clone();
+    b.mutable_grad() = g.clone();
+    fused.step();
+    plain.step();
+  }
+  CHECK((a.detach() - start).abs().max().item<double>() > 1e-3);  // 20 steps of 2e-4 moved it
+  CHECK(rel_error(a.detach(), b.detach()) < 1e-6);
 }

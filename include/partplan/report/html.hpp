@@ -1,8 +1,9 @@
 #pragma once
-// Reading plans back, comparing them across models, and the self-contained HTML pages
-// (report.html, compare.html): inline SVG charts written here and PNG grids embedded as data
-// URIs, so that a page opens from a file with no network and nothing to install.
-// Torch-free; nlohmann/json stays in the .cpp.
+// Reading plans back (src/report/plan_reader.cpp), comparing them across models (compare.cpp),
+// and the self-contained HTML pages (report_html.cpp, compare.cpp): inline SVG charts
+// (chart.hpp, which draws the same charts as PNGs) and PNG grids embedded as data URIs, so
+// that a page opens from a file with no network and nothing to install.
+// Torch-free; nlohmann/json stays in the .cpp files.
 
 #include <cstdint>
 #include <map>
