@@ -166,10 +166,10 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
 
   std::vector<CutAssessment> done;
   const auto todo = take_resumed(s, sel, r.trained, oracle, store, done);
-  if (!todo.empty()) {  // else train_phase does nothing
+  if (!todo.empty()) {  // only a trained assessment has cuts to train, so `stats` is there
     torch::AutoGradMode grad(true);
     r.train_step_syncs = timed(Phase::kTrain, [&] {
-      return train_phase(s, sel, stats ? *stats : Statistics{}, attacks, todo, [&](std::vector<TrainedCut>& group) {
+      return train_phase(s, sel, *stats, attacks, todo, [&](std::vector<TrainedCut>& group) {
         const auto scoring = ctx.time(Phase::kScore);
         for (auto& ca : score_cuts(s, sel, *stats, ref, attacks, group, oracle)) {
           if (store.save) store.save(ca);
