@@ -167,13 +167,15 @@ AssessOutcome run(const AssessRequest& req) {
   ctx.command_line = req.command_line;
   if (!req.export_dir.empty()) export_split(req, model, result, decided, ctx);
 
+  const auto doc = report::plan_document(ctx);
   AssessOutcome out;
-  out.plan_json = report::plan_json(ctx);
+  out.plan_json = report::to_json(doc);
   if (!json_stdout) {
     common::write_file_atomic(req.plan_out, out.plan_json);
-    out.summary = report::assess_text(ctx);
+    out.summary = report::assess_text(doc);
   }
-  if (!req.report_dir.empty()) report::write_report_dir(ctx, req.report_dir, out.plan_json);
+  if (!req.report_dir.empty())
+    report::write_report_dir(doc, report::reconstruction_grids(result), req.report_dir);
   out.gate_failed = decided.decision.gate_failed;
   out.gate_reason = decided.decision.gate_reason;
   out.seconds = result.seconds;

@@ -24,7 +24,7 @@ struct CompareOptions {
 int run_compare(const CompareOptions& o, Io& io) {
   const auto axis = report::parse_axis(o.axis);
   if (!o.out_dir.empty()) common::check_can_create(o.out_dir, /*is_dir=*/true);
-  std::vector<report::PlanView> plans;
+  std::vector<report::PlanDocument> plans;
   for (const auto& path : o.plans) plans.push_back(report::read_plan(common::read_file(path), path));
   const auto json = report::compare_json(plans, axis);
   if (!o.out_dir.empty()) {

@@ -1,35 +1,24 @@
-// plan.json, summary.md and the reconstruction grids (the charts are chart.hpp's, drawn from
-// the plan as written). Field names are a contract: docs/plan-json.md and
-// docs/schemas/plan.schema.json change with them.
+// An assessment as a plan document, the reconstruction grids, the report directory and the
+// stdout table. The keys of plan.json are plan_document.cpp's; summary.md is summary_md.cpp's.
 #include "partplan/report/assess_report.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <chrono>
-#include <map>
-#include <optional>
+#include <cmath>
 #include <ctime>
-#include <nlohmann/json.hpp>
 
 #include "partplan/common/build_info.hpp"
 #include "partplan/common/error.hpp"
 #include "partplan/common/fs.hpp"
 #include "partplan/imaging/canvas.hpp"
 #include "partplan/report/html.hpp"
-#include "partplan/report/json_io.hpp"
+#include "src/report/cells.hpp"
 #include "src/report/chart.hpp"
-
-using nlohmann::json;
 
 namespace partplan::report {
 namespace {
-
-json or_null(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
-
-/// The headline measure, as a column and axis title.
-std::string measure_title(const pipeline::AssessResult& r) { return r.records() ? "re-identified" : "SSIM"; }
 
 std::string utc_now() {
   std::time_t t = std::time(nullptr);
@@ -90,202 +79,134 @@ void write_png(const std::string& path, const imaging::Canvas& m) {
   common::write_file_atomic(path, std::string(png.begin(), png.end()));
 }
 
-/// "rising" while an attacker's val SSIM was still climbing at the end of its budget, "flat"
-/// once it had levelled off, "-" for the white-box attacker (an optimisation per image).
-std::string trend(const pipeline::AttackScore& s) {
-  if (s.train.val_curve.empty() && !s.train.still_improving) return "-";
-  return s.train.still_improving ? "rising" : "flat";
+}  // namespace
+
+namespace {
+
+PlanDocument::Cut cut_document(const PlanContext& ctx, const pipeline::CutAssessment& c) {
+  const auto& v = verdict_of(ctx, c.cut.id);
+  PlanDocument::Cut d;
+  d.id = c.cut.id;
+  d.name = c.cut.name;
+  d.scope = c.cut.scope;
+  d.op = c.cut.op;
+  d.shape = c.cut.shape;
+  d.is_block = c.cut.is_block;
+  d.activation_bytes = c.cut.activation_bytes;
+  d.front_flops = c.cut.front_flops;
+  d.front_param_bytes = c.cut.front_param_bytes;
+  d.front_peak_activation_bytes = c.cut.front_peak_activation_bytes;
+  d.attacks = c.scores;
+  for (auto& a : d.attacks) a.train.val_curve.clear();  // the run store keeps the curves
+  d.oracle = c.oracle;
+  d.cost = c.cost;
+  d.latency_seconds = v.latency_seconds;
+  d.fits_budget = v.fits;
+  d.probe_accuracy = c.probe_accuracy;
+  d.measured = v.measured;
+  d.worst_attack = v.measured_by;
+  d.envelope = v.envelope;
+  d.envelope_from = v.envelope_from;
+  d.notes = c.notes;
+  d.verdict = plan::verdict_text(v);
+  d.lower_bound = v.lower_bound;
+  d.still_improving = v.still_improving;
+  return d;
 }
 
-std::string md_ci(const metrics::MeanCi& c) { return fmt::format("{:.3f} [{:.3f}, {:.3f}]", c.mean, c.low, c.high); }
-
-std::string mean_or_dash(const std::optional<metrics::MeanCi>& c) {
-  return c ? fmt::format("{:.3f}", c->mean) : std::string("-");
+PlanDocument::Data data_document(const PlanContext& ctx) {
+  const auto& r = *ctx.result;
+  PlanDocument::Data d;
+  d.source = ctx.data_source;
+  d.description = r.data_description;
+  d.size = r.data_size;
+  d.n_train = r.n_train;
+  d.n_val = r.n_val;
+  d.n_eval = r.n_eval;
+  d.batch_size = std::max<int64_t>(r.batch_size, 1);
+  d.augmented = r.augmented;
+  d.notes = r.data_notes;
+  if (r.records()) d.columns = r.record_columns;
+  return d;
 }
 
-/// The columns after the headline: PSNR for images; numeric error, share within tolerance and
-/// categorical accuracy for records.
-std::vector<std::string> detail_cells(const std::optional<metrics::RecordScores>& rec, const metrics::MeanCi& psnr) {
-  if (!rec) return {fmt::format("{:.1f}", psnr.mean)};
-  return {mean_or_dash(rec->numeric_error), mean_or_dash(rec->numeric_within), mean_or_dash(rec->categorical_accuracy)};
+PlanDocument::Decision decision_document(const PlanContext& ctx) {
+  const auto& r = *ctx.result;
+  const auto& d = ctx.plan->decision;
+  PlanDocument::Decision out;
+  out.kind = d.kind;
+  if (d.cut_id) {
+    out.cut_ids.push_back(*d.cut_id);
+    if (r.back_cut && r.back_cut->id != *d.cut_id) out.cut_ids.push_back(r.back_cut->id);
+  }
+  out.cut_name = d.cut_name;
+  out.latency_seconds = d.latency_seconds;
+  out.speedup_vs_enclave = d.speedup_vs_enclave;
+  out.threshold = d.threshold;
+  out.leakage = d.leakage;
+  out.reason = d.reason;
+  out.fail_above = ctx.fail_above;
+  out.gate_failed = d.gate_failed;
+  out.gate_reason = d.gate_reason;
+  return out;
 }
 
-std::vector<std::string> detail_titles(const pipeline::AssessResult& r) {
-  if (!r.records()) return {"PSNR dB"};
-  return {"num. error", "num. within tol.", "cat. accuracy"};
+std::optional<PlanDocument::Ternary> ternary_document(const PlanContext& ctx) {
+  const auto& r = *ctx.result;
+  if (!r.ternary || !r.back_cut) return std::nullopt;
+  const auto& chosen = ctx.plan->decision.cut_id;
+  PlanDocument::Ternary t;
+  t.back_cut_id = r.back_cut->id;
+  t.back_cut_name = r.back_cut->name;
+  t.back_probe_accuracy = r.back_probe_accuracy;
+  for (const auto& c : r.cuts)
+    if (chosen && c.cut.id == *chosen) t.front_probe_accuracy = c.probe_accuracy;
+  t.probe_chance = r.probe_chance;
+  return t;
+}
+
+void export_document(const PlanContext& ctx, PlanDocument& doc) {
+  if (ctx.exported)
+    for (const auto& p : ctx.exported->parts)
+      doc.partitions.push_back({p.name, p.role, ctx.export_dir.empty() ? p.file : ctx.export_dir + "/" + p.file,
+                                p.sha256, p.bytes, p.input_shape, p.output_shape});
+  if (const auto& v = ctx.verification)
+    doc.verification = PlanDocument::Verification{v->samples, v->max_abs_error, v->max_rel_error, v->bit_exact, v->passed};
 }
 
 }  // namespace
 
-std::string plan_json(const PlanContext& ctx) {
+PlanDocument plan_document(const PlanContext& ctx) {
   const auto& r = *ctx.result;
   const auto& m = *ctx.model;
-  json j;
-  j["schema_version"] = kPlanSchemaVersion;
-  j["kind"] = "partplan.plan";
-  j["tool"] = tool_json();
-  j["created_utc"] = utc_now();
-  j["device"] = r.device;
-  j["measure"] = r.measure;
-  j["command"] = ctx.command_line;
-  j["model"] = {{"path", m.path},
-                {"sha256", m.sha256},
-                {"input_shape", m.input_shape},
-                {"output_shape", m.output_shape},
-                {"total_flops", m.total_flops},
-                {"total_param_bytes", m.total_param_bytes},
-                {"cut_count", m.cuts.size()}};
-  j["seed"] = ctx.seed;
-  j["config"] = json::parse(ctx.effective_config_json);
-  j["data"] = {{"source", ctx.data_source},
-               {"description", r.data_description},
-               {"size", r.data_size},
-               {"splits", {{"attacker_train", r.n_train}, {"attacker_val", r.n_val}, {"eval", r.n_eval}}},
-               {"batch_size", std::max<int64_t>(r.batch_size, 1)},
-               {"augmented", r.augmented},
-               {"notes", r.data_notes}};
-  const bool records = r.records();
-  if (records) {
-    json cols = json::array();
-    for (const auto& c : r.record_columns) {
-      json col{{"name", c.name}, {"kind", data::to_string(c.kind)}, {"feature", c.feature < 0 ? json(nullptr) : json(c.feature)}};
-      if (c.feature >= 0) {
-        col["constant"] = c.constant;
-        if (c.kind == data::ColumnKind::kNumeric)
-          col.update({{"min", c.min},
-                      {"max", c.max},
-                      {"log_scaled", c.log_scaled},
-                      {"missing", c.missing},
-                      {"infinite", c.infinite}});
-        else
-          col["categories"] = c.categories;
-      }
-      cols.push_back(col);
-    }
-    j["data"]["columns"] = cols;
-  }
-  j["baselines"] = json::array();
-  for (const auto& b : r.baselines) {
-    json bj{{"name", b.name}, {"note", b.note}};
-    if (b.records)
-      bj["records"] = records_json(*b.records);
-    else
-      bj.update({{"ssim", ci_json(b.ssim)}, {"psnr_db", ci_json(b.psnr_db)}});
-    j["baselines"].push_back(bj);
-  }
-  j["label_floor"] = r.label_floor ? json(*r.label_floor) : json(nullptr);
-  j["cuts"] = json::array();
-  for (const auto& c : r.cuts) {
-    const auto& v = verdict_of(ctx, c.cut.id);
-    json attacks = json::array();
-    for (const auto& s : c.scores) attacks.push_back(attack_json(s, /*with_curve=*/false));
-    j["cuts"].push_back({{"id", c.cut.id},
-                         {"name", c.cut.name},
-                         {"scope", c.cut.scope},
-                         {"op", c.cut.op},
-                         {"shape", c.cut.shape},
-                         {"is_block", c.cut.is_block},
-                         {"activation_bytes", c.cut.activation_bytes},
-                         {"front_flops", c.cut.front_flops},
-                         {"front_param_bytes", c.cut.front_param_bytes},
-                         {"front_peak_activation_bytes", c.cut.front_peak_activation_bytes},
-                         {"attacks", attacks},
-                         {"oracle",
-                          {{"available", c.oracle.available},
-                           {"kl_min", c.oracle.available ? json(c.oracle.kl_min) : json(nullptr)},
-                           {"channel", c.oracle.available ? json(c.oracle.channel) : json(nullptr)},
-                           {"channels_tested", c.oracle.channels_tested},
-                           {"note", c.oracle.note}}},
-                         {"cost",
-                          {{"enclave_flops", c.cost.enclave_flops},
-                           {"enclave_param_bytes", c.cost.enclave_param_bytes},
-                           {"enclave_peak_activation_bytes", c.cost.enclave_peak_activation_bytes},
-                           {"enclave_bytes", c.cost.enclave_bytes},
-                           {"boundary_bytes", c.cost.boundary_bytes},
-                           {"enclave_seconds", c.cost.enclave_seconds},
-                           {"untrusted_seconds", c.cost.untrusted_seconds},
-                           {"transfer_seconds", c.cost.transfer_seconds},
-                           {"latency_seconds", v.latency_seconds},
-                           {"fits_budget", v.fits},
-                           {"profiled", c.cost.profiled}}},
-                         {"probe_accuracy", or_null(c.probe_accuracy)},
-                         {"measured", v.measured},
-                         {"worst_attack", v.measured_by},
-                         {"envelope", v.envelope},
-                         {"envelope_from", v.envelope_from},
-                         {"notes", c.notes},
-                         {"verdict", plan::verdict_text(v)},
-                         {"lower_bound", v.lower_bound},
-                         {"still_improving", v.still_improving}});
-  }
-  const auto& d = ctx.plan->decision;
-  json cut_ids = json::array();
-  if (d.cut_id) {
-    cut_ids.push_back(*d.cut_id);
-    if (r.back_cut && r.back_cut->id != *d.cut_id) cut_ids.push_back(r.back_cut->id);
-  }
-  j["oracle_reference_kl"] = or_null(r.oracle_reference_kl);
-  j["cost_model"] = {{"timed_on", r.timed_on},
-                     {"whole_model_seconds", r.whole_model_seconds},
-                     {"untrusted_timed_on", r.untrusted_timed_on},
-                     {"untrusted_whole_model_seconds", r.untrusted_whole_model_seconds},
-                     {"gpu_speedup_applied", r.gpu_speedup_applied},
-                     {"all_enclave_seconds", r.all_enclave_seconds},
-                     {"enclave_memory_bytes", ctx.plan_policy_memory_bytes}};
-  if (r.ternary && r.back_cut) {
-    std::optional<double> front_probe;
-    for (const auto& c : r.cuts)
-      if (d.cut_id && c.cut.id == *d.cut_id) front_probe = c.probe_accuracy;
-    j["ternary"] = {{"back_cut", {{"id", r.back_cut->id}, {"name", r.back_cut->name}}},
-                    {"back_probe_accuracy", or_null(r.back_probe_accuracy)},
-                    {"front_probe_accuracy", or_null(front_probe)},
-                    {"probe_chance", or_null(r.probe_chance)}};
-  } else {
-    j["ternary"] = nullptr;
-  }
-  j["decision"] = {{"kind", d.kind},
-                   {"cut_ids", cut_ids},
-                   {"latency_seconds", d.latency_seconds},
-                   {"speedup_vs_enclave", d.speedup_vs_enclave},
-                   {"cut_name", d.cut_id ? json(d.cut_name) : json(nullptr)},
-                   {"threshold", d.threshold},
-                   {"leakage", d.leakage},
-                   {"reason", d.reason},
-                   {"fail_above", ctx.fail_above ? json(*ctx.fail_above) : json(nullptr)},
-                   {"gate_failed", d.gate_failed},
-                   {"gate_reason", d.gate_reason}};
-  j["partitions"] = json::array();
-  if (ctx.exported) {
-    for (const auto& p : ctx.exported->parts)
-      j["partitions"].push_back({{"name", p.name},
-                                 {"role", p.role},
-                                 {"file", (ctx.export_dir.empty() ? p.file : ctx.export_dir + "/" + p.file)},
-                                 {"sha256", p.sha256},
-                                 {"bytes", p.bytes},
-                                 {"input_shape", p.input_shape},
-                                 {"output_shape", p.output_shape}});
-  }
-  if (ctx.verification) {
-    const auto& v = *ctx.verification;
-    j["verification"] = {{"samples", v.samples},
-                         {"max_abs_error", v.max_abs_error},
-                         {"max_rel_error", v.max_rel_error},
-                         {"bit_exact", v.bit_exact},
-                         {"passed", v.passed}};
-  } else {
-    j["verification"] = nullptr;
-  }
-  j["seconds"] = r.seconds;
-  j["phase_seconds"] = json::array();
-  for (const auto& p : r.phase_seconds)
-    j["phase_seconds"].push_back({{"phase", pipeline::to_string(p.phase)}, {"seconds", p.seconds}});
-  return j.dump(2) + "\n";
+  PlanDocument doc;
+  doc.source = ctx.plan_path;
+  doc.tool = {"partplan", kVersion, model::torch_version()};
+  doc.created_utc = utc_now();
+  doc.device = r.device;
+  doc.measure = r.measure;
+  doc.command = ctx.command_line;
+  doc.model = {m.path, m.sha256, m.input_shape, m.output_shape, m.total_flops, m.total_param_bytes,
+               static_cast<int64_t>(m.cuts.size())};
+  doc.seed = ctx.seed;
+  doc.config_json = ctx.effective_config_json;
+  doc.data = data_document(ctx);
+  doc.baselines = r.baselines;
+  doc.label_floor = r.label_floor;
+  for (const auto& c : r.cuts) doc.cuts.push_back(cut_document(ctx, c));
+  doc.oracle_reference_kl = r.oracle_reference_kl;
+  doc.cost_model = {r.timed_on,           r.whole_model_seconds, r.untrusted_timed_on, r.untrusted_whole_model_seconds,
+                    r.gpu_speedup_applied, r.all_enclave_seconds, ctx.plan_policy_memory_bytes};
+  doc.ternary = ternary_document(ctx);
+  doc.decision = decision_document(ctx);
+  export_document(ctx, doc);
+  doc.seconds = r.seconds;
+  doc.phase_seconds = r.phase_seconds;
+  return doc;
 }
 
-void write_report_dir(const PlanContext& ctx, const std::string& dir, const std::string& plan_text) {
-  common::StagedDir staged(dir);
-  const auto& r = *ctx.result;
-  std::map<int, std::vector<uint8_t>> grids;  // PNG bytes, embedded in report.html too
+GridPngs reconstruction_grids(const pipeline::AssessResult& r) {
+  GridPngs grids;
   for (const auto& c : r.cuts) {
     if (r.eval_originals.empty() || c.reconstructions.empty()) continue;
     const auto m = grid(r.eval_originals, c.reconstructions,
@@ -295,187 +216,66 @@ void write_report_dir(const PlanContext& ctx, const std::string& dir, const std:
     } catch (const Error& e) {
       throw IoError(fmt::format("cannot encode the grid of cut {}: {}", c.cut.id, e.what()));
     }
-    common::write_file_atomic(staged.add(fmt::format("cut-{:03d}.png", c.cut.id)),
-                              std::string(grids[c.cut.id].begin(), grids[c.cut.id].end()));
   }
-  // The page and the charts' PNGs, all from the plan as written: each chart is built once
-  // (chart.hpp) and drawn as SVG in the page and as a PNG here. A pre-screen has no leakage
-  // to draw: summary.md only.
-  if (r.trained) {
-    const PlanView view = read_plan(plan_text, ctx.plan_path);
-    common::write_file_atomic(staged.add("report.html"), report_html(view, grids));
-    write_png(staged.add("leakage.png"), chart::render_png(chart::leakage(view)));
-    write_png(staged.add("pareto.png"), chart::render_png(chart::pareto(view)));
-  }
+  return grids;
+}
 
-  const auto& d = ctx.plan->decision;
-  std::string md = "# partplan assessment\n\n";
-  md += fmt::format("Model `{}` (input {}), data `{}` ({} attacker-train / {} attacker-val / {} eval), device {}.\n\n",
-                    ctx.model->path, common::format_shape(ctx.model->input_shape), ctx.data_source, r.n_train, r.n_val,
-                    r.n_eval, r.device);
-  md += fmt::format("**Decision:** {}\n\n", d.reason);
-  if (d.gate_failed) md += fmt::format("**Gate failed:** {}\n\n", d.gate_reason);
-  const bool records = r.records();
-  const auto titles = detail_titles(r);
-  const std::string detail_head = fmt::format("{}", fmt::join(titles, " | "));
-  auto rule = [&](size_t before, size_t after) {
-    std::string out = "|";
-    for (size_t i = 0; i < before + titles.size() + after; ++i) out += "---|";
-    return out + "\n";
-  };
-  if (records)
-    md += fmt::format(
-        "Records: the headline is the share of eval records whose reconstruction is nearer to its own "
-        "record than to every other eval record (chance 1/{} = {:.4f}); the threshold {:.2f} applies "
-        "to it. Field measures: mean |error| over the numeric fields (a share of each field's range), "
-        "the share of numeric fields within records.tolerance, and the share of categorical fields "
-        "recovered exactly (docs/metrics.md).\n\n",
-        r.n_eval, 1.0 / static_cast<double>(std::max<int64_t>(r.n_eval, 1)), d.threshold);
-  if (r.trained) md += "![leakage curve](leakage.png)\n\n";
-  md += fmt::format("| id | cut | shape | strongest attack | {} mean [95% CI] | {} | envelope | verdict |\n",
-                    measure_title(r), detail_head);
-  md += rule(5, 2);
-  for (const auto& c : r.cuts) {
-    const auto& v = verdict_of(ctx, c.cut.id);
-    // The strongest attack is a trained attacker or the floor guess (a baseline).
-    metrics::MeanCi head = c.leak_ci, psnr;
-    std::optional<metrics::RecordScores> rec;
-    for (const auto& s : c.scores)
-      if (s.attack == v.measured_by) psnr = s.psnr_db, rec = s.records;
-    for (const auto& b : r.baselines)
-      if (b.name == v.measured_by) head = b.headline(), psnr = b.psnr_db, rec = b.records;
-    const std::string name =
-        c.reconstructions.empty() ? c.cut.name : fmt::format("[{}](cut-{:03d}.png)", c.cut.name, c.cut.id);
-    md += fmt::format("| {} | {} | {} | {} | {} | {} | {:.3f} | {} |\n", c.cut.id, name,
-                      common::format_shape(c.cut.shape), v.measured_by, md_ci(head),
-                      fmt::join(detail_cells(rec, psnr), " | "), v.envelope, plan::verdict_text(v));
+void write_report_dir(const PlanDocument& doc, const GridPngs& grids, const std::string& dir) {
+  common::StagedDir staged(dir);
+  for (const auto& [id, png] : grids)
+    common::write_file_atomic(staged.add(fmt::format("cut-{:03d}.png", id)), std::string(png.begin(), png.end()));
+  // Each chart is built once (chart.hpp) and drawn as SVG in the page and as a PNG here.
+  if (doc.trained()) {
+    common::write_file_atomic(staged.add("report.html"), report_html(doc, grids));
+    write_png(staged.add("leakage.png"), chart::render_png(chart::leakage(doc)));
+    write_png(staged.add("pareto.png"), chart::render_png(chart::pareto(doc)));
   }
-  md += fmt::format(
-      "\n## Each attacker\n\nThe worst case at a cut is the maximum over these; *rising* means its "
-      "validation {} was still climbing when its budget ran out (the slope of its last checks above "
-      "budget.min_delta), so its number is a lower bound.\n\n| id | cut | attack | {} | {} mean [95% CI] | "
-      "{} | steps | trend | seconds |\n",
-      records ? "closeness (1 - mean |error|)" : "SSIM", records ? "records" : "images", measure_title(r), detail_head);
-  md += rule(5, 3);
-  for (const auto& c : r.cuts)
-    for (const auto& s : c.scores)
-      md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {:.1f} |\n", c.cut.id, c.cut.name, s.attack,
-                        s.images, md_ci(s.headline()), fmt::join(detail_cells(s.records, s.psnr_db), " | "),
-                        s.train.steps_run, trend(s), s.train.seconds);
-  for (const auto& c : r.cuts)
-    for (const auto& n : c.notes) md += fmt::format("\nCut {} '{}': {}.\n", c.cut.id, c.cut.name, n);
-  md += r.trained ? "\n## Leakage against cost\n\n![pareto](pareto.png)\n\n" : "\n## Cost\n\n";
-  md += fmt::format(
-      "Times: the whole model takes {:.2f} ms natively on {}; enclave times are scaled by the TEE "
-      "slowdown, {:.2f} ms for the whole model in the enclave. ",
-      r.whole_model_seconds * 1e3, r.timed_on, r.all_enclave_seconds * 1e3);
-  md += r.gpu_speedup_applied
-            ? fmt::format("Untrusted times are the CPU's over the assumed GPU speed-up (cost.gpu_speedup). ")
-            : fmt::format("Untrusted times were measured on {} ({:.2f} ms for the whole model); no speed-up is "
-                          "assumed. ",
-                          r.untrusted_timed_on, r.untrusted_whole_model_seconds * 1e3);
-  if (d.speedup_vs_enclave > 0)
-    md += fmt::format("The chosen split is estimated at {:.2f} ms, {:.1f}x faster.", d.latency_seconds * 1e3,
-                      d.speedup_vs_enclave);
-  md +=
-      "\n\n| id | cut | envelope | safe | enclave MiB | fits | enclave ms | transfer ms | untrusted ms | total ms | "
-      "oracle KL |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const auto& c : r.cuts) {
-    const auto& v = verdict_of(ctx, c.cut.id);
-    md += fmt::format("| {} | {} | {:.3f} | {} | {:.1f} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {} |\n", c.cut.id,
-                      c.cut.name, v.envelope, v.safe ? "yes" : "no", c.cost.enclave_bytes / 1048576.0,
-                      v.fits ? "yes" : "no", c.cost.enclave_seconds * 1e3, c.cost.transfer_seconds * 1e3,
-                      c.cost.untrusted_seconds * 1e3, v.latency_seconds * 1e3,
-                      c.oracle.available ? fmt::format("{:.3f}", c.oracle.kl_min) : std::string("-"));
-  }
-  if (r.oracle_reference_kl)
-    md += fmt::format(
-        "\nOracle KL: the lowest, over channels, of KL(model(x) || model(channel as image)); a channel "
-        "with no information scores about {:.3f} (KL to a uniform prediction). Lower is more input-like.\n",
-        *r.oracle_reference_kl);
-  if (r.ternary && r.back_cut) {
-    md += fmt::format(
-        "\nTernary split: the back cut '{}' (id {}) returns to the enclave. A linear probe on its "
-        "features predicts the model's own label with top-1 {:.3f} (chance {:.3f}).\n",
-        r.back_cut->name, r.back_cut->id, r.back_probe_accuracy.value_or(NAN), r.probe_chance.value_or(NAN));
-  }
-  if (!r.baselines.empty()) {
-    md += fmt::format("\nBaselines (no feature used):\n\n| guess | {} | {} | |\n", measure_title(r), detail_head);
-    md += rule(2, 1);
-    for (const auto& b : r.baselines)
-      md += fmt::format("| {} | {} | {} | {} |\n", b.name, md_ci(b.headline()),
-                        fmt::join(detail_cells(b.records, b.psnr_db), " | "), b.note);
-  }
-  if (records) {
-    md += "\n## How the records were encoded\n\n| column | kind | feature | encoding |\n|---|---|---|---|\n";
-    for (const auto& c : r.record_columns) {
-      std::string how = "-";
-      if (c.feature >= 0 && c.constant)
-        how = "constant: 0";
-      else if (c.kind == data::ColumnKind::kNumeric)
-        how = fmt::format("{}min-max over [{:.10g}, {:.10g}]{}{}", c.log_scaled ? "log " : "", c.min, c.max,
-                          c.missing ? fmt::format(", {} missing read as 0", c.missing) : "",
-                          c.infinite ? fmt::format(", {} infinite", c.infinite) : "");
-      else if (c.feature >= 0)
-        how = fmt::format("rank of {} categories", c.categories);
-      md +=
-          fmt::format("| {} | {} | {} | {} |\n", c.name, data::to_string(c.kind), c.feature < 0 ? "-" : std::to_string(c.feature), how);
-    }
-  }
-  md += fmt::format(
-      "\nEnvelope: leak(k) = max over every cut k' at or after k of the measured {}; a host that sees "
-      "cut k can compute every later cut.\n",
-      records ? "re-identification" : "SSIM");
-  common::write_file_atomic(staged.add("summary.md"), md);
+  common::write_file_atomic(staged.add("summary.md"), summary_markdown(doc, grids));
   staged.commit();
 }
 
-std::string assess_text(const PlanContext& ctx) {
-  const auto& r = *ctx.result;
-  std::string details;
-  for (const auto& t : detail_titles(r)) details += fmt::format(" {:>8}", t.substr(0, 8));
+std::string assess_text(const PlanDocument& doc) {
+  using namespace cells;
+  std::string titles;
+  for (const auto& t : detail_titles(doc)) titles += fmt::format(" {:>8}", t.substr(0, 8));
   std::string out = fmt::format("{:>4}  {:<20} {:<16} {:<8} {:>22}{} {:>6} {:>9}  {}\n", "id", "cut", "shape", "attack",
-                                measure_title(r) + " mean [95% CI]", details, "trend", "envelope", "verdict");
-  auto cells = [](const std::vector<std::string>& v) {
+                                measure_title(doc) + " mean [95% CI]", titles, "trend", "envelope", "verdict");
+  auto row = [](const std::vector<std::string>& v) {
     std::string o;
     for (const auto& x : v) o += fmt::format(" {:>8}", x);
     return o;
   };
-  for (const auto& c : r.cuts) {
-    const auto& v = verdict_of(ctx, c.cut.id);
-    for (const auto& s : c.scores)
-      out += fmt::format("{:>4}  {:<20} {:<16} {:<8} {:>22}{} {:>6} {:>9.3f}  {}\n", c.cut.id, c.cut.name.substr(0, 20),
-                         common::format_shape(c.cut.shape), s.attack, md_ci(s.headline()),
-                         cells(detail_cells(s.records, s.psnr_db)), trend(s), v.envelope, plan::verdict_text(v));
-  }
   std::vector<std::string> rising;
-  for (const auto& c : r.cuts)
-    for (const auto& s : c.scores)
-      if (s.train.still_improving) rising.push_back(s.attack + "@" + c.cut.name);
+  for (const auto& c : doc.cuts)
+    for (const auto& s : c.attacks) {
+      out += fmt::format("{:>4}  {:<20} {:<16} {:<8} {:>22}{} {:>6} {:>9.3f}  {}\n", c.id, c.name.substr(0, 20),
+                         common::format_shape(c.shape), s.attack, ci(s.headline()), row(details(s.records, s.psnr_db)),
+                         trend(s), c.envelope, c.verdict);
+      if (s.train.still_improving) rising.push_back(s.attack + "@" + c.name);
+    }
   if (!rising.empty())
     out += fmt::format("      still improving when the budget ran out (a lower bound; raise budget.steps): {}\n",
                        fmt::join(rising, ", "));
-  for (const auto& b : r.baselines)
-    out += fmt::format("      baseline {:<16} {} {}{}\n", b.name, measure_title(r), md_ci(b.headline()),
-                       cells(detail_cells(b.records, b.psnr_db)));
+  for (const auto& b : doc.baselines)
+    out += fmt::format("      baseline {:<16} {} {}{}\n", b.name, measure_title(doc), ci(b.headline()),
+                       row(details(b.records, b.psnr_db)));
+  const bool ternary = doc.ternary.has_value();
   out += "\n  id  cut                  oracle KL  enclave MiB  fits  est. ms";
-  out += r.ternary ? "  probe top-1\n" : "\n";
-  for (const auto& c : r.cuts) {
-    const auto& v = verdict_of(ctx, c.cut.id);
-    out += fmt::format("{:>4}  {:<20} {:>9}  {:>11.1f}  {:>4}  {:>7.3f}", c.cut.id, c.cut.name.substr(0, 20),
+  out += ternary ? "  probe top-1\n" : "\n";
+  for (const auto& c : doc.cuts) {
+    out += fmt::format("{:>4}  {:<20} {:>9}  {:>11.1f}  {:>4}  {:>7.3f}", c.id, c.name.substr(0, 20),
                        c.oracle.available ? fmt::format("{:.3f}", c.oracle.kl_min) : std::string("-"),
-                       c.cost.enclave_bytes / 1048576.0, v.fits ? "yes" : "no", v.latency_seconds * 1e3);
-    out +=
-        r.ternary ? fmt::format("  {:>11}\n", c.probe_accuracy ? fmt::format("{:.3f}", *c.probe_accuracy) : "-") : "\n";
+                       c.cost.enclave_bytes / 1048576.0, c.fits_budget ? "yes" : "no", c.latency_seconds * 1e3);
+    out += ternary ? fmt::format("  {:>11}\n", number_or_dash(c.probe_accuracy)) : "\n";
   }
-  if (r.oracle_reference_kl)
-    out += fmt::format("      oracle reference (KL to a uniform prediction) {:.3f}\n", *r.oracle_reference_kl);
-  if (r.ternary && r.back_cut)
+  if (doc.oracle_reference_kl)
+    out += fmt::format("      oracle reference (KL to a uniform prediction) {:.3f}\n", *doc.oracle_reference_kl);
+  if (const auto& t = doc.ternary)
     out += fmt::format(
         "ternary: back cut '{}' (id {}) in the enclave; linear probe top-1 there {:.3f}, chance {:.3f}\n",
-        r.back_cut->name, r.back_cut->id, r.back_probe_accuracy.value_or(NAN), r.probe_chance.value_or(NAN));
-  out += "\n" + ctx.plan->decision.reason + "\n";
-  if (ctx.plan->decision.gate_failed) out += "GATE FAILED: " + ctx.plan->decision.gate_reason + "\n";
+        t->back_cut_name, t->back_cut_id, t->back_probe_accuracy.value_or(NAN), t->probe_chance.value_or(NAN));
+  out += "\n" + doc.decision.reason + "\n";
+  if (doc.decision.gate_failed) out += "GATE FAILED: " + doc.decision.gate_reason + "\n";
   return out;
 }
 

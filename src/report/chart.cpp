@@ -33,24 +33,23 @@ std::string esc(const std::string& s) {
 
 namespace {
 
-bool chosen(const PlanView& p, const PlanView::Cut& c) { return p.chosen_id && *p.chosen_id == c.id; }
-
 /// One series per attacker, in the order they first appear.
-std::vector<Series> attacker_series(const PlanView& p) {
+std::vector<Series> attacker_series(const PlanDocument& p) {
   std::vector<std::string> names;
   for (const auto& c : p.cuts)
     for (const auto& a : c.attacks)
-      if (std::find(names.begin(), names.end(), a.name) == names.end()) names.push_back(a.name);
+      if (std::find(names.begin(), names.end(), a.attack) == names.end()) names.push_back(a.attack);
   std::vector<Series> series;
   for (size_t n = 0; n < names.size(); ++n) {
     Series s{names[n], series_color(n), {}, 1.5, true};
     for (size_t i = 0; i < p.cuts.size(); ++i)
       for (const auto& a : p.cuts[i].attacks)
-        if (a.name == names[n])
-          s.points.push_back({static_cast<double>(i), a.headline,
-                              fmt::format("cut {} '{}': {} {} {:.3f}{}", p.cuts[i].id, p.cuts[i].name, a.name,
-                                          p.measure_label(), a.headline, a.still_improving ? " (still improving)" : ""),
-                              a.still_improving, false});
+        if (a.attack == names[n])
+          s.points.push_back({static_cast<double>(i), a.headline().mean,
+                              fmt::format("cut {} '{}': {} {} {:.3f}{}", p.cuts[i].id, p.cuts[i].name, a.attack,
+                                          p.measure_label(), a.headline().mean,
+                                          a.train.still_improving ? " (still improving)" : ""),
+                              a.train.still_improving, false});
     series.push_back(std::move(s));
   }
   return series;
@@ -58,14 +57,14 @@ std::vector<Series> attacker_series(const PlanView& p) {
 
 }  // namespace
 
-Chart leakage(const PlanView& p) {
+Chart leakage(const PlanDocument& p) {
   Chart curve;
   curve.id = "leakage-curve";
   curve.title = p.measure_label() + " by cut, shallow to deep (hollow: attacker still improving)";
   curve.y_label = p.measure_label();
   curve.x_label = "cut (depth order)";
   curve.x_max = std::max<double>(1, static_cast<double>(p.cuts.size()) - 1);
-  curve.threshold = p.threshold;
+  curve.threshold = p.decision.threshold;
   curve.x_labels_rotated = true;
   const size_t every = std::max<size_t>(1, (p.cuts.size() + 39) / 40);  // at most ~40 labels
   for (size_t i = 0; i < p.cuts.size(); i += every)
@@ -77,7 +76,7 @@ Chart leakage(const PlanView& p) {
     const auto& c = p.cuts[i];
     env.points.push_back({static_cast<double>(i), c.envelope,
                           fmt::format("cut {} '{}': envelope {:.3f}, {}", c.id, c.name, c.envelope, c.verdict), false,
-                          chosen(p, c)});
+                          p.is_chosen(c)});
   }
   curve.series.push_back(std::move(env));
   if (p.label_floor) {
@@ -90,40 +89,40 @@ Chart leakage(const PlanView& p) {
   return curve;
 }
 
-Chart pareto(const PlanView& p) {
+Chart pareto(const PlanDocument& p) {
   Chart chart;
   chart.id = "pareto";
   chart.title = "Envelope " + p.measure_label() + " against enclave cost (ringed: chosen)";
   chart.x_label = "estimated enclave time per inference (ms)";
   chart.y_label = "envelope " + p.measure_label();
-  chart.threshold = p.threshold;
+  chart.threshold = p.decision.threshold;
   double tmax = 1e-9;
-  for (const auto& c : p.cuts) tmax = std::max(tmax, c.enclave_seconds * 1e3);
+  for (const auto& c : p.cuts) tmax = std::max(tmax, c.cost.enclave_seconds * 1e3);
   chart.x_max = tmax * 1.05;
   Series safe{"safe, fits", kSafe, {}, 0, false}, over{"safe, over budget", kOverBudget, {}, 0, false},
       unsafe{"unsafe", kUnsafe, {}, 0, false};
   for (const auto& c : p.cuts) {
-    Point pt{c.enclave_seconds * 1e3, c.envelope,
-             fmt::format("cut {} '{}': {:.3f} ms, envelope {:.3f}, {}", c.id, c.name, c.enclave_seconds * 1e3,
+    Point pt{c.cost.enclave_seconds * 1e3, c.envelope,
+             fmt::format("cut {} '{}': {:.3f} ms, envelope {:.3f}, {}", c.id, c.name, c.cost.enclave_seconds * 1e3,
                          c.envelope, c.verdict),
-             false, chosen(p, c)};
-    (c.verdict == "unsafe" ? unsafe : c.fits ? safe : over).points.push_back(pt);
+             false, p.is_chosen(c)};
+    (c.verdict == "unsafe" ? unsafe : c.fits_budget ? safe : over).points.push_back(pt);
   }
   chart.series = {safe, over, unsafe};
   return chart;
 }
 
-Chart comparison(const std::vector<PlanView>& plans, const std::vector<std::string>& labels, Axis axis) {
+Chart comparison(const std::vector<PlanDocument>& plans, const std::vector<std::string>& labels, Axis axis) {
   Chart chart;
   chart.id = "compare-curve";
   chart.title = "Leakage envelope against " + axis_label(axis);
   chart.x_label = axis_label(axis);
   chart.y_label = "envelope " + plans.front().measure_label();
   double xmax = 0;
-  std::optional<double> common_threshold = plans.front().threshold;
+  std::optional<double> common_threshold = plans.front().decision.threshold;
   for (size_t i = 0; i < plans.size(); ++i) {
     const auto& p = plans[i];
-    if (p.threshold != plans.front().threshold) common_threshold.reset();
+    if (p.decision.threshold != plans.front().decision.threshold) common_threshold.reset();
     Series s{labels[i], series_color(i), {}, 2, true};
     for (const auto& c : p.cuts) {
       const double x = axis_value(p, c, axis);
@@ -131,7 +130,7 @@ Chart comparison(const std::vector<PlanView>& plans, const std::vector<std::stri
       s.points.push_back({x, c.envelope,
                           fmt::format("{}: cut {} '{}', x {:.3g}, envelope {:.3f} ({})", labels[i], c.id, c.name, x,
                                       c.envelope, c.verdict),
-                          false, chosen(p, c)});
+                          false, p.is_chosen(c)});
     }
     chart.series.push_back(std::move(s));
   }

@@ -1,5 +1,5 @@
 #pragma once
-// The report's charts as data, built once from a plan (PlanView) and rendered twice: as inline
+// The report's charts as data, built once from a plan (PlanDocument) and rendered twice: as inline
 // SVG for report.html and compare.html (render_svg) and as a PNG for the report directory
 // (render_png), with one layout and one palette. Internal to src/report; torch-free.
 
@@ -52,13 +52,13 @@ struct Chart {
 
 /// The leakage curve of one plan: a line per attacker (hollow points: still improving), the
 /// envelope (the chosen cut ringed), the label-only guess and the threshold; x = cut order.
-Chart leakage(const PlanView& plan);
+Chart leakage(const PlanDocument& plan);
 /// Envelope against the estimated enclave time, one point per cut: safe and fitting, safe
 /// but over the memory budget, unsafe.
-Chart pareto(const PlanView& plan);
+Chart pareto(const PlanDocument& plan);
 /// Each plan's envelope against `axis`, one line per plan (`labels`: one per plan), the
 /// chosen cuts ringed; the threshold when the plans share one.
-Chart comparison(const std::vector<PlanView>& plans, const std::vector<std::string>& labels, Axis axis);
+Chart comparison(const std::vector<PlanDocument>& plans, const std::vector<std::string>& labels, Axis axis);
 
 /// The chart as an inline <svg> element (class "chart", id chart.id).
 std::string render_svg(const Chart& chart);

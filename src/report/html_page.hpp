@@ -12,13 +12,6 @@ namespace partplan::report::html {
 std::string page(const std::string& title, const std::string& body);
 
 /// The plan's model name, or its file when the plan names no model.
-inline std::string model_label(const PlanView& p) { return p.model_name.empty() ? p.source : p.model_name; }
-
-/// The plan's chosen cut, or nullptr.
-inline const PlanView::Cut* chosen_cut(const PlanView& p) {
-  for (const auto& c : p.cuts)
-    if (p.chosen_id && c.id == *p.chosen_id) return &c;
-  return nullptr;
-}
+inline std::string model_label(const PlanDocument& p) { return p.model_name().empty() ? p.source : p.model_name(); }
 
 }  // namespace partplan::report::html

@@ -2,6 +2,7 @@
 // partition.json back. Field names here are a public contract: see docs/cli.md and
 // docs/partition-json.md before changing one.
 #include "partplan/report/report.hpp"
+#include "partplan/report/plan_document.hpp"
 #include "partplan/report/json_io.hpp"
 
 #include <fmt/format.h>
@@ -235,20 +236,14 @@ partition::PartitionManifest partition_from_json(const std::string& text, const 
 }
 
 std::optional<std::string> plan_sidecar_path(const std::string& text, const std::string& source) {
-  json j;
-  try {
-    j = config::parse_json_document(text);
-  } catch (const json::exception&) {
-    return std::nullopt;  // not JSON, so not a plan: the caller reads it as a partition.json
-  }
-  if (!j.is_object() || j.value("kind", std::string()) != "partplan.plan") return std::nullopt;
-  const auto parts = j.value("partitions", json::array());
-  if (!parts.is_array() || parts.empty() || !parts[0].contains("file"))
+  if (!is_plan_json(text)) return std::nullopt;  // the caller reads it as a partition.json
+  const auto plan = plan_from_json(text, source);
+  if (plan.partitions.empty())
     throw UsageError(
         fmt::format("plan '{}' has no exported partitions: run partplan assess with --export DIR, "
                     "then verify that plan or DIR",
                     source));
-  const std::string first = parts[0]["file"].get<std::string>();
+  const std::string& first = plan.partitions.front().file;
   const auto slash = first.find_last_of('/');
   return (slash == std::string::npos ? std::string(".") : first.substr(0, slash)) + "/partition.json";
 }

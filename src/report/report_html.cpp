@@ -13,25 +13,23 @@ namespace {
 
 using chart::esc;
 
-bool is_chosen(const PlanView& p, const PlanView::Cut& c) { return p.chosen_id && *p.chosen_id == c.id; }
-
 /// The decision, the gate, the ternary note and where the plan came from.
-std::string header(const PlanView& p) {
+std::string header(const PlanDocument& p) {
   std::string body = fmt::format("<h1>partplan assessment: {}</h1>\n", esc(html::model_label(p)));
-  body += fmt::format("<p class=\"decision{}\" id=\"decision\">{}</p>\n", p.chosen_id ? "" : " none", esc(p.reason));
-  if (p.gate_failed) body += fmt::format("<p class=\"gate\">Gate failed: {}</p>\n", esc(p.gate_reason));
-  if (!p.back_cut_name.empty())
+  body += fmt::format("<p class=\"decision{}\" id=\"decision\">{}</p>\n", p.chosen_id() ? "" : " none", esc(p.decision.reason));
+  if (p.decision.gate_failed) body += fmt::format("<p class=\"gate\">Gate failed: {}</p>\n", esc(p.decision.gate_reason));
+  if (p.ternary && !p.ternary->back_cut_name.empty())
     body += fmt::format(
         "<p id=\"ternary\">Ternary split: enclave | untrusted | enclave. The back cut '{}' returns to "
         "the enclave, so the host sees the middle part only; the curve covers the cuts up to it.</p>\n",
-        esc(p.back_cut_name));
+        esc(p.ternary->back_cut_name));
   body += fmt::format("<p class=\"note\">Model <code>{}</code> (input {}), data: {}. Plan: <code>{}</code>.</p>\n",
-                      esc(p.model_path), esc(fmt::format("{}", fmt::join(p.input_shape, "x"))), esc(p.data_description),
+                      esc(p.model.path), esc(fmt::format("{}", fmt::join(p.model.input_shape, "x"))), esc(p.data.description),
                       esc(p.source));
   return body;
 }
 
-std::string cut_table(const PlanView& p) {
+std::string cut_table(const PlanDocument& p) {
   std::string body =
       "<h2>Cuts</h2>\n<table id=\"cut-table\"><tr><th>id</th><th>cut</th><th>strongest attack</th><th>measured " +
       esc(p.measure_label()) +
@@ -41,14 +39,14 @@ std::string cut_table(const PlanView& p) {
     body += fmt::format(
         "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{:.3f}</td><td>{:.3f}</td><td>{}</td><td>{:.1f}</td><td>{}</td>"
         "<td>{:.3f}</td><td>{:.3f}</td></tr>\n",
-        is_chosen(p, c) ? " class=\"chosen\"" : "", c.id, esc(c.name), esc(c.worst_attack), c.measured, c.envelope,
-        esc(c.verdict), c.enclave_bytes / 1048576.0, c.fits ? "yes" : "no", c.enclave_seconds * 1e3,
+        p.is_chosen(c) ? " class=\"chosen\"" : "", c.id, esc(c.name), esc(c.worst_attack), c.measured, c.envelope,
+        esc(c.verdict), c.cost.enclave_bytes / 1048576.0, c.fits_budget ? "yes" : "no", c.cost.enclave_seconds * 1e3,
         c.latency_seconds * 1e3);
   return body + "</table>\n";
 }
 
 /// One grid per cut, folded except the chosen cut's and the first.
-std::string grid_sections(const PlanView& p, const std::map<int, std::vector<uint8_t>>& grids) {
+std::string grid_sections(const PlanDocument& p, const std::map<int, std::vector<uint8_t>>& grids) {
   if (grids.empty()) return {};
   std::string body =
       "<h2>Reconstructions</h2>\n<p class=\"note\">Eval originals (top) and the strongest attacker's "
@@ -57,7 +55,7 @@ std::string grid_sections(const PlanView& p, const std::map<int, std::vector<uin
     const auto& c = p.cuts[i];
     auto it = grids.find(c.id);
     if (it == grids.end()) continue;
-    const bool open = i == 0 || is_chosen(p, c);
+    const bool open = i == 0 || p.is_chosen(c);
     body += fmt::format(
         "<details class=\"grid\" id=\"grid-{}\"{}><summary>cut {} '{}': {} SSIM {:.3f}, {}</summary>"
         "<img class=\"grid\" alt=\"reconstructions at cut {}\" src=\"data:image/png;base64,{}\"></details>\n",
@@ -69,7 +67,7 @@ std::string grid_sections(const PlanView& p, const std::map<int, std::vector<uin
 
 }  // namespace
 
-std::string report_html(const PlanView& p, const std::map<int, std::vector<uint8_t>>& grids) {
+std::string report_html(const PlanDocument& p, const std::map<int, std::vector<uint8_t>>& grids) {
   std::string body = header(p);
   body += "<h2>Leakage curve</h2>\n" + chart::render_svg(chart::leakage(p));
   body += "<h2>Leakage against cost</h2>\n" + chart::render_svg(chart::pareto(p));

@@ -1,5 +1,6 @@
 // `partplan assess` end to end on a tiny model and Debian's Fashion-MNIST, in process.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -11,6 +12,8 @@
 #include "cli/run_cli.hpp"
 #include "partplan/common/error.hpp"
 #include "partplan/imaging/canvas.hpp"
+#include "partplan/report/assess_report.hpp"
+#include "partplan/report/plan_document.hpp"
 #include "partplan/store/run_store.hpp"
 #include "tiny_models.hpp"
 
@@ -41,6 +44,19 @@ std::vector<std::string> phase_names(const nlohmann::json& plan) {
   }
   CHECK(sum <= plan.at("seconds").get<double>() + 1e-9);
   return names;
+}
+
+/// The plan document is the plan: read back, it writes the same text, key for key (the tool
+/// block and the time included). With `report_dir`, its summary.md renders from the document
+/// read back (and the grids there) as assess wrote it.
+void check_document_round_trip(const std::string& plan, const std::string& report_dir = {}) {
+  const auto doc = partplan::report::plan_from_json(plan, "plan.json");
+  CHECK(partplan::report::to_json(doc) == plan);
+  if (report_dir.empty()) return;
+  partplan::report::GridPngs grids;
+  for (const auto& c : doc.cuts)
+    if (fs::exists(fmt::format("{}/cut-{:03d}.png", report_dir, c.id))) grids[c.id] = {};
+  CHECK(partplan::report::summary_markdown(doc, grids) == slurp(report_dir + "/summary.md"));
 }
 
 // Small and fast: 3 cuts x 40 steps on 300 images.
@@ -94,6 +110,7 @@ TEST_CASE("assess writes a plan, a report and the chosen parts", "[cli][assess]"
   CHECK(plan.find("\"passed\": true") != std::string::npos);
   CHECK(r.out.find("plan: ") != std::string::npos);
   CHECK(run({"verify", dir + "/plan.json"}).rc == 0);  // verify follows a plan to its exported split
+  check_document_round_trip(plan, dir + "/report");
 }
 
 TEST_CASE("assess -o - prints the plan JSON on stdout, and the gate exits 3", "[cli][assess]") {
@@ -207,6 +224,7 @@ TEST_CASE("ternary assess exports three verified parts and reports the output-si
   CHECK(fs::exists(dir + "/rep/pareto.png"));
   // The back cut is the input of the final linear layer: the flatten output (cut 3).
   CHECK(plan.find("\"back_cut\": {\n      \"id\": 3") != std::string::npos);
+  check_document_round_trip(plan, dir + "/rep");
 }
 
 TEST_CASE("oracle pre-screen: no training, no decision, exposure per cut", "[cli][assess]") {
@@ -228,6 +246,7 @@ TEST_CASE("oracle pre-screen: no training, no decision, exposure per cut", "[cli
   // No training: the phases that ran are the data, the reference pass (score), the oracle
   // and the cost model, in the order of the phases.
   CHECK(phase_names(nlohmann::json::parse(plan)) == std::vector<std::string>{"data", "oracle", "score", "cost"});
+  check_document_round_trip(plan);
   // With progress on (--log), the log ends with the per-phase time table.
   auto logged = args;
   logged.insert(logged.begin(), {"--log", "--threads", "1"});
@@ -490,6 +509,7 @@ TEST_CASE("records: a flat model's cuts are scored by re-identification, first c
   CHECK(md.find("How the records were encoded") != std::string::npos);
   CHECK(md.find("re-identified mean [95% CI]") != std::string::npos);
   CHECK(fs::exists(dir + "/report/report.html"));
+  check_document_round_trip(slurp(dir + "/plan.json"), dir + "/report");
 }
 
 TEST_CASE("records: bad tables and mismatched models are refused, writing nothing", "[cli][assess][records]") {

@@ -8,6 +8,7 @@
 #include "partplan/common/error.hpp"
 #include "partplan/common/strings.hpp"
 #include "partplan/report/html.hpp"
+#include "partplan/report/plan_document.hpp"
 #include "partplan/report/png.hpp"
 #include "partplan/report/report.hpp"
 #include "src/report/chart.hpp"
@@ -53,7 +54,7 @@ json plan_of(const std::string& model, const std::vector<double>& envelope, doub
 TEST_CASE("the threshold crossing is interpolated on the chosen axis", "[compare]") {
   const auto p = report::read_plan(plan_of("a", {0.9, 0.5, 0.1}).dump(), "a.json");
   REQUIRE(p.cuts.size() == 3);
-  CHECK(p.model_name == "a");
+  CHECK(p.model_name() == "a");
   // Between c5 (x 0.5, 0.5) and c10 (x 1.0, 0.1): 0.5 + 0.5 * (0.5 - 0.3) / 0.4 = 0.75.
   CHECK(*report::threshold_crossing(p, report::Axis::kFlops) == Approx(0.75));
   CHECK(*report::threshold_crossing(p, report::Axis::kDepth) == Approx(0.75));  // ids 5 and 10 of 0..10
@@ -128,7 +129,7 @@ TEST_CASE("plans with values of the wrong type or range are refused with the fie
   refuses(p, "cut 0 cost: not an object (5)");
   p = plan_of("a", {0.9});
   p["cuts"][0]["attacks"][0]["ssim"]["mean"] = "high";
-  refuses(p, "cut 0 attack: 'mean' has the wrong type");
+  refuses(p, "cut 0 attack ssim: 'mean' has the wrong type");
   CHECK_THROWS_WITH(report::read_plan("{\"kind\": \"partplan.plan\", \"n\": 1e400}", "m.json"),
                     Contains("'m.json' is not JSON"));
   const std::string deep = "{\"kind\": \"partplan.plan\", \"x\": " + std::string(100000, '[') +
@@ -152,15 +153,51 @@ TEST_CASE("record plans are read by their generic keys, and are not compared wit
   const auto r = report::read_plan(rec.dump(), "mlp.json");
   CHECK(r.measure_label() == "re-identification");
   CHECK(r.cuts[2].envelope == Approx(0.1));
-  CHECK(r.cuts[0].attacks[0].headline == Approx(0.42));  // the headline mean
-  CHECK(r.leakage == Approx(0.1));
+  CHECK(r.cuts[0].attacks[0].headline().mean == Approx(0.42));  // the headline mean
+  CHECK(r.decision.leakage == Approx(0.1));
   const auto img = report::read_plan(plan_of("cnn", {0.9, 0.5, 0.1}).dump(), "cnn.json");
   CHECK(img.measure_label() == "SSIM");
-  const std::vector<report::PlanView> both{img, r};
+  const std::vector<report::PlanDocument> both{img, r};
   for (auto render : {report::compare_text, report::compare_json, report::compare_html})
     CHECK_THROWS_WITH(render(both, report::Axis::kFlops),
                       Catch::Contains("'cnn.json' measures SSIM") && Catch::Contains("'mlp.json' re-identification"));
   CHECK(json::parse(report::compare_json({r}, report::Axis::kFlops)).at("measure") == "reidentification");
+}
+
+TEST_CASE("the plan document reads version 1's *_ssim keys as the generic ones and writes only these",
+          "[compare][report]") {
+  auto v1 = plan_of("cnn", {0.9, 0.5, 0.1});
+  v1["schema_version"] = 1;
+  v1["label_floor_ssim"] = 0.12;
+  v1["cuts"][0]["attacks"][0]["train"] = {{"steps_run", 40}, {"best_step", 20}, {"best_val_ssim", 0.7}};
+  const auto doc = report::plan_from_json(v1.dump(), "v1.json");
+  CHECK(doc.schema_version == 1);
+  CHECK(*doc.label_floor == 0.12);
+  CHECK(doc.decision.leakage == 0.2);
+  CHECK(doc.cuts[1].measured == 0.5);
+  CHECK(doc.cuts[1].envelope == 0.5);
+  CHECK(doc.cuts[0].attacks[0].train.best_val == 0.7);
+  CHECK(doc.cuts[0].attacks[0].train.best_step == 20);
+  CHECK(doc.cuts[2].cost.enclave_flops == 1000);  // written: taken as it is
+  CHECK(doc.chosen_cut() == &doc.cuts[2]);
+  CHECK(doc.settings().at("threshold") == "0.3");
+  // Written again, it has the generic keys only.
+  auto again = doc;
+  again.schema_version = report::kPlanSchemaVersion;
+  const auto text = report::to_json(again);
+  CHECK(text.find("_ssim\"") == std::string::npos);
+  const auto j = json::parse(text);
+  CHECK(j.at("label_floor") == 0.12);
+  CHECK(j.at("cuts").at(1).at("envelope") == 0.5);
+  CHECK(j.at("cuts").at(0).at("attacks").at(0).at("train").at("best_val") == 0.7);
+  CHECK(report::to_json(report::plan_from_json(text, "v2.json")) == text);  // a fixed point
+  // A pre-screen is a plan document, but not one to compare.
+  auto pre = plan_of("a", {0.9});
+  pre["decision"]["kind"] = "prescreen";
+  CHECK_FALSE(report::plan_from_json(pre.dump(), "pre.json").trained());
+  CHECK(report::is_plan_json(pre.dump()));
+  CHECK_FALSE(report::is_plan_json("{\"kind\": \"partplan.partition\"}"));
+  CHECK_FALSE(report::is_plan_json("{nope"));
 }
 
 TEST_CASE("base64 has the RFC 4648 answers", "[compare]") {
