@@ -89,76 +89,52 @@ std::string usage_error(const CLI::App& app, const std::vector<std::string>& arg
   return first_line(e.what()) + " (" + help + ")";
 }
 
-}  // namespace
-
-int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  CLI::App app{
-      "partplan: plan where to split a model between a TEE enclave and an untrusted GPU, "
-      "by measuring how well an attacker rebuilds the input from each cut.",
-      "partplan"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", kBuiltWithCuda ? fmt::format("partplan {} (LibTorch {}, CUDA build, device code for CUDA architectures {}, images: {})",
-                                                                   kVersion, model::torch_version(), kCudaArchitectures, kImageBackend)
-                                                    : fmt::format("partplan {} (LibTorch {}, CPU build, images: {})", kVersion, model::torch_version(), kImageBackend));
+/// The options before (or, with fallthrough, after) the command.
+struct GlobalFlags {
   bool quiet = false;
   int verbose = 0;
   int threads = 0;
-  app.add_flag("-q,--quiet", quiet, "no progress or warnings on stderr (errors still print)");
   bool log_progress = false;
-  app.add_flag("-v,--verbose", verbose, "more detail on stderr (repeat for debug)");
-  app.add_flag("--log", log_progress, "progress lines on stderr even when it is not a terminal");
-  app.add_option("--threads", threads, "CPU threads for LibTorch (0 = all cores)")
+  log::Level level() const {
+    log::Level l = log::stderr_is_tty() || log_progress ? log::Level::kInfo : log::Level::kWarn;
+    if (verbose >= 1) l = log::Level::kInfo;
+    if (verbose >= 2) l = log::Level::kDebug;
+    if (quiet) l = log::Level::kQuiet;
+    return l;
+  }
+};
+
+void add_global_flags(CLI::App& app, GlobalFlags& g) {
+  app.set_version_flag("--version", kBuiltWithCuda ? fmt::format("partplan {} (LibTorch {}, CUDA build, device code for CUDA architectures {}, images: {})",
+                                                                   kVersion, model::torch_version(), kCudaArchitectures, kImageBackend)
+                                                    : fmt::format("partplan {} (LibTorch {}, CPU build, images: {})", kVersion, model::torch_version(), kImageBackend));
+  app.add_flag("-q,--quiet", g.quiet, "no progress or warnings on stderr (errors still print)");
+  app.add_flag("-v,--verbose", g.verbose, "more detail on stderr (repeat for debug)");
+  app.add_flag("--log", g.log_progress, "progress lines on stderr even when it is not a terminal");
+  app.add_option("--threads", g.threads, "CPU threads for LibTorch (0 = all cores)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.footer(
       "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 leakage gate failed,\n"
       "4 integrity (SHA-256) mismatch, 5 composed parts differ from the original.\n"
       "Run 'partplan COMMAND --help' for a command's options. Docs: docs/cli.md");
+}
 
-  // Global flags (-q, -v, --log, --threads) also work after the command name.
-  app.fallthrough();
-  Dispatch dispatch;
-  setup_assess(app, dispatch);
-  setup_inspect(app, dispatch);
-  setup_split(app, dispatch);
-  setup_verify(app, dispatch);
-  setup_metrics(app, dispatch);
-  setup_compare(app, dispatch);
-  setup_merge(app, dispatch);
+/// An unknown command is named before parsing: CLI11 would take `partplan frobnicate --help`
+/// for the top-level help, and `partplan frobnicate` for a missing command. False after
+/// printing the error.
+bool command_known(const CLI::App& app, const std::vector<std::string>& args, std::ostream& err) {
+  const auto word = first_word(args);
+  if (!word) return true;
+  for (const auto* sub : app.get_subcommands({}))
+    if (sub->get_name() == *word) return true;
+  err << "error: unknown command '" << *word << "': the commands are " << command_names(app)
+      << " (run 'partplan --help')\n";
+  return false;
+}
 
-  // An unknown command is named before parsing: CLI11 would take `partplan frobnicate --help`
-  // for the top-level help, and `partplan frobnicate` for a missing command.
-  if (const auto word = first_word(args)) {
-    bool known = false;
-    for (const auto* sub : app.get_subcommands({})) known = known || sub->get_name() == *word;
-    if (!known) {
-      err << "error: unknown command '" << *word << "': the commands are " << command_names(app)
-          << " (run 'partplan --help')\n";
-      return kExitUsage;
-    }
-  }
-
-  std::vector<std::string> argv_store{"partplan"};
-  argv_store.insert(argv_store.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_store) argv.push_back(a.data());
-
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e, out, err);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e, out, err);
-  } catch (const CLI::ParseError& e) {
-    err << "error: " << usage_error(app, args, e) << "\n";
-    return kExitUsage;
-  }
-
-  log::Level level = log::stderr_is_tty() || log_progress ? log::Level::kInfo : log::Level::kWarn;
-  if (verbose >= 1) level = log::Level::kInfo;
-  if (verbose >= 2) level = log::Level::kDebug;
-  if (quiet) level = log::Level::kQuiet;
-  log::set_level(level);
+/// Run the parsed command; every partplan error becomes its line and exit code.
+int run_command(const Dispatch& dispatch, int threads, std::ostream& out, std::ostream& err) {
   try {
     model::set_threads(threads);
     Io io{out, err};
@@ -178,6 +154,46 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     err << "error: internal: " << first_line(e.what()) << " (please report this with the command line)\n";
     return kExitRuntime;
   }
+}
+
+}  // namespace
+
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CLI::App app{
+      "partplan: plan where to split a model between a TEE enclave and an untrusted GPU, "
+      "by measuring how well an attacker rebuilds the input from each cut.",
+      "partplan"};
+  app.require_subcommand(1);
+  GlobalFlags flags;
+  add_global_flags(app, flags);
+  // Global flags (-q, -v, --log, --threads) also work after the command name.
+  app.fallthrough();
+  Dispatch dispatch;
+  setup_assess(app, dispatch);
+  setup_inspect(app, dispatch);
+  setup_split(app, dispatch);
+  setup_verify(app, dispatch);
+  setup_metrics(app, dispatch);
+  setup_compare(app, dispatch);
+  setup_merge(app, dispatch);
+  if (!command_known(app, args, err)) return kExitUsage;
+
+  std::vector<std::string> argv_store{"partplan"};
+  argv_store.insert(argv_store.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_store) argv.push_back(a.data());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::ParseError& e) {
+    err << "error: " << usage_error(app, args, e) << "\n";
+    return kExitUsage;
+  }
+  log::set_level(flags.level());
+  return run_command(dispatch, flags.threads, out, err);
 }
 
 }  // namespace partplan::cli

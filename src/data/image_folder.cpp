@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "partplan/common/error.hpp"
 #include "partplan/common/fs.hpp"
@@ -33,6 +34,91 @@ std::string first_component(const std::string& rel) {
   return slash == std::string::npos ? std::string() : rel.substr(0, slash);
 }
 
+/// ImageFolder layout, every file inside a first-level sub-folder: each folder's label by
+/// sorted name (0..K-1). Empty when some file sits at the top (no labels).
+std::map<std::string, int64_t> class_folders_of(const std::vector<std::string>& files) {
+  std::map<std::string, int64_t> index;
+  for (const auto& f : files)
+    if (first_component(f).empty()) return {};
+  for (const auto& f : files) index.emplace(first_component(f), 0);
+  int64_t k = 0;
+  for (auto& [name, i] : index) i = k++;
+  return index;
+}
+
+void note_bad(LoadReport& report, const std::string& rel, const std::string& why) {
+  ++report.files_bad;
+  if (report.bad_examples.size() < kBadExamples) report.bad_examples.push_back(rel + ": " + why);
+}
+
+/// The decoded file, or nullopt when it is unreadable or corrupt (counted in `report`). A
+/// format this build cannot decode at all throws: the remedy is for every such file.
+std::optional<imaging::ImageU8> read_image(const std::string& dir, const std::string& rel, LoadReport& report) {
+  const std::string path = (fs::path(dir) / rel).string();
+  std::string bytes;
+  try {
+    bytes = common::read_file(path);
+  } catch (const IoError&) {
+    note_bad(report, rel, "cannot be read");
+    return std::nullopt;
+  }
+  try {
+    return imaging::decode_u8(bytes, path);
+  } catch (const imaging::UnsupportedFormatError&) {
+    throw;
+  } catch (const imaging::DecodeError& e) {
+    note_bad(report, rel, e.reason());
+    return std::nullopt;
+  }
+}
+
+/// `crops` samples of `img` at `shape`, planar, at `out`: the first covers the target and is
+/// centre-cropped, each other one is the largest region of the target's aspect, scaled by
+/// 35-100%, at a place drawn from `seed`.
+void write_crops(const imaging::ImageU8& img, const SampleShape& shape, int64_t crops, uint64_t seed, uint8_t* out) {
+  const int c = static_cast<int>(shape[0]), h = static_cast<int>(shape[1]), w = static_cast<int>(shape[2]);
+  const int64_t per_sample = common::numel(shape);
+  SplitMix64 rng(seed);
+  auto uniform = [&rng]() { return static_cast<double>(rng.next() >> 11) * 0x1.0p-53; };
+  for (int64_t j = 0; j < crops; ++j) {
+    imaging::ImageU8 sample;
+    if (j > 0) {
+      const double full_h = std::min<double>(img.height, img.width * static_cast<double>(h) / w);
+      const double scale = 0.35 + 0.65 * uniform();
+      const int rh = std::max(1, static_cast<int>(full_h * scale));
+      const int rw = std::max(1, std::min(img.width, static_cast<int>(rh * static_cast<double>(w) / h)));
+      const int y = static_cast<int>(uniform() * (img.height - rh + 1)) % std::max(1, img.height - rh + 1);
+      const int x = static_cast<int>(uniform() * (img.width - rw + 1)) % std::max(1, img.width - rw + 1);
+      sample = imaging::cover_crop(imaging::crop(img, x, y, rw, rh), c, h, w);
+    } else {
+      sample = imaging::cover_crop(img, c, h, w);
+    }
+    imaging::to_planar(sample, out + j * per_sample);
+  }
+}
+
+/// Once every file was read: the skipped files as a note and a warning, and the refusals (no
+/// usable image; more bad files than max_bad_fraction).
+void check_bad_files(const std::string& dir, int64_t total, int64_t good, double max_bad_fraction,
+                     LoadReport& report) {
+  const int64_t bad_count = report.files_bad;
+  const std::string examples = fmt::format("{}", fmt::join(report.bad_examples, "; "));
+  if (bad_count > 0) {
+    const std::string note =
+        fmt::format("skipped {} of {} image files in '{}' that could not be decoded: {}{}", bad_count, total, dir,
+                    examples, bad_count > static_cast<int64_t>(kBadExamples) ? "; ..." : "");
+    report.notes.push_back(note);
+    log::warn("{}", note);
+  }
+  if (good == 0)
+    throw DataError(fmt::format("no usable image in '{}': all {} files failed ({})", dir, total, examples));
+  if (static_cast<double>(bad_count) > max_bad_fraction * static_cast<double>(total))
+    throw DataError(
+        fmt::format("{} of {} image files in '{}' are unreadable or corrupt, above the allowed fraction {}: "
+                    "fix or remove them (first: {})",
+                    bad_count, total, dir, max_bad_fraction, examples));
+}
+
 }  // namespace
 
 Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
@@ -40,16 +126,8 @@ Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
   if (files.empty())
     throw DataError(fmt::format("image folder '{}' holds no images ({}): point --data at a folder of images", dir,
                                 image_extensions_text()));
-
-  // ImageFolder layout: every file inside a first-level sub-folder.
-  bool class_folders = true;
-  for (const auto& f : files) class_folders = class_folders && !first_component(f).empty();
-  std::map<std::string, int64_t> class_index;
-  if (class_folders) {
-    for (const auto& f : files) class_index.emplace(first_component(f), 0);
-    int64_t k = 0;
-    for (auto& [name, index] : class_index) index = k++;
-  }
+  const auto class_index = class_folders_of(files);
+  const bool class_folders = !class_index.empty();
 
   Dataset d;
   d.report.files_seen = static_cast<int64_t>(files.size());
@@ -64,84 +142,31 @@ Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
     throw UsageError(fmt::format("data.crops_per_image = {} must lie in [1, 4096]", o.crops_per_image));
   const int64_t crops = o.crops_per_image;
   SampleShape shape;
-  int64_t per_sample = 0;
   at::Tensor samples;  // allocated for every file once the shape is known; trimmed if some are bad
   int64_t good = 0;
   std::vector<int64_t> labels, groups;
-  auto bad = [&](const std::string& rel, const std::string& why) {
-    ++d.report.files_bad;
-    if (d.report.bad_examples.size() < kBadExamples) d.report.bad_examples.push_back(rel + ": " + why);
-  };
   const int64_t total = static_cast<int64_t>(files.size());
   for (int64_t k = 0; k < total; ++k) {
     const auto& rel = files[static_cast<size_t>(k)];
-    const std::string path = (fs::path(dir) / rel).string();
-    std::string bytes;
-    try {
-      bytes = common::read_file(path);
-    } catch (const IoError&) {
-      bad(rel, "cannot be read");
-      continue;
-    }
-    imaging::ImageU8 img;
-    try {
-      img = imaging::decode_u8(bytes, path);
-    } catch (const imaging::UnsupportedFormatError&) {
-      throw;  // a format this build cannot read: the remedy is for every such file, not a skip
-    } catch (const imaging::DecodeError& e) {
-      bad(rel, e.reason());
-      continue;
-    }
+    const auto img = read_image(dir, rel, d.report);
+    if (!img) continue;
     if (shape.empty()) {
-      shape = resolve_image_shape(o.sample_shape, SampleShape{img.channels, img.height, img.width},
+      shape = resolve_image_shape(o.sample_shape, SampleShape{img->channels, img->height, img->width},
                                   "image folder '" + dir + "'");
-      per_sample = common::numel(shape);
-      check_memory_bound((per_sample + 16) * total * crops, o,
+      check_memory_bound((common::numel(shape) + 16) * total * crops, o,
                          fmt::format("{} crops of {}", total * crops, common::format_shape(shape)));
       samples = at::empty({total * crops, shape[0], shape[1], shape[2]}, at::kByte);
     }
-    const int c = static_cast<int>(shape[0]), h = static_cast<int>(shape[1]), w = static_cast<int>(shape[2]);
-    SplitMix64 rng(subset_seed(o) ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(k + 1)));
-    auto uniform = [&rng]() { return static_cast<double>(rng.next() >> 11) * 0x1.0p-53; };
+    const uint64_t seed = subset_seed(o) ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(k + 1));
+    write_crops(*img, shape, crops, seed, samples.data_ptr<uint8_t>() + good * common::numel(shape));
+    good += crops;
     for (int64_t j = 0; j < crops; ++j) {
-      imaging::ImageU8 sample;
-      if (j > 0) {
-        // The largest region of the target's aspect, scaled by 35-100%, at a random place.
-        const double full_h = std::min<double>(img.height, img.width * static_cast<double>(h) / w);
-        const double scale = 0.35 + 0.65 * uniform();
-        const int rh = std::max(1, static_cast<int>(full_h * scale));
-        const int rw = std::max(1, std::min(img.width, static_cast<int>(rh * static_cast<double>(w) / h)));
-        const int y = static_cast<int>(uniform() * (img.height - rh + 1)) % std::max(1, img.height - rh + 1);
-        const int x = static_cast<int>(uniform() * (img.width - rw + 1)) % std::max(1, img.width - rw + 1);
-        sample = imaging::cover_crop(imaging::crop(img, x, y, rw, rh), c, h, w);
-      } else {
-        sample = imaging::cover_crop(img, c, h, w);
-      }
-      imaging::to_planar(sample, samples.data_ptr<uint8_t>() + good * per_sample);
-      ++good;
       if (class_folders) labels.push_back(class_index.at(first_component(rel)));
       groups.push_back(k);
     }
     if (o.progress && (k % 256 == 255 || k == total - 1)) o.progress(k + 1, total);
   }
-
-  const int64_t bad_count = d.report.files_bad;
-  const std::string examples = fmt::format("{}", fmt::join(d.report.bad_examples, "; "));
-  if (bad_count > 0) {
-    const std::string note =
-        fmt::format("skipped {} of {} image files in '{}' that could not be decoded: {}{}", bad_count, total, dir,
-                    examples, bad_count > static_cast<int64_t>(kBadExamples) ? "; ..." : "");
-    d.report.notes.push_back(note);
-    log::warn("{}", note);
-  }
-  const int64_t good_files = good / crops;
-  if (good == 0)
-    throw DataError(fmt::format("no usable image in '{}': all {} files failed ({})", dir, total, examples));
-  if (static_cast<double>(bad_count) > o.max_bad_fraction * static_cast<double>(total))
-    throw DataError(
-        fmt::format("{} of {} image files in '{}' are unreadable or corrupt, above the allowed fraction {}: "
-                    "fix or remove them (first: {})",
-                    bad_count, total, dir, o.max_bad_fraction, examples));
+  check_bad_files(dir, total, good, o.max_bad_fraction, d.report);
 
   d.samples = good == total * crops ? samples : samples.narrow(0, 0, good).clone();
   d.is_image_folder = true;
@@ -151,7 +176,7 @@ Dataset load_image_folder(const std::string& dir, const LoadOptions& o) {
     for (const auto& kv : class_index) d.class_names.push_back(kv.first);
   }
   d.description =
-      fmt::format("image folder '{}' ({} images{}, {}{})", dir, good_files,
+      fmt::format("image folder '{}' ({} images{}, {}{})", dir, good / crops,
                   crops > 1 ? fmt::format(" x {} crops", crops) : std::string(), common::format_shape(shape),
                   class_folders ? fmt::format(", {} classes", class_index.size()) : std::string(", unlabelled"));
   return d;

@@ -15,8 +15,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -24,7 +22,6 @@
 #include <functional>
 #include <regex>
 #include <sstream>
-#include <thread>
 #include <unordered_set>
 
 #include "partplan/common/strings.hpp"
@@ -503,36 +500,5 @@ Model Model::on_cpu() const {
 const LoadOptions& Model::options() const { return impl_->options; }
 
 std::string torch_version() { return TORCH_VERSION; }
-
-std::string resolve_device(const std::string& requested) {
-  static const std::regex re("^(auto|cpu|cuda(:[0-9]+)?)$");
-  if (!std::regex_match(requested, re))
-    throw UsageError("--device '" + requested + "' is not one of auto, cpu, cuda, cuda:N");
-  const bool cuda = torch::cuda::is_available();
-  if (requested == "auto") return cuda ? "cuda:0" : "cpu";
-  if (requested == "cpu") return "cpu";
-  if (!cuda)
-    throw UsageError("--device " + requested +
-                     ": this partplan's LibTorch has no CUDA or no GPU is visible; use --device cpu "
-                     "(or build against a CUDA LibTorch: docs/gpu.md)");
-  const std::string dev = requested == "cuda" ? "cuda:0" : requested;
-  const long index = std::stol(dev.substr(5));
-  if (index >= static_cast<long>(torch::cuda::device_count()))
-    throw UsageError(fmt::format("--device {}: only {} GPU(s) visible", requested, torch::cuda::device_count()));
-  return dev;
-}
-
-int set_threads(int threads) {
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  at::set_num_threads(threads);
-  // OpenBLAS is not a link dependency of partplan, only of some LibTorch builds: find its
-  // setter among the loaded libraries (pip wheels use MKL, and this does nothing there).
-  if (std::getenv("OPENBLAS_NUM_THREADS") != nullptr) return 0;
-  using SetThreads = void (*)(int);
-  auto* set_blas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-  if (set_blas == nullptr) return 0;
-  set_blas(1);
-  return 1;
-}
 
 }  // namespace partplan::model

@@ -62,10 +62,13 @@ std::string verdict_text(const CutVerdict& v) {
   return v.lower_bound ? "safe (lower bound: attacker still improving)" : "safe";
 }
 
-PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
-  check_order(cuts);
-  PlanResult r;
-  r.verdicts.resize(cuts.size());
+namespace {
+
+/// Every cut's verdict, deepest first: the envelope is the running max from the deepest cut
+/// (whoever sees cut k computes every later one), and a safe verdict is a lower bound while
+/// an attacker at that cut or deeper was still improving.
+std::vector<CutVerdict> envelope_verdicts(const std::vector<CutLeak>& cuts, const Policy& policy) {
+  std::vector<CutVerdict> verdicts(cuts.size());
   double running = -1e300;
   int from = cuts.back().id;
   std::vector<std::string> improving;  // at this cut and every deeper one
@@ -82,116 +85,145 @@ PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
     v.safe = running <= policy.threshold;
     v.still_improving = improving;
     v.lower_bound = v.safe && !improving.empty();
-    r.verdicts[k] = v;
+    verdicts[k] = v;
   }
+  return verdicts;
+}
 
-  auto& d = r.decision;
-  d.threshold = policy.threshold;
+/// Among the safe, eligible cuts that fit the budget, the one with the lowest latency (ties:
+/// the shallowest); cuts.size() when there is none.
+size_t choose(const std::vector<CutLeak>& cuts, const std::vector<CutVerdict>& verdicts) {
   size_t chosen = cuts.size();
-  std::string none_gate_reason;  // when nothing is chosen: what the gate says
   for (size_t k = 0; k < cuts.size(); ++k) {
-    const auto& v = r.verdicts[k];
+    const auto& v = verdicts[k];
     if (!v.safe || !v.fits || !cuts[k].eligible) continue;
-    if (chosen == cuts.size() || v.latency_seconds < r.verdicts[chosen].latency_seconds) chosen = k;
+    if (chosen == cuts.size() || v.latency_seconds < verdicts[chosen].latency_seconds) chosen = k;
   }
-  if (chosen < cuts.size()) {
-    const auto& c = cuts[chosen];
-    const auto& v = r.verdicts[chosen];
-    d.kind = "binary";
-    d.cut_id = c.id;
-    d.cut_name = c.name;
-    d.leakage = v.envelope;
-    d.latency_seconds = v.latency_seconds;
-    if (policy.all_enclave_seconds > 0 && v.latency_seconds > 0)
-      d.speedup_vs_enclave = policy.all_enclave_seconds / v.latency_seconds;
-    const bool by_cost = v.latency_seconds > 0;
-    d.reason = fmt::format(
-        "cut '{}' (id {}) has envelope {} {:.3f}, at or below the threshold {:.2f}, and is the {}", c.name, c.id,
-        policy.measure, v.envelope, policy.threshold,
-        by_cost ? fmt::format(
-                      "fastest such cut that fits the enclave budget (estimated {:.2f} ms{})", v.latency_seconds * 1e3,
-                      d.speedup_vs_enclave > 0
-                          ? fmt::format(", {:.1f}x faster than the whole model in the enclave", d.speedup_vs_enclave)
-                          : std::string())
-                : std::string("shallowest such cut"));
-    if (v.envelope_from != c.id)
-      d.reason += fmt::format(" (the envelope comes from deeper cut id {})", v.envelope_from);
-    if (chosen > 0 && !r.verdicts[chosen - 1].safe)
-      d.reason += fmt::format("; the cut before it, '{}', leaks {:.3f}", cuts[chosen - 1].name,
-                              r.verdicts[chosen - 1].envelope);
-    d.reason += ".";
-    if (v.lower_bound)
-      d.reason += fmt::format(
-          " This is a lower bound: {} {} still improving when the budget ran out; raise "
-          "budget.steps (--steps) until it levels off.",
-          fmt::join(v.still_improving, ", "), v.still_improving.size() == 1 ? "was" : "were");
-  } else {
-    // Why nothing was chosen: each way has its own reason (and gate reason below).
-    std::vector<size_t> safe_choosable, safe_back;
-    for (size_t k = 0; k < cuts.size(); ++k)
-      if (r.verdicts[k].safe) (cuts[k].eligible ? safe_choosable : safe_back).push_back(k);
-    // The lowest envelope among the cuts that could be chosen (all cuts when none could).
-    size_t best = cuts.size();
-    for (size_t k = 0; k < cuts.size(); ++k)
-      if (cuts[k].eligible && (best == cuts.size() || r.verdicts[k].envelope < r.verdicts[best].envelope)) best = k;
-    if (best == cuts.size()) {
-      best = 0;
-      for (size_t k = 1; k < cuts.size(); ++k)
-        if (r.verdicts[k].envelope < r.verdicts[best].envelope) best = k;
-    }
-    d.kind = "none";
-    d.leakage = r.verdicts[best].envelope;
-    if (!safe_choosable.empty()) {
-      size_t smallest = safe_choosable.front();
-      for (size_t k : safe_choosable)
-        if (cuts[k].enclave_bytes < cuts[smallest].enclave_bytes) smallest = k;
-      d.reason = fmt::format(
-          "{} cut(s) are safe at threshold {:.2f}, but none fits the enclave memory budget of {:.1f} MiB: the "
-          "smallest, '{}' (id {}), needs {:.1f} MiB; raise --enclave-memory-mib (SGX2 and TDX machines have far "
-          "more than SGX1's 93 MiB) or use a smaller model",
-          safe_choosable.size(), policy.threshold, policy.enclave_memory_bytes.value_or(0) / 1048576.0,
-          cuts[smallest].name, cuts[smallest].id, cuts[smallest].enclave_bytes / 1048576.0);
-    } else if (!safe_back.empty()) {
-      const auto& back = cuts[safe_back.front()];
-      d.reason = fmt::format(
-          "no front cut is safe at threshold {:.2f}: the only safe cut is the ternary back cut '{}' (id {}, "
-          "envelope {} {:.3f}), which the enclave runs from, not a front cut; the lowest envelope of a front cut "
-          "is {:.3f}, at '{}' (id {}). Raise the threshold, or choose a deeper back cut (--back-cut)",
-          policy.threshold, back.name, back.id, policy.measure, r.verdicts[safe_back.front()].envelope,
-          r.verdicts[best].envelope, cuts[best].name, cuts[best].id);
-    } else {
-      d.reason =
-          fmt::format("no cut is safe at threshold {:.2f}: the lowest envelope {} is {:.3f}, at '{}' (id {}).",
-                      policy.threshold, policy.measure, r.verdicts[best].envelope, cuts[best].name, cuts[best].id);
-      if (policy.floor)
-        d.reason += fmt::format(
-            " The {} guess, which the host always has, scores {} {:.3f}: no cut of this "
-            "split can score below it.",
-            policy.floor_name, policy.measure, *policy.floor);
-    }
-    none_gate_reason = !safe_choosable.empty() ? std::string("no safe cut fits the enclave memory budget")
-                    : !safe_back.empty()
-                        ? fmt::format("no front cut is safe at threshold {:.2f} (only the ternary back cut is)",
-                                      policy.threshold)
-                        : fmt::format("no safe cut exists at threshold {:.2f}", policy.threshold);
-  }
+  return chosen;
+}
 
-  if (policy.fail_above) {
-    if (!d.cut_id) {
-      d.gate_failed = true;
-      d.gate_reason = none_gate_reason;
-    } else if (d.leakage > *policy.fail_above) {
-      d.gate_failed = true;
-      d.gate_reason =
-          fmt::format("the plan's leakage {:.3f} exceeds --fail-above {:.3f}", d.leakage, *policy.fail_above);
-    } else if (r.verdicts[chosen].lower_bound && !policy.accept_unconverged) {
-      d.gate_failed = true;
-      d.gate_reason = fmt::format(
-          "cut '{}' is safe only as a lower bound ({} still improving): raise budget.steps (--steps), or pass "
-          "--accept-unconverged to gate on the lower bound",
-          d.cut_name, fmt::join(r.verdicts[chosen].still_improving, ", "));
-    }
+/// The decision for the chosen cut, with the reason a person reads.
+void decide_chosen(const std::vector<CutLeak>& cuts, const std::vector<CutVerdict>& verdicts, size_t chosen,
+                   const Policy& policy, Decision& d) {
+  const auto& c = cuts[chosen];
+  const auto& v = verdicts[chosen];
+  d.kind = "binary";
+  d.cut_id = c.id;
+  d.cut_name = c.name;
+  d.leakage = v.envelope;
+  d.latency_seconds = v.latency_seconds;
+  if (policy.all_enclave_seconds > 0 && v.latency_seconds > 0)
+    d.speedup_vs_enclave = policy.all_enclave_seconds / v.latency_seconds;
+  const bool by_cost = v.latency_seconds > 0;
+  d.reason = fmt::format(
+      "cut '{}' (id {}) has envelope {} {:.3f}, at or below the threshold {:.2f}, and is the {}", c.name, c.id,
+      policy.measure, v.envelope, policy.threshold,
+      by_cost ? fmt::format(
+                    "fastest such cut that fits the enclave budget (estimated {:.2f} ms{})", v.latency_seconds * 1e3,
+                    d.speedup_vs_enclave > 0
+                        ? fmt::format(", {:.1f}x faster than the whole model in the enclave", d.speedup_vs_enclave)
+                        : std::string())
+              : std::string("shallowest such cut"));
+  if (v.envelope_from != c.id) d.reason += fmt::format(" (the envelope comes from deeper cut id {})", v.envelope_from);
+  if (chosen > 0 && !verdicts[chosen - 1].safe)
+    d.reason +=
+        fmt::format("; the cut before it, '{}', leaks {:.3f}", cuts[chosen - 1].name, verdicts[chosen - 1].envelope);
+  d.reason += ".";
+  if (v.lower_bound)
+    d.reason += fmt::format(
+        " This is a lower bound: {} {} still improving when the budget ran out; raise "
+        "budget.steps (--steps) until it levels off.",
+        fmt::join(v.still_improving, ", "), v.still_improving.size() == 1 ? "was" : "were");
+}
+
+/// The cut with the lowest envelope among those that could be chosen (all cuts when none could).
+size_t lowest_envelope(const std::vector<CutLeak>& cuts, const std::vector<CutVerdict>& verdicts) {
+  size_t best = cuts.size();
+  for (size_t k = 0; k < cuts.size(); ++k)
+    if (cuts[k].eligible && (best == cuts.size() || verdicts[k].envelope < verdicts[best].envelope)) best = k;
+  if (best < cuts.size()) return best;
+  best = 0;
+  for (size_t k = 1; k < cuts.size(); ++k)
+    if (verdicts[k].envelope < verdicts[best].envelope) best = k;
+  return best;
+}
+
+/// The decision when nothing was chosen: each way has its own reason. Returns what the gate
+/// says about it.
+std::string decide_none(const std::vector<CutLeak>& cuts, const std::vector<CutVerdict>& verdicts,
+                        const Policy& policy, Decision& d) {
+  std::vector<size_t> safe_choosable, safe_back;
+  for (size_t k = 0; k < cuts.size(); ++k)
+    if (verdicts[k].safe) (cuts[k].eligible ? safe_choosable : safe_back).push_back(k);
+  const size_t best = lowest_envelope(cuts, verdicts);
+  d.kind = "none";
+  d.leakage = verdicts[best].envelope;
+  if (!safe_choosable.empty()) {
+    size_t smallest = safe_choosable.front();
+    for (size_t k : safe_choosable)
+      if (cuts[k].enclave_bytes < cuts[smallest].enclave_bytes) smallest = k;
+    d.reason = fmt::format(
+        "{} cut(s) are safe at threshold {:.2f}, but none fits the enclave memory budget of {:.1f} MiB: the "
+        "smallest, '{}' (id {}), needs {:.1f} MiB; raise --enclave-memory-mib (SGX2 and TDX machines have far "
+        "more than SGX1's 93 MiB) or use a smaller model",
+        safe_choosable.size(), policy.threshold, policy.enclave_memory_bytes.value_or(0) / 1048576.0,
+        cuts[smallest].name, cuts[smallest].id, cuts[smallest].enclave_bytes / 1048576.0);
+    return "no safe cut fits the enclave memory budget";
   }
+  if (!safe_back.empty()) {
+    const auto& back = cuts[safe_back.front()];
+    d.reason = fmt::format(
+        "no front cut is safe at threshold {:.2f}: the only safe cut is the ternary back cut '{}' (id {}, "
+        "envelope {} {:.3f}), which the enclave runs from, not a front cut; the lowest envelope of a front cut "
+        "is {:.3f}, at '{}' (id {}). Raise the threshold, or choose a deeper back cut (--back-cut)",
+        policy.threshold, back.name, back.id, policy.measure, verdicts[safe_back.front()].envelope,
+        verdicts[best].envelope, cuts[best].name, cuts[best].id);
+    return fmt::format("no front cut is safe at threshold {:.2f} (only the ternary back cut is)", policy.threshold);
+  }
+  d.reason = fmt::format("no cut is safe at threshold {:.2f}: the lowest envelope {} is {:.3f}, at '{}' (id {}).",
+                         policy.threshold, policy.measure, verdicts[best].envelope, cuts[best].name, cuts[best].id);
+  if (policy.floor)
+    d.reason += fmt::format(
+        " The {} guess, which the host always has, scores {} {:.3f}: no cut of this "
+        "split can score below it.",
+        policy.floor_name, policy.measure, *policy.floor);
+  return fmt::format("no safe cut exists at threshold {:.2f}", policy.threshold);
+}
+
+/// The CI gate (policy.fail_above): fails with no chosen cut, above fail_above, or on a
+/// lower bound unless accept_unconverged.
+void apply_gate(const std::vector<CutVerdict>& verdicts, size_t chosen, const std::string& none_gate_reason,
+                const Policy& policy, Decision& d) {
+  if (!policy.fail_above) return;
+  if (!d.cut_id) {
+    d.gate_failed = true;
+    d.gate_reason = none_gate_reason;
+  } else if (d.leakage > *policy.fail_above) {
+    d.gate_failed = true;
+    d.gate_reason = fmt::format("the plan's leakage {:.3f} exceeds --fail-above {:.3f}", d.leakage, *policy.fail_above);
+  } else if (verdicts[chosen].lower_bound && !policy.accept_unconverged) {
+    d.gate_failed = true;
+    d.gate_reason = fmt::format(
+        "cut '{}' is safe only as a lower bound ({} still improving): raise budget.steps (--steps), or pass "
+        "--accept-unconverged to gate on the lower bound",
+        d.cut_name, fmt::join(verdicts[chosen].still_improving, ", "));
+  }
+}
+
+}  // namespace
+
+PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
+  check_order(cuts);
+  PlanResult r;
+  r.verdicts = envelope_verdicts(cuts, policy);
+  r.decision.threshold = policy.threshold;
+  const size_t chosen = choose(cuts, r.verdicts);
+  std::string none_gate_reason;
+  if (chosen < cuts.size())
+    decide_chosen(cuts, r.verdicts, chosen, policy, r.decision);
+  else
+    none_gate_reason = decide_none(cuts, r.verdicts, policy, r.decision);
+  apply_gate(r.verdicts, chosen, none_gate_reason, policy, r.decision);
   return r;
 }
 
