@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <numeric>
 
 #include "partplan/common/error.hpp"
@@ -23,7 +24,7 @@ double mean_of(const Container& v) {
 
 }  // namespace
 
-TrainTracker::TrainTracker(const TrainBudget& budget) : budget_(budget) {
+TrainTracker::TrainTracker(const TrainBudget& budget) : budget_(budget), requested_steps_(budget.steps) {
   if (budget_.steps < 1 || budget_.eval_every < 1)
     throw UsageError(fmt::format("attacker budget needs steps >= 1 and eval_every >= 1 (got {} and {})", budget_.steps,
                                  budget_.eval_every));
@@ -31,6 +32,13 @@ TrainTracker::TrainTracker(const TrainBudget& budget) : budget_(budget) {
 
 void TrainTracker::on_step() {
   ++stats_.steps_run;
+  if (stats_.steps_run >= budget_.steps && !check_due()) done_ = true;
+}
+
+void TrainTracker::limit_steps(int64_t steps) {
+  const int64_t limit = std::max<int64_t>(steps, std::max<int64_t>(stats_.steps_run, 1));
+  if (limit >= budget_.steps) return;
+  budget_.steps = limit;
   if (stats_.steps_run >= budget_.steps && !check_due()) done_ = true;
 }
 
@@ -73,6 +81,7 @@ TrainStats TrainTracker::stats(double seconds) const {
   s.first_l1 = mean_of(first_l1_);
   s.last_l1 = mean_of(recent_l1_);
   judge_convergence(s, budget_.min_delta);
+  s.cut_short = budget_.steps < requested_steps_ && !s.early_stopped;
   return s;
 }
 

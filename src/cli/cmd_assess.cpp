@@ -22,7 +22,7 @@ namespace {
 struct AssessCmdOptions {
   std::string model_path;
   std::string config;
-  std::optional<std::string> data, cuts, attack, device, input_shape;
+  std::optional<std::string> data, cuts, attack, device, input_shape, time_budget;
   std::optional<int64_t> seed, steps;
   std::optional<double> threshold, fail_above, enclave_memory_mib, tee_slowdown;
   std::optional<std::string> back_cut;
@@ -72,6 +72,7 @@ config::Settings layered_settings(const AssessCmdOptions& o) {
   if (o.deterministic) settings.set("deterministic", true);
   if (o.seed) settings.set("seed", *o.seed);
   if (o.steps) settings.set("budget.steps", *o.steps);
+  if (o.time_budget) settings.set("time_budget", *o.time_budget);
   if (o.threshold) settings.set("threshold", *o.threshold);
   if (o.fail_above) settings.set("fail_above", *o.fail_above);
   if (o.accept_unconverged) settings.set("accept_unconverged", true);
@@ -94,29 +95,35 @@ std::string joined(const std::vector<std::string>& argv) {
 pipeline::ProgressFn progress_printer(ProgressLine& line, const std::string& source) {
   return [&line, source](const pipeline::Progress& p) {
     using pipeline::Phase;
+    const auto show = [&line, &p](const std::string& text, bool force = false) {
+      line.update(text + whole_run_time(p.elapsed_seconds, p.eta_seconds), force);
+    };
     switch (p.phase) {
-      case Phase::kData: line.update("loading data " + source, true); break;
+      case Phase::kData: show("loading data " + source, true); break;
+      case Phase::kCalibrate:
+        show(fmt::format("calibrating: one training step and white-box iteration at cut {}/{} {}", p.cut_index + 1,
+                         p.cut_count, p.cut_name));
+        break;
       case Phase::kStats:
-        line.update(fmt::format("feature statistics and baselines (one forward for all cuts) {}/{}", p.step, p.steps));
+        show(fmt::format("feature statistics and baselines (one forward for all cuts) {}/{}", p.step, p.steps));
         break;
       case Phase::kScore:
-        line.update(
+        show(
             fmt::format("scoring {} finished cut(s) from {} on eval {}/{}", p.cut_count, p.cut_name, p.step, p.steps));
         break;
       case Phase::kWhitebox:
-        line.update(fmt::format("white-box attack at {}: image {}/{}", p.cut_name, p.step, p.steps));
+        show(fmt::format("white-box attack at {}: image {}/{}", p.cut_name, p.step, p.steps));
         break;
       case Phase::kOracle:
       case Phase::kProbe:
-        line.update(fmt::format("{} {}/{} {}", to_string(p.phase), p.cut_index + 1, p.cut_count, p.cut_name));
+        show(fmt::format("{} {}/{} {}", to_string(p.phase), p.cut_index + 1, p.cut_count, p.cut_name));
         break;
-      case Phase::kCost: line.update("timing the model for the cost model", true); break;
+      case Phase::kCost: show("timing the model for the cost model", true); break;
       case Phase::kTrain:
-        line.update(fmt::format(
-            "training {} of {} cuts in lockstep: step {}/{} {:.2f} steps/s, best val {} {}, "
-            "ETA {}",
-            p.cut_index, p.cut_count, p.step, p.steps, p.steps_per_second, p.val_label,
-            p.best_val < 0 ? std::string("-") : fmt::format("{:.3f}", p.best_val), format_duration(p.eta_seconds)));
+        show(fmt::format(
+            "training {} of {} cuts in lockstep: step {}/{} {:.2f} steps/s, best val {} {}", p.cut_index,
+            p.cut_count, p.step, p.steps, p.steps_per_second, p.val_label,
+            p.best_val < 0 ? std::string("-") : fmt::format("{:.3f}", p.best_val)));
         break;
     }
   };
@@ -260,6 +267,11 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
                 "'deterministic'; the CPU is deterministic either way)");
   sub->add_option("--seed", opt->seed, "seed of the data splits and the attackers (default 0)");
   sub->add_option("--steps", opt->steps, "attacker training steps per cut (budget.steps)");
+  sub->add_option("--time-budget", opt->time_budget,
+                  "wall-clock budget, e.g. 15m, 90s, 1h30m (setting 'time_budget'): after a short calibration the "
+                  "white-box images, then the training steps, then the white-box iterations are lowered until the run "
+                  "is estimated to end by 90% of it; stderr and the plan's 'time' say what was reduced, and a "
+                  "cut-short attacker's verdict is a lower bound (see --accept-unconverged)");
   sub->add_option("--threshold", opt->threshold,
                   "a cut is safe when its envelope <= this: the mean SSIM for images, the share of "
                   "records re-identified for CSV records (default 0.3)")

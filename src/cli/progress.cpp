@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "partplan/common/log.hpp"
+#include "partplan/common/strings.hpp"
 
 namespace partplan::cli {
 
@@ -28,12 +29,11 @@ void ProgressLine::finish() {
   drawn_ = false;
 }
 
-std::string format_duration(double s) {
-  if (s < 0) return "?";
-  const auto t = static_cast<long>(s + 0.5);
-  if (t >= 3600) return fmt::format("{}h{:02d}m", t / 3600, (t % 3600) / 60);
-  if (t >= 60) return fmt::format("{}m{:02d}s", t / 60, t % 60);
-  return fmt::format("{}s", t);
+std::string whole_run_time(double elapsed, double eta) {
+  std::string out;
+  if (elapsed >= 0) out = common::format_duration(elapsed) + " elapsed";
+  if (eta >= 0) out += (out.empty() ? "" : ", ") + std::string("ETA ") + common::format_duration(eta);
+  return out.empty() ? out : " | " + out;
 }
 
 std::string phase_table(const std::vector<pipeline::PhaseTime>& phases, double total) {
@@ -42,7 +42,7 @@ std::string phase_table(const std::vector<pipeline::PhaseTime>& phases, double t
   for (const auto& p : phases)
     out += fmt::format("  {:<9}{:>9.1f} s {:>3.0f}%\n", pipeline::to_string(p.phase), p.seconds,
                        total > 0 ? 100.0 * p.seconds / total : 0.0);
-  out += fmt::format("  {:<9}{:>9.1f} s ({})\n", "total", total, format_duration(total));
+  out += fmt::format("  {:<9}{:>9.1f} s ({})\n", "total", total, common::format_duration(total));
   return out;
 }
 

@@ -22,8 +22,9 @@ class ProgressLine {
   bool drawn_ = false;
 };
 
-/// "1h02m", "3m05s", "42s".
-std::string format_duration(double seconds);
+/// The whole run's time for the end of a progress line: " | 1m30s elapsed, ETA 12m05s" (the
+/// seconds left in the whole assessment), or only the part that is known; "" for neither.
+std::string whole_run_time(double elapsed_seconds, double eta_seconds);
 
 /// The per-phase time table that ends an assessment's log (stderr), one line per phase with
 /// its seconds and share of `total`, then the total:

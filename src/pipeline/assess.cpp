@@ -16,6 +16,7 @@
 #include "partplan/common/error.hpp"
 #include "partplan/common/log.hpp"
 #include "partplan/config/fields.hpp"
+#include "partplan/pipeline/time_plan.hpp"
 #include "src/pipeline/phases/phases.hpp"
 
 namespace partplan::pipeline {
@@ -45,8 +46,7 @@ void take_reference(phases::Reference& ref, AssessResult& r) {
 /// Cuts finished by an earlier run (--run-dir/--resume) are taken as they are; a pre-screen's
 /// cuts have no attacker score. Returns the indices left to train; the others go to `done`.
 std::vector<size_t> take_resumed(const phases::Samples& s, const phases::CutSelection& sel, bool trained,
-                                 const std::vector<OracleScore>& oracle, const CutStore& store,
-                                 std::vector<CutAssessment>& done) {
+                                 const CutStore& store, std::vector<CutAssessment>& done) {
   std::vector<size_t> todo;
   for (size_t i = 0; i < sel.cuts.size(); ++i) {
     std::optional<CutAssessment> loaded;
@@ -55,12 +55,10 @@ std::vector<size_t> take_resumed(const phases::Samples& s, const phases::CutSele
       log::info("cut {:<16} resumed: {} {:.3f} ({})", sel.cuts[i].name, s.modality().verb(), loaded->leak,
                 loaded->worst_attack);
       loaded->resumed = true;
-      loaded->oracle = oracle[i];
       done.push_back(std::move(*loaded));
     } else if (!trained) {
       CutAssessment ca;
       ca.cut = sel.cuts[i];
-      ca.oracle = oracle[i];
       ca.leak = -1;
       done.push_back(std::move(ca));
     } else {
@@ -68,6 +66,14 @@ std::vector<size_t> take_resumed(const phases::Samples& s, const phases::CutSele
     }
   }
   return todo;
+}
+
+/// The oracle's score of each cut taken as it was (resumed, or a pre-screen's).
+void attach_oracle(const phases::CutSelection& sel, const std::vector<OracleScore>& oracle,
+                   std::vector<CutAssessment>& done) {
+  for (auto& ca : done)
+    for (size_t i = 0; i < sel.cuts.size(); ++i)
+      if (sel.cuts[i].id == ca.cut.id) ca.oracle = oracle[i];
 }
 
 void take_probe(const phases::ProbeResult& p, const phases::CutSelection& sel, AssessResult& r) {
@@ -99,6 +105,7 @@ std::vector<model::CutPoint> cut_points(const std::vector<CutAssessment>& cuts) 
 const char* to_string(Phase phase) {
   switch (phase) {
     case Phase::kData: return "data";
+    case Phase::kCalibrate: return "calibrate";
     case Phase::kStats: return "stats";
     case Phase::kOracle: return "oracle";
     case Phase::kTrain: return "train";
@@ -123,7 +130,15 @@ AssessOptions options_from_settings(const config::Settings& s) {
         throw UsageError(
             fmt::format("attack '{}' is not known; valid: {}, whitebox, oracle", a, fmt::join(names, ", ")));
     }
+  if (!o.time_budget.empty()) parse_duration(o.time_budget);  // a bad duration fails before any work
   return o;
+}
+
+int64_t effective_whitebox_images(const attacks::WhiteboxOptions& whitebox, const common::Shape& image_shape) {
+  if (whitebox.images > 0) return whitebox.images;
+  const int64_t pixels = image_shape.size() == 3 ? image_shape[1] * image_shape[2] : 0;
+  if (pixels <= 64 * 64) return 64;
+  return std::max<int64_t>(16, 64 * 64 * 64 / pixels);
 }
 
 int64_t effective_batch_size(const attacks::TrainBudget& budget, const common::Shape& image_shape) {
@@ -133,13 +148,20 @@ int64_t effective_batch_size(const attacks::TrainBudget& budget, const common::S
   return std::max<int64_t>(8, 32 * 64 * 64 / pixels);
 }
 
-AssessResult assess(const model::Model& model, const AssessOptions& o, const ProgressFn& progress,
+AssessResult assess(const model::Model& model, const AssessOptions& options, const ProgressFn& progress,
                     const CutStore& store) {
   using namespace phases;
   const auto t_start = Clock::now();
   torch::NoGradGuard no_grad;
+  AssessOptions o = options;  // a time budget lowers the white-box settings; ctx sees them
   PhaseClock clock;
-  const Context ctx = make_context(model, o, progress, &clock);
+  RunTime rt;
+  rt.elapsed = [t_start] { return seconds_since(t_start); };
+  if (!o.time_budget.empty()) rt.budget_seconds = parse_duration(o.time_budget);
+  rt.step_limit = o.budget.steps;
+  rt.whitebox_iterations_requested = o.whitebox.iterations;
+  Context ctx = make_context(model, o, progress, &clock);
+  ctx.run_time = &rt;
   // timed(phase, fn): fn's seconds go to phase (a phase that fn enters stops its clock).
   const auto timed = [&ctx](Phase phase, auto&& fn) {
     const auto scope = ctx.time(phase);
@@ -158,14 +180,24 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
   const LoadedData data = timed(Phase::kData, [&] { return load_data(ctx, attacks); });
   describe_data(data, attacks, r);
   const Samples s(ctx, data);
+  std::vector<CutAssessment> done;
+  const auto todo = take_resumed(s, sel, r.trained, store, done);
+  if (!todo.empty()) {  // the rates behind the ETA and the time budget
+    const auto cal = timed(Phase::kCalibrate, [&] { return calibrate(s, sel, attacks, todo); });
+    auto w = workload_of(s, sel, attacks, cal);
+    if (rt.budget_seconds) w = fit_to_budget(ctx, o, rt, w, rt.elapsed());
+    plan_eta(sel, todo, w, rt.eta);
+    r.estimated_seconds = rt.elapsed() + total_seconds(estimate_phases(w));
+  }
   const std::optional<Statistics> stats =
       r.trained ? std::optional<Statistics>(timed(Phase::kStats, [&] { return stats_pass(s, sel); })) : std::nullopt;
   Reference ref = timed(Phase::kScore, [&] { return reference_pass(s, stats ? &*stats : nullptr); });
   take_reference(ref, r);
+  rt.eta.finish(Phase::kStats);
+  rt.eta.progress(Phase::kScore, 0, 1.0);  // the reference pass
   const auto oracle = timed(Phase::kOracle, [&] { return oracle_phase(s, sel, ref); });
-
-  std::vector<CutAssessment> done;
-  const auto todo = take_resumed(s, sel, r.trained, oracle, store, done);
+  rt.eta.finish(Phase::kOracle);
+  attach_oracle(sel, oracle, done);
   if (!todo.empty()) {  // only a trained assessment has cuts to train, so `stats` is there
     torch::AutoGradMode grad(true);
     r.train_step_syncs = timed(Phase::kTrain, [&] {
@@ -182,10 +214,14 @@ AssessResult assess(const model::Model& model, const AssessOptions& o, const Pro
             [](const CutAssessment& a, const CutAssessment& b) { return a.cut.id < b.cut.id; });
   r.cuts = std::move(done);
 
+  rt.eta.finish(Phase::kTrain);
+  rt.eta.finish(Phase::kScore);
+  rt.eta.finish(Phase::kWhitebox);
   if (o.ternary && data.classifier && r.trained)
     take_probe(timed(Phase::kProbe, [&] { return probe_phase(s, sel, *stats, ref); }), sel, r);
   take_cost(timed(Phase::kCost, [&] { return cost_phase(ctx, sel, cut_points(r.cuts)); }), r);
   r.phase_seconds = clock.totals();
+  r.time_budget = rt.report;
   r.seconds = seconds_since(t_start);
   return r;
 }

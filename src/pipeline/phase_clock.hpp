@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "partplan/pipeline/assess.hpp"
+#include "partplan/pipeline/time_plan.hpp"
 
 namespace partplan::pipeline {
 
@@ -35,6 +36,13 @@ class PhaseClock {
     int outer_;  ///< the phase before, or -1 for none
   };
   Scope enter(Phase phase) { return Scope(this, phase); }
+
+  /// Every phase's seconds so far, the running one's up to now (zeros for those not entered).
+  PhaseSeconds live() const {
+    PhaseSeconds out = seconds_;
+    if (current_ >= 0) out[static_cast<size_t>(current_)] += now_() - since_;
+    return out;
+  }
 
   /// The phases entered so far with their seconds, in Phase order.
   std::vector<PhaseTime> totals() const {

@@ -17,7 +17,8 @@ std::vector<CutLeak> cut_leaks(const pipeline::AssessResult& result) {
     l.transfer_seconds = c.cost.transfer_seconds;
     l.eligible = !(result.back_cut && result.back_cut->id == c.cut.id);
     for (const auto& s : c.scores)
-      if (s.train.still_improving) l.still_improving.push_back(s.attack);
+      if (s.train.still_improving || s.train.cut_short)  // either way a lower bound
+        l.still_improving.push_back(s.train.cut_short ? s.attack + " (cut short by the time budget)" : s.attack);
     leaks.push_back(std::move(l));
   }
   return leaks;

@@ -78,8 +78,12 @@ std::vector<CutVerdict> envelope_verdicts(const std::vector<CutLeak>& cuts, cons
       running = v.measured;
       from = cuts[k].id;
     }
-    for (auto it = cuts[k].still_improving.rbegin(); it != cuts[k].still_improving.rend(); ++it)
-      improving.insert(improving.begin(), *it + "@" + cuts[k].name);
+    for (auto it = cuts[k].still_improving.rbegin(); it != cuts[k].still_improving.rend(); ++it) {
+      const auto note = it->find(" (");  // "cgan (cut short by the time budget)" -> "cgan@conv1 (cut short ...)"
+      improving.insert(improving.begin(), note == std::string::npos
+                                              ? *it + "@" + cuts[k].name
+                                              : it->substr(0, note) + "@" + cuts[k].name + it->substr(note));
+    }
     v.envelope = running;
     v.envelope_from = from;
     v.safe = running <= policy.threshold;
@@ -132,7 +136,7 @@ void decide_chosen(const std::vector<CutLeak>& cuts, const std::vector<CutVerdic
   if (v.lower_bound)
     d.reason += fmt::format(
         " This is a lower bound: {} {} still improving when the budget ran out; raise "
-        "budget.steps (--steps) until it levels off.",
+        "budget.steps (--steps) or --time-budget until it levels off.",
         fmt::join(v.still_improving, ", "), v.still_improving.size() == 1 ? "was" : "were");
 }
 
@@ -204,7 +208,7 @@ void apply_gate(const std::vector<CutVerdict>& verdicts, size_t chosen, const st
   } else if (verdicts[chosen].lower_bound && !policy.accept_unconverged) {
     d.gate_failed = true;
     d.gate_reason = fmt::format(
-        "cut '{}' is safe only as a lower bound ({} still improving): raise budget.steps (--steps), or pass "
+        "cut '{}' is safe only as a lower bound ({} still improving): raise budget.steps (--steps) or --time-budget, or pass "
         "--accept-unconverged to gate on the lower bound",
         d.cut_name, fmt::join(verdicts[chosen].still_improving, ", "));
   }

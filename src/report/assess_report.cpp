@@ -202,6 +202,8 @@ PlanDocument plan_document(const PlanContext& ctx) {
   export_document(ctx, doc);
   doc.seconds = r.seconds;
   doc.phase_seconds = r.phase_seconds;
+  doc.estimated_seconds = r.estimated_seconds;
+  doc.time_budget = r.time_budget;
   return doc;
 }
 

@@ -79,7 +79,8 @@ json train_json(const attacks::TrainStats& t, bool with_curve) {
          {"val_slope", t.val_slope},
          {"seconds", t.seconds},
          {"first_l1", t.first_l1},
-         {"last_l1", t.last_l1}};
+         {"last_l1", t.last_l1},
+         {"cut_short", t.cut_short}};
   if (with_curve) j["val_curve"] = t.val_curve;
   return j;
 }
@@ -96,6 +97,7 @@ attacks::TrainStats train_from_json(const json& j) {
   t.seconds = j.at("seconds");
   t.first_l1 = j.at("first_l1");
   t.last_l1 = j.at("last_l1");
+  t.cut_short = j.value("cut_short", false);  // run directories before the time budget had none
   if (j.contains("val_curve"))
     for (const auto& point : j.at("val_curve"))
       t.val_curve.emplace_back(config::integer_from_json<int64_t>(point.at(0)), point.at(1).get<double>());

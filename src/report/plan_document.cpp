@@ -172,6 +172,25 @@ json exported_json(const PlanDocument& doc, json& verification) {
 
 }  // namespace
 
+/// "time": the estimate after the calibration and what --time-budget did (null: none).
+json time_json(const PlanDocument& doc) {
+  json t{{"estimated_seconds", doc.estimated_seconds >= 0 ? json(doc.estimated_seconds) : json()}, {"budget", nullptr}};
+  if (const auto& b = doc.time_budget)
+    t["budget"] = {{"budget_seconds", b->budget_seconds},
+                   {"calibration_seconds", b->calibration_seconds},
+                   {"estimated_seconds", b->estimated_seconds},
+                   {"planned_seconds", b->planned_seconds},
+                   {"fits", b->fits},
+                   {"steps_requested", b->steps_requested},
+                   {"steps", b->steps},
+                   {"whitebox_images_requested", b->whitebox_images_requested},
+                   {"whitebox_images", b->whitebox_images},
+                   {"whitebox_iterations_requested", b->whitebox_iterations_requested},
+                   {"whitebox_iterations", b->whitebox_iterations},
+                   {"reductions", b->reductions}};
+  return t;
+}
+
 std::string to_json(const PlanDocument& doc) {
   json j;
   j["schema_version"] = doc.schema_version;
@@ -206,6 +225,7 @@ std::string to_json(const PlanDocument& doc) {
   j["phase_seconds"] = json::array();
   for (const auto& p : doc.phase_seconds)
     j["phase_seconds"].push_back({{"phase", pipeline::to_string(p.phase)}, {"seconds", p.seconds}});
+  j["time"] = time_json(doc);
   return j.dump(2) + "\n";
 }
 

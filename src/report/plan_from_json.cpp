@@ -131,6 +131,7 @@ attacks::TrainStats read_train(const Obj& o) {
   t.seconds = o.get("seconds", 0.0);
   t.first_l1 = o.get("first_l1", 0.0);
   t.last_l1 = o.get("last_l1", 0.0);
+  t.cut_short = o.get("cut_short", false);
   return t;
 }
 
@@ -328,6 +329,25 @@ void read_phases(const Obj& o, PlanDocument& doc) {
     while (i < pipeline::kPhaseCount && name != pipeline::to_string(static_cast<pipeline::Phase>(i))) ++i;
     if (i == pipeline::kPhaseCount) throw UsageError(fmt::format("{}: phase '{}' is not known", p.where(), name));
     doc.phase_seconds.push_back({static_cast<pipeline::Phase>(i), p.get("seconds", 0.0)});
+  }
+  const auto t = o.maybe_object("time");  // plans before partplan's ETA have none
+  if (!t) return;
+  doc.estimated_seconds = t->get("estimated_seconds", -1.0);
+  if (const auto b = t->maybe_object("budget")) {
+    pipeline::TimeBudgetReport r;
+    r.budget_seconds = b->need<double>("budget_seconds");
+    r.calibration_seconds = b->get("calibration_seconds", 0.0);
+    r.estimated_seconds = b->get("estimated_seconds", 0.0);
+    r.planned_seconds = b->get("planned_seconds", 0.0);
+    r.fits = b->get("fits", true);
+    r.steps_requested = b->get<int64_t>("steps_requested", 0);
+    r.steps = b->get<int64_t>("steps", 0);
+    r.whitebox_images_requested = b->get<int64_t>("whitebox_images_requested", 0);
+    r.whitebox_images = b->get<int64_t>("whitebox_images", 0);
+    r.whitebox_iterations_requested = b->get<int64_t>("whitebox_iterations_requested", 0);
+    r.whitebox_iterations = b->get<int64_t>("whitebox_iterations", 0);
+    r.reductions = b->get("reductions", std::vector<std::string>{});
+    doc.time_budget = r;
   }
 }
 

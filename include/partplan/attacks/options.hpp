@@ -103,7 +103,9 @@ struct WhiteboxOptions {
   int64_t iterations = 200;  ///< optimiser steps per start
   double lr = 0.05;          ///< Adam step on pixels in [0,1]; decays to a tenth (cosine)
   double tv_weight = 0.002;  ///< weight of the total-variation prior
-  int64_t images = 64;       ///< eval images it reconstructs and is scored on (the first ones)
+  /// Eval images it reconstructs and is scored on (the first ones); 0 = by image size (64 up
+  /// to 64x64 pixels, 16 at 224x224: pipeline::effective_whitebox_images).
+  int64_t images = 0;
   int64_t batch = 0;         ///< images optimised at once; 0 = the assessment's batch size
   /// Beside a learned attacker, skip cuts whose front costs more than this many GFLOPs per
   /// image (0 = never skip): on a CPU a deep 224x224 front takes hours, and there the learned
@@ -116,7 +118,7 @@ void visit(WhiteboxOptions& o, V&& v) {
   v("iterations", o.iterations, 1, 1000000);
   v("lr", o.lr, 1e-6, 10.0);
   v("tv_weight", o.tv_weight, 0.0, 1e3);
-  v("images", o.images, 1, 1000000);
+  v("images", o.images, 0, 1000000);
   v("batch", o.batch, 0, 65536);
   v("max_front_gflops", o.max_front_gflops, 0.0, 1e9);
 }
@@ -155,6 +157,10 @@ struct TrainStats {
   /// check (one check alone counts as rising: nothing shows it had levelled off).
   bool still_improving = false;
   double val_slope = 0;  ///< that slope, SSIM per check
+  /// The time budget (--time-budget) stopped it before budget.steps (or, for the white-box
+  /// attacker, before whitebox.iterations) and it had not stopped early: its score is a lower
+  /// bound, as when still_improving.
+  bool cut_short = false;
 };
 
 /// Checks the convergence slope is fitted over.

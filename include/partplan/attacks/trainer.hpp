@@ -45,6 +45,11 @@ class TrainTracker {
   /// Record the attacker-val score (metrics::similarity: SSIM, or record closeness) of a due check. Returns true when it is the best so far:
   /// the caller then keeps the weights (Attacker::keep_best).
   bool on_check(double val_score);
+  /// Lower the step budget to `steps` (the time budget, pipeline/time_plan.hpp); never below
+  /// the steps run nor raised. Once it binds and the attacker has not stopped early, stats()
+  /// says cut_short. An attacker at or past the new limit whose check at this step is done
+  /// (or not due) is done.
+  void limit_steps(int64_t steps);
   /// True once the budget is spent or patience ran out.
   bool done() const { return done_; }
   int64_t steps() const { return stats_.steps_run; }
@@ -58,6 +63,7 @@ class TrainTracker {
   std::vector<double> first_l1_;
   std::deque<double> recent_l1_;
   int64_t since_best_ = 0;
+  int64_t requested_steps_ = 0;  ///< budget.steps before any limit_steps
   bool done_ = false;
 };
 

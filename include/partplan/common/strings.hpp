@@ -22,6 +22,9 @@ std::string base64_encode(const std::vector<uint8_t>& bytes);
 /// Its inverse; nullopt on a character outside the alphabet.
 std::optional<std::vector<uint8_t>> base64_decode(const std::string& text);
 
+/// A duration as a person reads it: "1h02m", "3m05s", "42s"; "?" when negative (unknown).
+std::string format_duration(double seconds);
+
 /// ASCII lower case.
 std::string to_lower(std::string text);
 /// ASCII case-insensitive equality.

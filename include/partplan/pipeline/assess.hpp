@@ -68,6 +68,9 @@ struct AssessOptions {
   /// Let the gate pass a chosen cut whose safety is a lower bound (an attacker was still
   /// improving when its budget ran out). Off: such a plan fails --fail-above.
   bool accept_unconverged = false;
+  /// Setting "time_budget" (--time-budget): a wall-clock budget such as "15m" (time_plan.hpp's
+  /// parse_duration); "" = none. The run is fitted to it after the calibration.
+  std::string time_budget;
   data::DataOptions data;
   attacks::TrainBudget budget;
   attacks::CganOptions cgan;
@@ -97,6 +100,7 @@ void visit(AssessOptions& o, V&& v) {
   v("threshold", o.threshold, 0.0, 1.0);
   v("fail_above", o.fail_above, 0.0, 1.0);
   v("accept_unconverged", o.accept_unconverged);
+  v("time_budget", o.time_budget);
   visit(o.data, v.sub("data"));
   visit(o.budget, v.sub("budget"));
   visit(o.cgan, v.sub("cgan"));
@@ -120,6 +124,10 @@ AssessOptions options_from_settings(const config::Settings& s);
 /// The batch size an assessment uses: budget.batch_size, or when that is 0 one chosen by the
 /// image size (32 up to 64x64 pixels, then shrinking with the pixel count to 8 at 224x224).
 int64_t effective_batch_size(const attacks::TrainBudget& budget, const common::Shape& image_shape);
+
+/// The white-box images per cut: whitebox.images, or when that is 0 one chosen by the image
+/// size (64 up to 64x64 pixels, then shrinking with the pixel count to 16 at 224x224).
+int64_t effective_whitebox_images(const attacks::WhiteboxOptions& whitebox, const common::Shape& image_shape);
 
 /// Rough training cost of a cut, FLOPs per sample and step, for balancing shards: the front's
 /// forward plus, per attacker, three times (forward and backward) the generator's projection
@@ -228,13 +236,14 @@ struct Baseline {
 };
 
 /// The assessment's phases, in the order they run (docs/cli.md describes each). The
-/// reference pass over eval reports no progress of its own.
-enum class Phase { kData, kStats, kOracle, kTrain, kScore, kWhitebox, kProbe, kCost };
+/// reference pass over eval reports no progress of its own. "calibrate" times one training
+/// step and one white-box iteration per cut, for the ETA and --time-budget (time_plan.hpp).
+enum class Phase { kData, kCalibrate, kStats, kOracle, kTrain, kScore, kWhitebox, kProbe, kCost };
 
-/// The phase as the progress line and the docs spell it: "data", "stats", "oracle", "train",
-/// "score", "whitebox", "probe", "cost".
+/// The phase as the progress line and the docs spell it: "data", "calibrate", "stats",
+/// "oracle", "train", "score", "whitebox", "probe", "cost".
 const char* to_string(Phase phase);
-inline constexpr int kPhaseCount = 8;
+inline constexpr int kPhaseCount = 9;
 
 /// Wall seconds one phase took, exclusive of the phases run inside it (scoring inside the
 /// training loop, the white-box attacker inside scoring). The reference pass over eval (the
@@ -242,6 +251,19 @@ inline constexpr int kPhaseCount = 8;
 struct PhaseTime {
   Phase phase = Phase::kData;
   double seconds = 0;
+};
+
+/// What --time-budget did (time_plan.hpp), for the plan (docs/plan-json.md "time").
+struct TimeBudgetReport {
+  double budget_seconds = 0;
+  double calibration_seconds = 0;
+  double estimated_seconds = 0;  ///< the run as asked for, after the calibration
+  double planned_seconds = 0;    ///< the run as fitted
+  bool fits = true;
+  int64_t steps_requested = 0, steps = 0;
+  int64_t whitebox_images_requested = 0, whitebox_images = 0;
+  int64_t whitebox_iterations_requested = 0, whitebox_iterations = 0;
+  std::vector<std::string> reductions;
 };
 
 struct AssessResult {
@@ -267,6 +289,11 @@ struct AssessResult {
   /// Each phase that ran, in Phase order; they add up to `seconds` less the set-up (context,
   /// cut selection), a fraction of a second.
   std::vector<PhaseTime> phase_seconds;
+  /// The whole run's seconds as estimated right after the calibration (time_plan.hpp), as
+  /// fitted to the time budget when there is one; -1 when nothing was calibrated (nothing to
+  /// train, or a pre-screen).
+  double estimated_seconds = -1;
+  std::optional<TimeBudgetReport> time_budget;  ///< --time-budget: what it fitted and reduced
   std::optional<double> oracle_reference_kl;  ///< mean KL(p || uniform): what a channel with no information scores
   /// Measured native time of the whole model, batch 1, on timed_on: always the CPU, since the
   /// enclave is a CPU (docs/cost-model.md), whatever device trained the attackers.
@@ -300,7 +327,8 @@ struct Progress {
   double steps_per_second = 0;
   double best_val = -1;     ///< train: the best attacker-val score of an active attacker; -1 none yet
   const char* val_label = "SSIM";  ///< what best_val is: "SSIM", or "closeness" for records
-  double eta_seconds = -1;  ///< whole run; -1 unknown
+  double eta_seconds = -1;  ///< the whole run's seconds left (time_plan.hpp); -1 unknown
+  double elapsed_seconds = -1;  ///< since the assessment began; -1 unknown
 
   static Progress of(Phase p) {
     Progress x;
@@ -318,11 +346,10 @@ struct Progress {
     steps = total;
     return *this;
   }
-  Progress& with_training(double rate, double best, const char* label, double eta) {
+  Progress& with_training(double rate, double best, const char* label) {
     steps_per_second = rate;
     best_val = best;
     val_label = label;
-    eta_seconds = eta;
     return *this;
   }
 };

@@ -120,6 +120,10 @@ struct PlanDocument {
   std::optional<Verification> verification;
   double seconds = 0;
   std::vector<pipeline::PhaseTime> phase_seconds;
+  /// "time": the whole run as estimated after the calibration (-1: none), and what
+  /// --time-budget fitted (docs/plan-json.md).
+  double estimated_seconds = -1;
+  std::optional<pipeline::TimeBudgetReport> time_budget;
 
   /// Not in the JSON: the file the document was read from, or the path it is written to.
   std::string source;

@@ -5,11 +5,13 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <vector>
 
 #include "partplan/data/preprocess.hpp"
 #include "partplan/pipeline/assess.hpp"
+#include "partplan/pipeline/time_plan.hpp"
 #include "src/pipeline/phase_clock.hpp"
 
 namespace partplan::pipeline::phases {
@@ -18,6 +20,16 @@ using Clock = std::chrono::steady_clock;
 
 /// Bytes of cut tensors one inference batch may hold (stats, reference and score passes).
 inline constexpr double kPassBytes = 512.0 * 1048576.0;
+
+/// The run's time model: the ETA, and under --time-budget the limits it fitted (time_plan.hpp).
+struct RunTime {
+  EtaModel eta;
+  std::optional<double> budget_seconds;  ///< --time-budget
+  int64_t step_limit = 0;                ///< training steps per cut: budget.steps unless the budget reduced them
+  int64_t whitebox_iterations_requested = 0;
+  std::optional<TimeBudgetReport> report;  ///< what the budget did
+  std::function<double()> elapsed;         ///< seconds since the assessment began
+};
 
 /// The read-only context of one assessment: the model (loaded on `device`), the effective
 /// options, where progress goes, and how a sample in [0,1] becomes the model's input.
@@ -30,11 +42,20 @@ struct Context {
   data::Preprocess pre;        ///< pixel range and normalisation, validated
   data::ModelInput model_input;
   PhaseClock* clock = nullptr;  ///< where each phase's seconds go; nullptr: not timed
+  RunTime* run_time = nullptr;  ///< the ETA and the time budget; nullptr: none
 
   /// Charges the time until the scope ends to `phase` (PhaseClock).
   PhaseClock::Scope time(Phase phase) const { return PhaseClock::Scope(clock, phase); }
-  void report(const Progress& p) const {
-    if (progress) progress(p);
+  /// Hands `p` on with the whole run's ETA and elapsed seconds filled in.
+  void report(Progress p) const {
+    if (!progress) return;
+    if (run_time && clock) p.eta_seconds = run_time->eta.eta(clock->live());
+    if (run_time && run_time->elapsed) p.elapsed_seconds = run_time->elapsed();
+    progress(p);
+  }
+  /// Item `item` of phase p (a cut, or 0) is `fraction` done, for the ETA.
+  void advance(Phase p, size_t item, double fraction) const {
+    if (run_time) run_time->eta.progress(p, item, fraction);
   }
   /// A host tensor on the device; to a GPU through pinned memory, without waiting.
   at::Tensor to_device(const at::Tensor& host) const {

@@ -25,6 +25,7 @@ std::vector<OracleScore> oracle_phase(const Samples& s, const CutSelection& sel,
     s.ctx.report(Progress::of(Phase::kOracle).with_cuts(static_cast<int>(i), static_cast<int>(cuts.size()), cuts[i].name));
     out[i] = oracle_exposure(feats[i], unit, logits, model_fn, s.ctx.pre, s.ctx.model_sample,
                              s.ctx.options.oracle.max_channels);
+    s.ctx.advance(Phase::kOracle, i, 1.0);
   }
   return out;
 }

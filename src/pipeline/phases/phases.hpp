@@ -5,6 +5,7 @@
 //
 //   select_cuts    Context                                   -> CutSelection
 //   load_data      Context, AttackPlan                       -> LoadedData
+//   calibrate      Samples, CutSelection, AttackPlan, todo   -> Calibration  (time_plan.hpp)
 //   stats_pass     Samples, CutSelection                     -> Statistics   (attacker-train)
 //   reference_pass Samples, Statistics?                      -> Reference    (eval)
 //   oracle_phase   Samples, CutSelection, Reference          -> OracleScore per cut
@@ -27,6 +28,7 @@
 #include "partplan/data/dataset.hpp"
 #include "partplan/data/splits.hpp"
 #include "src/pipeline/phases/context.hpp"
+#include "partplan/pipeline/time_plan.hpp"
 #include "src/pipeline/phases/modality.hpp"
 
 namespace partplan::pipeline::phases {
@@ -90,6 +92,36 @@ class Samples {
   const LoadedData& data;
 };
 
+// ---- calibrate -------------------------------------------------------------------------------
+
+/// The rates the ETA and --time-budget work from (time_plan.hpp).
+struct Calibration {
+  double forward = 0;           ///< the model's forward per image, to every cut in `todo` and the output
+  std::vector<CutRates> cuts;   ///< per cut in `todo`, in its order
+};
+/// Times, on the first attacker-train batch, the forward, and per cut in `todo` one training
+/// step and one reconstruction of throwaway attackers (standardised on that batch alone) and
+/// one white-box iteration where the white-box attacker will run (score.cpp's rule). Each is
+/// run once untimed first. torch's global CPU generator is left as it was. Seconds in all:
+/// a few training steps.
+Calibration calibrate(const Samples& s, const CutSelection& sel, const AttackPlan& attacks,
+                      const std::vector<size_t>& todo);
+
+/// The work of this run as its options ask (time_plan.hpp), with the calibration's rates.
+Workload workload_of(const Samples& s, const CutSelection& sel, const AttackPlan& attacks, const Calibration& cal);
+/// The ETA's plan of every phase after the calibration: items per cut of sel.cuts for the
+/// oracle and the white-box attacker, the reference pass then one per cut for scoring.
+void plan_eta(const CutSelection& sel, const std::vector<size_t>& todo, const Workload& w, EtaModel& eta);
+/// --time-budget: fits `w` to rt.budget_seconds with `spent` seconds gone (fit_budget), says
+/// on stderr what it reduced, sets rt.step_limit, rt.report and o's white-box images and
+/// iterations. Returns the fitted workload.
+Workload fit_to_budget(const Context& ctx, AssessOptions& o, RunTime& rt, Workload w, double spent);
+
+/// Whether the white-box attacker runs at `cut` beside the learned attackers (it is skipped
+/// above whitebox.max_front_gflops), and if not, the note saying why.
+std::optional<std::string> whitebox_skip_note(const AssessOptions& o, const AttackPlan& attacks,
+                                              const model::CutPoint& cut);
+
 // ---- stats -----------------------------------------------------------------------------------
 
 /// One pass over attacker-train with every cut and the output.
@@ -130,6 +162,11 @@ struct TrainedCut {
   std::vector<std::unique_ptr<attacks::Attacker>> attackers;
   std::vector<attacks::TrainStats> stats;  ///< per attacker
 };
+/// The spec of learned attacker number `attacker` at `cut` (its seed from the run's seed, the
+/// cut and the attacker).
+attacks::AttackerSpec attacker_spec(const Samples& s, const model::CutPoint& cut, attacks::FeatureStats stats,
+                                    attacks::LinearInverse linear_inverse, size_t attacker);
+
 /// Called with each group of cuts whose attackers stopped at the same step, before the next.
 using OnTrained = std::function<void(std::vector<TrainedCut>&)>;
 

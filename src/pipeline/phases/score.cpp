@@ -59,15 +59,17 @@ void add_score(const Modality& m, CutAssessment& ca, AttackScore sc, const at::T
   ca.scores.push_back(std::move(sc));
 }
 
-/// The white-box attacker at one cut, on the first whitebox.images eval images: from the mean
+/// The white-box attacker at one cut (`item`: its index in CutSelection::cuts, for the ETA),
+/// on the first effective_whitebox_images eval images: from the mean
 /// sample and from `learned`'s reconstruction (when a learned attacker trained here), keeping
 /// per image the start that fits the observed features better. Its grid goes to *grid.
-AttackScore whitebox_score(const Samples& s, const model::CutPoint& cut, const Statistics& st, const Reference& ref,
-                           attacks::Attacker* learned, const partition::ModelRunner& runner, at::Tensor* grid) {
+AttackScore whitebox_score(const Samples& s, const model::CutPoint& cut, size_t item, const Statistics& st,
+                           const Reference& ref, attacks::Attacker* learned, const partition::ModelRunner& runner,
+                           at::Tensor* grid) {
   const auto t0 = Clock::now();
   const auto& o = s.ctx.options;
   const auto& wo = o.whitebox;
-  const int64_t n = std::min<int64_t>(wo.images, s.data.n_eval());
+  const int64_t n = std::min<int64_t>(effective_whitebox_images(wo, s.modality().target_shape()), s.data.n_eval());
   const std::vector<int64_t> idx(s.data.splits.eval.begin(), s.data.splits.eval.begin() + n);
   partition::FeatureExtractor ex(s.ctx.model, {cut.id});
   const attacks::FrontFn front = [&](const at::Tensor& x) { return ex.differentiable(s.input(x))[0]; };
@@ -92,12 +94,15 @@ AttackScore whitebox_score(const Samples& s, const model::CutPoint& cut, const S
     }
     acc.add(first, attacks::keep_best_fit(fits).images, unit,
             ref.eval_logits.narrow(0, first, static_cast<int64_t>(b.size())));
-    s.ctx.report(Progress::of(Phase::kWhitebox).with_cuts(0, 1, cut.name).with_steps(
-        first + static_cast<int64_t>(b.size()), n));
+    const int64_t done = first + static_cast<int64_t>(b.size());
+    s.ctx.advance(Phase::kWhitebox, item, static_cast<double>(done) / static_cast<double>(n));
+    s.ctx.report(Progress::of(Phase::kWhitebox).with_cuts(0, 1, cut.name).with_steps(done, n));
   });
   auto sc = acc.finish("whitebox", ref.eval_pool);  // records: the first n eval records
   // An optimisation with a fixed iteration count: nothing to judge convergence by on val.
   sc.train.steps_run = wo.iterations;
+  const auto* rt = s.ctx.run_time;
+  sc.train.cut_short = rt && wo.iterations < rt->whitebox_iterations_requested;  // the time budget cut them
   sc.train.seconds = seconds_since(t0);
   if (grid) *grid = acc.grid();
   return sc;
@@ -116,25 +121,30 @@ attacks::Attacker* best_learned(TrainedCut& t) {
 }
 
 /// The white-box attacker at a trained cut, or the note saying why it was skipped.
-void add_whitebox(const Samples& s, const Statistics& st, const Reference& ref, TrainedCut& t,
+void add_whitebox(const Samples& s, const AttackPlan& attacks, const Statistics& st, const Reference& ref, TrainedCut& t,
                   const partition::ModelRunner& runner, CutAssessment& ca, at::Tensor& worst_grid) {
-  const double front_gflops = ca.cut.front_flops / 1e9;
-  const double max_gflops = s.ctx.options.whitebox.max_front_gflops;
-  if (!t.attackers.empty() && max_gflops > 0 && front_gflops > max_gflops) {
-    ca.notes.push_back(
-        fmt::format("whitebox skipped: the front costs {:.2f} GFLOPs per image, above "
-                    "whitebox.max_front_gflops = {:g} (raise it, best on a GPU)",
-                    front_gflops, max_gflops));
+  if (const auto note = whitebox_skip_note(s.ctx.options, attacks, ca.cut)) {
+    ca.notes.push_back(*note);
     log::info("cut {:<16} {}", ca.cut.name, ca.notes.back());
     return;
   }
   const auto timing = s.ctx.time(Phase::kWhitebox);
   at::Tensor grid;
-  auto sc = whitebox_score(s, ca.cut, st, ref, best_learned(t), runner, &grid);
+  auto sc = whitebox_score(s, ca.cut, t.index, st, ref, best_learned(t), runner, &grid);
   add_score(s.modality(), ca, std::move(sc), grid, worst_grid);
 }
 
 }  // namespace
+
+std::optional<std::string> whitebox_skip_note(const AssessOptions& o, const AttackPlan& attacks,
+                                              const model::CutPoint& cut) {
+  const double front_gflops = cut.front_flops / 1e9;
+  const double max_gflops = o.whitebox.max_front_gflops;
+  if (attacks.trained.empty() || max_gflops <= 0 || front_gflops <= max_gflops) return std::nullopt;
+  return fmt::format("whitebox skipped: the front costs {:.2f} GFLOPs per image, above "
+                     "whitebox.max_front_gflops = {:g} (raise it, best on a GPU)",
+                     front_gflops, max_gflops);
+}
 
 std::vector<CutAssessment> score_cuts(const Samples& s, const CutSelection& sel, const Statistics& st,
                                       const Reference& ref, const AttackPlan& attacks, std::vector<TrainedCut>& group,
@@ -161,6 +171,8 @@ std::vector<CutAssessment> score_cuts(const Samples& s, const CutSelection& sel,
         acc[g][a].add(first, group[g].attackers[a]->reconstruct(f), unit, logits);
     }
     done += static_cast<int64_t>(b.size());
+    for (const auto& g : group)  // score item 0 is the reference pass; cut i is item 1 + i
+      s.ctx.advance(Phase::kScore, 1 + g.index, static_cast<double>(done) / static_cast<double>(s.data.n_eval()));
     s.ctx.report(Progress::of(Phase::kScore)
                      .with_cuts(0, static_cast<int>(group.size()), cuts[group.front().index].name)
                      .with_steps(done, s.data.n_eval()));
@@ -178,7 +190,7 @@ std::vector<CutAssessment> score_cuts(const Samples& s, const CutSelection& sel,
       sc.train = t.stats[a];
       add_score(s.modality(), ca, std::move(sc), acc[g][a].grid(), worst_grid);
     }
-    if (attacks.whitebox) add_whitebox(s, st, ref, t, runner, ca, worst_grid);
+    if (attacks.whitebox) add_whitebox(s, attacks, st, ref, t, runner, ca, worst_grid);
     if (worst_grid.defined()) ca.reconstructions = to_image8(worst_grid);
     out.push_back(std::move(ca));
   }

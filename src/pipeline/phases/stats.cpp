@@ -58,6 +58,7 @@ Statistics stats_pass(const Samples& s, const CutSelection& sel) {
     sum = sum.defined() ? sum + part : part;
     if (s.data.classifier) classes.add(unit, outs.back());
     done += static_cast<int64_t>(b.size());
+    s.ctx.advance(Phase::kStats, 0, static_cast<double>(done) / static_cast<double>(idx.size()));
     s.ctx.report(Progress::of(Phase::kStats).with_cuts(0, static_cast<int>(cuts.size())).with_steps(
         done, static_cast<int64_t>(idx.size())));
   });

@@ -49,22 +49,16 @@ struct CutTraining {
 };
 
 CutTraining start_cut(const Samples& s, const CutSelection& sel, const Statistics& st, const AttackPlan& attacks,
-                      size_t index) {
+                      size_t index, int64_t step_limit) {
   const auto& o = s.ctx.options;
   CutTraining t;
   t.index = index;
   const auto& cut = sel.cuts[index];
   for (size_t ai = 0; ai < attacks.trained.size(); ++ai) {
-    attacks::AttackerSpec spec;
-    spec.feature_shape = common::Shape(cut.shape.begin() + 1, cut.shape.end());
-    spec.image_shape = s.modality().target_shape();
-    spec.feature_stats = st.feature_stats[index];
-    spec.linear_inverse = st.linear_inverse[index];
-    spec.device = o.device;
-    spec.seed = o.seed * 1000003ULL + static_cast<uint64_t>(cut.id) * 101ULL + ai;
-    spec.cgan = o.cgan;
+    const auto spec = attacker_spec(s, cut, st.feature_stats[index], st.linear_inverse[index], ai);
     t.attackers.push_back(attacks::create_attacker(attacks.trained[ai], spec));
     t.trackers.emplace_back(o.budget);
+    if (step_limit < o.budget.steps) t.trackers.back().limit_steps(step_limit);
     t.timers.emplace_back(o.device);
     t.l1.emplace_back();
   }
@@ -207,21 +201,66 @@ bool step_all(const CutSelection& sel, std::vector<CutTraining>& active, const p
   return check;
 }
 
+/// Under --time-budget, at a check: the steps the run can still afford, from the training
+/// time measured so far per step and the ETA of the phases after training; lowers every
+/// active tracker's limit when that is below `steps`. Returns the (new) limit.
+int64_t refit_steps(const Context& ctx, std::vector<CutTraining>& active, int64_t step, int64_t steps) {
+  RunTime* rt = ctx.run_time;
+  if (!rt || !rt->budget_seconds || !ctx.clock || !rt->elapsed || active.empty()) return steps;
+  const auto spent = ctx.clock->live();
+  double after = 0;  // seconds the phases after training still need
+  for (const Phase p : {Phase::kScore, Phase::kWhitebox, Phase::kProbe, Phase::kCost})
+    after += rt->eta.remaining(p, spent[static_cast<size_t>(p)]);
+  const double per_step = spent[static_cast<size_t>(Phase::kTrain)] / static_cast<double>(step);
+  const double left = kBudgetPlanShare * *rt->budget_seconds - rt->elapsed() - after;
+  const int64_t floor = std::min(ctx.options.budget.steps, ctx.options.budget.eval_every);
+  const int64_t fitted = steps_within(left, per_step, step, steps, floor);
+  if (fitted >= steps) return steps;
+  for (auto& t : active)
+    for (auto& tr : t.trackers) tr.limit_steps(fitted);
+  const auto sentence = fmt::format("training steps per cut {} -> {} (re-fitted at step {}: {:.2f} s per step)",
+                                    steps, fitted, step, per_step);
+  log::info("time budget: {}", sentence);
+  if (rt->report) {
+    rt->report->reductions.push_back(sentence);
+    rt->report->steps = fitted;
+  }
+  rt->step_limit = fitted;
+  rt->eta.plan(Phase::kTrain, {rt->eta.estimate(Phase::kTrain) * static_cast<double>(fitted) / static_cast<double>(steps)});
+  return fitted;
+}
+
 }  // namespace
+
+attacks::AttackerSpec attacker_spec(const Samples& s, const model::CutPoint& cut, attacks::FeatureStats stats,
+                                    attacks::LinearInverse linear_inverse, size_t attacker) {
+  const auto& o = s.ctx.options;
+  attacks::AttackerSpec spec;
+  spec.feature_shape = common::Shape(cut.shape.begin() + 1, cut.shape.end());
+  spec.image_shape = s.modality().target_shape();
+  spec.feature_stats = std::move(stats);
+  spec.linear_inverse = std::move(linear_inverse);
+  spec.device = o.device;
+  spec.seed = o.seed * 1000003ULL + static_cast<uint64_t>(cut.id) * 101ULL + attacker;
+  spec.cgan = o.cgan;
+  return spec;
+}
 
 int64_t train_phase(const Samples& s, const CutSelection& sel, const Statistics& st, const AttackPlan& attacks,
                     const std::vector<size_t>& todo, const OnTrained& on_trained) {
   if (todo.empty()) return -1;
   const auto& o = s.ctx.options;
+  RunTime* rt = s.ctx.run_time;
+  const int64_t limit = rt && rt->step_limit > 0 ? std::min(rt->step_limit, o.budget.steps) : o.budget.steps;
   std::vector<CutTraining> active;
-  for (auto i : todo) active.push_back(start_cut(s, sel, st, attacks, i));
+  for (auto i : todo) active.push_back(start_cut(s, sel, st, attacks, i, limit));
   auto extractor_for = [&]() {
     std::vector<int> ids;
     for (const auto& t : active) ids.push_back(sel.cuts[t.index].id);
     return partition::FeatureExtractor(s.ctx.model, ids);
   };
   auto ex = extractor_for();
-  const int64_t steps = o.budget.steps;
+  int64_t steps = limit;
   TrainBatches batches(s);
   model::SyncCounter syncs(o.device);
   const auto t0 = Clock::now();
@@ -230,7 +269,11 @@ int64_t train_phase(const Samples& s, const CutSelection& sel, const Statistics&
     const auto unit = batches.next(step);
     const bool check = step_all(sel, active, ex, s.input(unit), unit);
     syncs.pause(true);  // checks and scoring read results: they wait for the device
-    if (check) check_on_val(s, sel, active, ex);
+    if (check) {
+      check_on_val(s, sel, active, ex);
+      steps = refit_steps(s.ctx, active, step, steps);
+    }
+    s.ctx.advance(Phase::kTrain, 0, static_cast<double>(step) / static_cast<double>(steps));
     auto finished = take_finished(active);
     if (!finished.empty()) {
       on_trained(finished);
@@ -247,8 +290,7 @@ int64_t train_phase(const Samples& s, const CutSelection& sel, const Statistics&
       s.ctx.report(Progress::of(Phase::kTrain)
                        .with_cuts(static_cast<int>(active.size()), static_cast<int>(sel.cuts.size()))
                        .with_steps(step, steps)
-                       .with_training(rate, best, s.modality().val_label(),
-                                      active.empty() ? 0 : static_cast<double>(steps - step) / std::max(rate, 1e-9)));
+                       .with_training(rate, best, s.modality().val_label()));
     }
   }
   if (!syncs.active()) return -1;
