@@ -13,11 +13,16 @@ import subprocess
 import sys
 
 MEANING = {
+    "cgan.channels_last": "CUDA only: networks and inputs in channels-last layout (same arithmetic, faster tensor-core convolutions)",
+    "cgan.bf16": "CUDA only: the attackers' forward passes under bf16 autocast (losses and SSIM in float32); off until measured not to weaken the attack",
+    "cgan.fused_adam": "CUDA with LibTorch 2.x only: one fused Adam kernel per step (the same update up to rounding); LibTorch 1.13 uses its own Adam",
+    "deterministic": "`--deterministic`; on CUDA: deterministic cuDNN and algorithms where CUDA has them (the attackers' resizes have none: they warn once and can still vary in the last digits), TF32 off (off: cuDNN benchmark mode and TF32 on, so reruns differ in the last digits); the CPU is deterministic either way",
     "seed": "seeds the data subset and splits, the batch order, augmentation and each attacker (derived per cut)",
     "device": "`auto`, `cpu`, `cuda`, `cuda:N`; the resolved value is recorded",
     "cuts": "`stages` (the first cut, each resolution stage's output, the classifier input; at most 12), `blocks`, `all`, or a comma list of ids/names (docs/cut-points.md)",
     "attacks": "attackers run at every cut: `cgan`, `inverse` (learned), `whitebox` (optimisation through the front's weights); leakage is the max over them (docs/attacks.md says why each preset has its set); `oracle` alone is a pre-screen",
-    "accept_unconverged": "let the gate pass a chosen cut that is safe only as a lower bound, an attacker still improving when its budget ran out (`--accept-unconverged`)",
+    "accept_unconverged": "let the gate pass a chosen cut that is safe only as a lower bound, an attacker still improving when its budget ran out or cut short by the time budget (`--accept-unconverged`)",
+    "time_budget": "wall-clock budget (`--time-budget`), e.g. `15m`, `90s`, `1h30m`; \"\" = none. After the calibration, white-box images, then training steps, then white-box iterations are lowered until the run is estimated to end by 90% of it (docs/cli.md, Time)",
     "threshold": "a cut is safe when its envelope ≤ threshold: mean SSIM for images (He et al. call SSIM < 0.3 unrecognisable), the share of records re-identified for CSV records (docs/metrics.md)",
     "fail_above": "CI gate: exit 3 when no cut is safe or the chosen cut's leakage exceeds it",
     "data.source": "see docs/data.md",
@@ -62,7 +67,7 @@ MEANING = {
     "whitebox.iterations": "projected Adam steps per start (the mean image, and the strongest learned attacker's reconstruction), shared by the coarse-to-fine stages",
     "whitebox.lr": "Adam step on pixels in [0,1], cosine-decayed to a tenth",
     "whitebox.tv_weight": "weight of the total-variation prior against the relative feature error",
-    "whitebox.images": "eval images it reconstructs and is scored on (the first ones of eval)",
+    "whitebox.images": "eval images it reconstructs and is scored on (the first ones of eval); 0 = by image size: 64 up to 64x64 pixels, 16 at 224x224",
     "whitebox.batch": "images optimised at once; 0 = the assessment's batch size",
     "whitebox.max_front_gflops": "beside a learned attacker, skip cuts whose front costs more GFLOPs per image (0 = never): deep 224×224 fronts take hours on a CPU; alone it runs everywhere",
     "ternary": "three-way split (`--ternary`), docs/cost-model.md",

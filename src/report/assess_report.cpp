@@ -247,9 +247,10 @@ std::string assess_text(const PlanDocument& doc) {
     for (const auto& x : v) o += fmt::format(" {:>8}", x);
     return o;
   };
-  std::vector<std::string> rising;
+  std::vector<std::string> rising, cut_short;
   for (const auto& c : doc.cuts)
     for (const auto& s : c.attacks) {
+      if (s.train.cut_short) cut_short.push_back(s.attack + "@" + c.name);
       out += fmt::format("{:>4}  {:<20} {:<16} {:<8} {:>22}{} {:>6} {:>9.3f}  {}\n", c.id, c.name.substr(0, 20),
                          common::format_shape(c.shape), s.attack, ci(s.headline()), row(details(s.records, s.psnr_db)),
                          trend(s), c.envelope, c.verdict);
@@ -258,6 +259,9 @@ std::string assess_text(const PlanDocument& doc) {
   if (!rising.empty())
     out += fmt::format("      still improving when the budget ran out (a lower bound; raise budget.steps): {}\n",
                        fmt::join(rising, ", "));
+  if (!cut_short.empty())
+    out += fmt::format("      cut short by the time budget (a lower bound; raise --time-budget): {}\n",
+                       fmt::join(cut_short, ", "));
   for (const auto& b : doc.baselines)
     out += fmt::format("      baseline {:<16} {} {}{}\n", b.name, measure_title(doc), ci(b.headline()),
                        row(details(b.records, b.psnr_db)));

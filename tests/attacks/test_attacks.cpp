@@ -158,6 +158,46 @@ TEST_CASE("the tracker stops at the budget, or when patience runs out, and flags
   CHECK(p.stats(0).best_val == Approx(0.605));
 }
 
+TEST_CASE("a time budget's step limit stops the tracker and marks it cut short", "[attack][time_plan]") {
+  attacks::TrainBudget b;
+  b.steps = 100;
+  b.eval_every = 10;
+  b.patience = 0;
+  attacks::TrainTracker t(b);
+  std::vector<int64_t> checks;
+  while (!t.done()) {
+    t.on_step(0.5);
+    if (t.check_due()) {
+      checks.push_back(t.steps());
+      t.on_check(0.5 + 0.01 * static_cast<double>(t.steps()));
+      if (t.steps() == 20) t.limit_steps(35);  // re-fitted at the check of step 20
+    }
+  }
+  CHECK(checks == std::vector<int64_t>{10, 20, 30, 35});  // the new last step is checked
+  CHECK(t.stats(0).steps_run == 35);
+  CHECK(t.stats(0).cut_short);
+  t.limit_steps(200);  // never raised
+  CHECK(t.stats(0).steps_run == 35);
+
+  attacks::TrainTracker u(b);  // limited to the steps it already ran, after its check: done at once
+  for (int i = 0; i < 10; ++i) u.on_step(0.5);
+  u.on_check(0.5);
+  u.limit_steps(4);
+  CHECK(u.done());
+  CHECK(u.stats(0).steps_run == 10);
+
+  b.patience = 1;  // an attacker that stopped early on its own was not cut short
+  attacks::TrainTracker e(b);
+  e.limit_steps(50);
+  while (!e.done()) {
+    e.on_step(0.5);
+    if (e.check_due()) e.on_check(0.5);
+  }
+  CHECK(e.stats(0).early_stopped);
+  CHECK_FALSE(e.stats(0).cut_short);
+  CHECK_FALSE(attacks::TrainTracker(b).stats(0).cut_short);  // no limit: never
+}
+
 TEST_CASE("losses read later (a GPU's checks) give the same statistics as losses read at once", "[attack]") {
   attacks::TrainBudget b;
   b.steps = 25;

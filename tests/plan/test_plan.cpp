@@ -198,6 +198,19 @@ TEST_CASE("decide_assessment: the assessment completes the policy (floor, measur
   REQUIRE(d.decision.cut_id == 2);
   CHECK(d.verdicts[2].measured == Approx(0.25));  // the label-only floor of a two-way split
   CHECK(d.verdicts[2].lower_bound);               // cgan@c2 was still improving
+  // Cut short by a time budget instead: a lower bound too, said so, and the gate fails on it.
+  r.cuts[2].scores[0].train.still_improving = false;
+  r.cuts[2].scores[0].train.cut_short = true;
+  auto gated = policy;
+  gated.fail_above = 0.3;
+  const auto cs = partplan::plan::decide_assessment(r, gated);
+  CHECK(cs.verdicts[2].lower_bound);
+  CHECK(cs.verdicts[2].still_improving == std::vector<std::string>{"cgan@c2 (cut short by the time budget)"});
+  CHECK(cs.decision.gate_failed);
+  CHECK(cs.decision.gate_reason.find("--time-budget") != std::string::npos);
+  r.cuts[2].scores[0].train.cut_short = false;
+  CHECK_FALSE(partplan::plan::decide_assessment(r, policy).verdicts[2].lower_bound);
+  r.cuts[2].scores[0].train.still_improving = true;
   CHECK(d.decision.reason.find("envelope SSIM 0.250") != std::string::npos);
   r.measure = "reidentification";
   CHECK(partplan::plan::decide_assessment(r, policy).decision.reason.find("envelope re-identification") !=

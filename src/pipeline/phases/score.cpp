@@ -52,10 +52,11 @@ void add_score(const Modality& m, CutAssessment& ca, AttackScore sc, const at::T
     ca.worst_attack = sc.attack;
     worst_grid = grid;
   }
-  log::info("cut {:<16} {:<8} {} {:.3f} [{:.3f}, {:.3f}]  {}  {} {}{}{} in {:.1f} s", ca.cut.name, sc.attack, m.verb(),
-            h.mean, h.low, h.high, m.detail(sc), sc.train.steps_run,
+  log::info("cut {:<16} {:<8} {} {:.3f} [{:.3f}, {:.3f}]  {}  {} {}{}{}{} in {:.1f} s", ca.cut.name, sc.attack,
+            m.verb(), h.mean, h.low, h.high, m.detail(sc), sc.train.steps_run,
             sc.attack == "whitebox" ? "iterations" : "steps", sc.train.early_stopped ? " (early stop)" : "",
-            sc.train.still_improving ? " (still improving)" : "", sc.train.seconds);
+            sc.train.still_improving ? " (still improving)" : "",
+            sc.train.cut_short ? " (cut short by the time budget: a lower bound)" : "", sc.train.seconds);
   ca.scores.push_back(std::move(sc));
 }
 
