@@ -146,6 +146,7 @@ TEST_CASE("assess refuses bad input before any work, leaving no plan", "[cli][as
            {{"--set", "budget.steps=\"many\""}, 2, "must be a number"},
            {{"--set", "seed=0, \"threshold\": 0.9"}, 2, "'seed' must be a number"},  // one value, not pasted JSON
            {{"--set", "cgan.norm=layer"}, 2, "use batch, instance, none"},
+           {{"--time-budget", "fifteen"}, 2, "time budget 'fifteen' is not a duration"},
            {{"--set", "data..eval=3"}, 2, "not a setting key"},
            {{"--threshold", "1.5"}, 2, "--threshold"},
            {{"--attack", "magic"}, 2, "attack 'magic' is not known"},
@@ -348,9 +349,12 @@ TEST_CASE("the worst case at each cut is the max over attackers, the white-box o
   const auto summary = slurp(dir + "/report/summary.md");
   CHECK(summary.find("| whitebox |") != std::string::npos);
   // Scoring and the white-box attacker are timed apart from the training loop they run in;
-  // the oracle exposure runs beside every image assessment.
+  // the oracle exposure runs beside every image assessment; the calibration before the stats.
   CHECK(phase_names(plan) ==
-        std::vector<std::string>{"data", "stats", "oracle", "train", "score", "whitebox", "cost"});
+        std::vector<std::string>{"data", "calibrate", "stats", "oracle", "train", "score", "whitebox", "cost"});
+  // Without --time-budget: an estimate from the calibration, nothing fitted.
+  CHECK(plan.at("time").at("estimated_seconds").get<double>() > 0);
+  CHECK(plan.at("time").at("budget").is_null());
 }
 
 TEST_CASE("an attacker still improving at the end of its budget makes a lower bound, which fails the gate",
@@ -379,6 +383,39 @@ TEST_CASE("an attacker still improving at the end of its budget makes a lower bo
   auto accepted = run(args);
   INFO(accepted.err);
   CHECK(accepted.rc == 0);
+}
+
+TEST_CASE("a time budget below the run's needs cuts steps and white-box iterations, and the gate fails the cut-short cut",
+          "[cli][assess]") {
+  const auto dir = temp_dir("assess-time-budget");
+  const std::string model = dir + "/tiny.pt";
+  partplan::testing::save_tiny_mnist_net(model);
+  // 10 ms: below any run's floors on any machine, so every reduction applies (the fit's
+  // arithmetic has its known answers in tests/pipeline/test_time_plan.cpp).
+  auto args = quick(model, dir);
+  args.insert(args.end(), {"--cuts", "0,2", "--attack", "cgan,whitebox", "--set", "whitebox.images=16",
+                           "--time-budget", "0.01s", "--threshold", "0.999", "--fail-above", "0.999"});
+  auto r = run(args);
+  INFO(r.err);
+  CHECK(r.rc == 3);
+  CHECK(r.err.find("cut short by the time budget") != std::string::npos);
+  CHECK(r.err.find("--time-budget") != std::string::npos);  // the gate's reason says what to raise
+  const auto plan = nlohmann::json::parse(slurp(dir + "/plan.json"));
+  const auto& b = plan.at("time").at("budget");
+  CHECK(b.at("budget_seconds").get<double>() == Catch::Detail::Approx(0.01));
+  CHECK(b.at("steps_requested") == 40);
+  CHECK(b.at("steps") == 20);
+  CHECK(b.at("whitebox_iterations") == 50);
+  CHECK(b.at("fits") == false);
+  // 16 images are already one batch: not reduced.
+  CHECK(b.at("reductions") == nlohmann::json::array({"training steps per cut 40 -> 20", "white-box iterations 200 -> 50"}));
+  for (const auto& c : plan.at("cuts")) {
+    INFO("cut " << c.at("name"));
+    for (const auto& a : c.at("attacks")) {
+      CHECK(a.at("train").at("cut_short") == true);
+      CHECK(a.at("train").at("steps_run") == (a.at("attack") == "whitebox" ? 50 : 20));
+    }
+  }
 }
 
 TEST_CASE("sharded and merged equals unsharded, and merge refuses incomplete or mismatched shard sets",
