@@ -34,9 +34,11 @@ double train_seconds(const Workload& w, int64_t steps) {
 }
 
 double whitebox_seconds(const Workload& w, int64_t images, int64_t iterations) {
-  const double n = static_cast<double>(std::min(images, w.n_eval));
+  Workload at = w;
+  at.whitebox_images = images;
+  at.whitebox_iterations = iterations;
   double s = 0;
-  for (const auto& c : w.cuts) s += n * static_cast<double>(c.whitebox_starts * iterations) * c.whitebox;
+  for (const auto& c : w.cuts) s += whitebox_seconds(at, c);
   return s;
 }
 
@@ -52,6 +54,11 @@ int64_t largest_fitting(int64_t lo, int64_t hi, Fits&& fits) {
 }
 
 }  // namespace
+
+double whitebox_seconds(const Workload& w, const CutRates& cut) {
+  const double n = static_cast<double>(std::min(w.whitebox_images, w.n_eval));
+  return n * static_cast<double>(cut.whitebox_starts * w.whitebox_iterations) * cut.whitebox;
+}
 
 PhaseSeconds estimate_phases(const Workload& w) {
   PhaseSeconds s{};

@@ -55,6 +55,9 @@ struct Workload {
 ///   probe     probe_images * forward;  cost  cost_runs * forward
 PhaseSeconds estimate_phases(const Workload& w);
 
+/// The white-box seconds at one cut of `w`: images (at most n_eval) * starts * iterations * rate.
+double whitebox_seconds(const Workload& w, const CutRates& cut);
+
 /// The sum of a PhaseSeconds.
 double total_seconds(const PhaseSeconds& s);
 

@@ -61,11 +61,9 @@ void plan_eta(const CutSelection& sel, const std::vector<size_t>& todo, const Wo
   for (const auto& cut : sel.cuts) oracle_units += cut.shape.size() == 4 ? 1.0 : 0.0;
   for (size_t i = 0; i < n; ++i)
     oracle[i] = sel.cuts[i].shape.size() == 4 && oracle_units > 0 ? of(Phase::kOracle) / oracle_units : 0.0;
-  const double n_eval = static_cast<double>(std::min(w.whitebox_images, w.n_eval));
   for (size_t k = 0; k < todo.size() && k < w.cuts.size(); ++k) {
     score[1 + todo[k]] = (of(Phase::kScore) - reference) / static_cast<double>(todo.size());
-    const auto& c = w.cuts[k];
-    whitebox[todo[k]] = n_eval * static_cast<double>(c.whitebox_starts * w.whitebox_iterations) * c.whitebox;
+    whitebox[todo[k]] = whitebox_seconds(w, w.cuts[k]);
   }
   eta.plan(Phase::kScore, score);
   eta.plan(Phase::kOracle, oracle);
