@@ -79,6 +79,7 @@ MEANING = {
     "cost.gpu_speedup": "this CPU / the untrusted accelerator; an assumption",
     "cost.link_mib_per_s": "enclave boundary bandwidth",
     "cost.enclave_memory_mib": "enclave memory budget, SGX1's usable EPC (`--enclave-memory-mib`)",
+    "cost.timings": "a runtime.json from `partplan run`: its measured times replace the estimates at the split it served (`--timings`)",
     "baselines": "score the blank, mean-image and label-prototype guesses",
     "report.grid_images": "eval images per reconstruction grid",
     "limits.feature_memory_mib": "bound on features held in memory: only the ternary probe holds any (the assessment streams)",

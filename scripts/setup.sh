@@ -25,6 +25,7 @@ PACKAGES=(
   libopencv-dev libopencv-contrib-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev catch2
   libssl-dev zlib1g-dev
+  libseccomp-dev  # partplan run: the enclave worker's syscall allow-list (docs/runtime.md)
   libopenblas0-pthread  # LibTorch's linear layers call BLAS: the reference libblas is ~3x slower
   dataset-fashion-mnist python3-skimage python3-jsonschema
   chromium  # the browser test renders report.html and compare.html headless (ctest label browser)

@@ -14,6 +14,7 @@
 #include "partplan/plan/assessment.hpp"
 #include "partplan/report/assess_report.hpp"
 #include "partplan/report/report.hpp"
+#include "partplan/report/runtime_document.hpp"
 #include "partplan/store/run_store.hpp"
 
 namespace fs = std::filesystem;
@@ -21,9 +22,28 @@ namespace fs = std::filesystem;
 namespace partplan::app {
 namespace {
 
+/// cost.timings: the measured times of the split a runtime.json served, for the cost phase.
+pipeline::CostOptions::Measured measured_timings(const std::string& path) {
+  const auto doc = report::runtime_from_json(common::read_file(path), path);
+  if (doc.completed < 1 || doc.failure)
+    throw UsageError(fmt::format("'{}' records a run that failed or completed no request: use the runtime.json of a "
+                                 "run that succeeded for --timings",
+                                 path));
+  pipeline::CostOptions::Measured m;
+  m.cut_ids = doc.cut_ids;
+  for (const auto& p : doc.parts)
+    (p.role == "enclave" ? m.enclave_native_seconds : m.untrusted_seconds) += p.measured.p50 / 1e3;
+  for (const auto& h : doc.hops)
+    if (h.from != "client" && h.to != "client") m.transfer_seconds += h.measured.p50 / 1e3;
+  for (const auto& w : doc.workers)
+    if (w.role == "untrusted") m.untrusted_on_cpu = w.device == "cpu";
+  return m;
+}
+
 /// The effective options, device resolved, numerics configured, the shard's checks done.
 pipeline::AssessOptions resolve_options(const AssessRequest& req, config::Settings& settings) {
   auto options = pipeline::options_from_settings(settings);
+  if (!options.cost.timings.empty()) options.cost.measured = measured_timings(options.cost.timings);
   options.device = model::resolve_device(options.device);
   settings.set("device", options.device);
   const std::string numerics = model::configure_numerics(options.device, options.deterministic);

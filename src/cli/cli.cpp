@@ -158,6 +158,13 @@ int run_command(const Dispatch& dispatch, int threads, std::ostream& out, std::o
 
 }  // namespace
 
+std::vector<std::string> command_line(const CLI::App& sub) {
+  std::vector<std::string> argv{"partplan", sub.get_name()};
+  for (const auto* o : sub.get_options())
+    for (const auto& r : o->results()) argv.push_back(o->nonpositional() ? o->get_name() + "=" + r : r);
+  return argv;
+}
+
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CLI::App app{
       "partplan: plan where to split a model between a TEE enclave and an untrusted GPU, "
@@ -176,6 +183,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   setup_metrics(app, dispatch);
   setup_compare(app, dispatch);
   setup_merge(app, dispatch);
+  setup_run(app, dispatch);
   if (!command_known(app, args, err)) return kExitUsage;
 
   std::vector<std::string> argv_store{"partplan"};

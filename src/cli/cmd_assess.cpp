@@ -25,6 +25,7 @@ struct AssessCmdOptions {
   std::optional<std::string> data, cuts, attack, device, input_shape, time_budget;
   std::optional<int64_t> seed, steps;
   std::optional<double> threshold, fail_above, enclave_memory_mib, tee_slowdown;
+  std::optional<std::string> timings;
   std::optional<std::string> back_cut;
   bool ternary = false, profile = false, accept_unconverged = false, deterministic = false;
   std::vector<std::string> sets;
@@ -81,6 +82,7 @@ config::Settings layered_settings(const AssessCmdOptions& o) {
   if (o.profile) settings.set("cost.profile", true);
   if (o.enclave_memory_mib) settings.set("cost.enclave_memory_mib", *o.enclave_memory_mib);
   if (o.tee_slowdown) settings.set("cost.tee_slowdown", *o.tee_slowdown);
+  if (o.timings) settings.set("cost.timings", *o.timings);
   for (const auto& a : o.sets) apply_assignment(settings, a);
   return settings;
 }
@@ -183,14 +185,6 @@ void add_plan_outputs(CLI::App& sub, std::string& out, std::string& report_dir, 
   sub.add_option("--export", export_dir, "write the chosen split's parts and partition.json here");
 }
 
-/// The command as parsed ("partplan assess MODEL --steps=100 ..."), recorded in the plan.
-std::vector<std::string> command_line(const CLI::App& sub) {
-  std::vector<std::string> argv{"partplan", sub.get_name()};
-  for (const auto* o : sub.get_options())
-    for (const auto& r : o->results()) argv.push_back(o->nonpositional() ? o->get_name() + "=" + r : r);
-  return argv;
-}
-
 struct MergeCmdOptions {
   std::string dir;
   std::string out = "plan.json";
@@ -290,6 +284,8 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--back-cut", opt->back_cut,
                   "ternary: the cut where the enclave takes over again (default: the input of the final weight layer)");
   sub->add_flag("--profile", opt->profile, "time every candidate split's parts instead of scaling FLOPs");
+  sub->add_option("--timings", opt->timings,
+                  "runtime.json from partplan run: its measured times replace the estimates at the split it served");
   sub->add_option("--enclave-memory-mib", opt->enclave_memory_mib,
                   "enclave memory budget for weights + activations (default 93, SGX1's usable EPC)")
       ->check(CLI::NonNegativeNumber);

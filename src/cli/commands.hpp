@@ -7,6 +7,8 @@
 
 #include <functional>
 #include <ostream>
+#include <string>
+#include <vector>
 
 namespace partplan::cli {
 
@@ -24,6 +26,11 @@ void setup_assess(CLI::App& app, Dispatch& dispatch);
 void setup_metrics(CLI::App& app, Dispatch& dispatch);
 void setup_compare(CLI::App& app, Dispatch& dispatch);
 void setup_merge(CLI::App& app, Dispatch& dispatch);
+void setup_run(CLI::App& app, Dispatch& dispatch);
+
+/// The command as parsed, one word per element ("partplan", "assess", "MODEL", "--steps=100"),
+/// recorded in the documents a command writes.
+std::vector<std::string> command_line(const CLI::App& sub);
 
 /// Validator text shared by commands that take a model input shape.
 inline constexpr const char* kInputShapeHelp =

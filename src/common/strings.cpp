@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <ctime>
 #include <iterator>
 
 namespace partplan::common {
@@ -88,6 +89,15 @@ std::string format_duration(double seconds) {
     std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
   else
     std::snprintf(buf, sizeof buf, "%lds", t);
+  return buf;
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
 

@@ -12,6 +12,17 @@
 #include "partplan/common/shape.hpp"
 
 namespace partplan::data {
+
+Preprocess preprocess_for(const SampleShape& model_sample, const DataOptions& d) {
+  const int64_t channels = model_sample.size() == 3 ? model_sample[0] : 1;
+  auto pre = Preprocess::defaults_for_channels(channels);
+  pre.pixel_min = d.pixel_min;
+  pre.pixel_max = d.pixel_max;
+  if (!d.mean.empty()) pre.mean = d.mean;
+  if (!d.std.empty()) pre.std = d.std;
+  pre.validate(channels);
+  return pre;
+}
 namespace {
 
 // Per-channel values broadcastable against [N,C,...]: shape [1,C,1,...] (or [1] for one value).

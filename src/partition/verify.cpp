@@ -1,15 +1,16 @@
 // Verifies an exported partition: hashes first (integrity), then the composed parts
 // against the original model on random inputs (numerics).
-#include <torch/csrc/jit/ir/constants.h>
 #include <torch/script.h>
 
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "partplan/common/error.hpp"
 #include "partplan/common/hash.hpp"
 #include "partplan/partition/partition.hpp"
+#include "src/partition/load_part.hpp"
 
 namespace fs = std::filesystem;
 
@@ -39,40 +40,11 @@ torch::jit::Module load_part(const std::string& path) {
   }
 }
 
-/// The first tensor of `m` (parameter, buffer, or a constant of its forward graph) that is not
-/// on the CPU, as "name on device", or "".
-std::string first_off_cpu(const torch::jit::Module& m) {
-  for (const auto& p : m.named_parameters(/*recurse=*/true))
-    if (!p.value.device().is_cpu()) return p.name + " on " + p.value.device().str();
-  for (const auto& b : m.named_buffers(/*recurse=*/true))
-    if (!b.value.device().is_cpu()) return b.name + " on " + b.value.device().str();
-  for (const auto* node : m.get_method("forward").graph()->nodes()) {
-    if (node->kind() != c10::prim::Constant || node->outputs().size() != 1) continue;
-    const auto v = torch::jit::toIValue(node->output());
-    if (v && v->isTensor() && !v->toTensor().device().is_cpu())
-      return "a constant of its graph on " + v->toTensor().device().str();
-  }
-  return "";
-}
-
-/// A part as an enclave runtime loads it: plainly, with no map location. A part saved with
-/// CUDA tensors fails here (on a machine without CUDA) or is caught by first_off_cpu.
+/// A part as an enclave runtime loads it (load_part.hpp).
 torch::jit::Module load_enclave_part(const std::string& path) {
-  torch::jit::Module m;
-  try {
-    m = torch::jit::load(path);
-  } catch (const std::exception& e) {
-    const std::string what = first_line(e.what());
-    if (what.find("CUDA") != std::string::npos)
-      throw VerificationError("'" + path + "' holds CUDA tensors, so a CPU enclave runtime cannot load it (" + what +
-                              "): re-export it with this partplan (parts are written from a CPU copy)");
-    throw ModelError("cannot load '" + path + "': " + what);
-  }
-  if (const auto where = first_off_cpu(m); !where.empty())
-    throw VerificationError("'" + path + "' holds a tensor off the CPU (" + where +
-                            "), so a CPU enclave runtime cannot load it plainly: re-export it with this partplan");
-  m.eval();
-  return m;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("cannot open '" + path + "': check that it exists and is readable");
+  return load_enclave_module(in, path);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "partplan/common/build_info.hpp"
 #include "partplan/common/error.hpp"
 #include "partplan/common/fs.hpp"
+#include "partplan/common/strings.hpp"
 #include "partplan/imaging/canvas.hpp"
 #include "partplan/report/html.hpp"
 #include "src/report/cells.hpp"
@@ -19,13 +20,6 @@
 
 namespace partplan::report {
 namespace {
-
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
 
 const plan::CutVerdict& verdict_of(const PlanContext& ctx, int id) {
   for (const auto& v : ctx.plan->verdicts)
@@ -182,7 +176,7 @@ PlanDocument plan_document(const PlanContext& ctx) {
   PlanDocument doc;
   doc.source = ctx.plan_path;
   doc.tool = {"partplan", kVersion, model::torch_version()};
-  doc.created_utc = utc_now();
+  doc.created_utc = common::utc_now();
   doc.device = r.device;
   doc.measure = r.measure;
   doc.command = ctx.command_line;

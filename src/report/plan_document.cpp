@@ -106,7 +106,7 @@ json cut_json(const PlanDocument::Cut& c) {
             {"transfer_seconds", k.transfer_seconds},
             {"latency_seconds", c.latency_seconds},
             {"fits_budget", c.fits_budget},
-            {"profiled", k.profiled}}},
+            {"profiled", k.profiled}, {"from_runtime", k.from_runtime}}},
           {"probe_accuracy", or_null(c.probe_accuracy)},
           {"measured", c.measured},
           {"worst_attack", c.worst_attack},

@@ -176,6 +176,7 @@ void read_cost(const Obj& o, PlanDocument::Cut& c) {
   k.untrusted_seconds = o.get("untrusted_seconds", 0.0);
   k.transfer_seconds = o.get("transfer_seconds", 0.0);
   k.profiled = o.get("profiled", false);
+  k.from_runtime = o.get("from_runtime", false);
   c.latency_seconds = o.get("latency_seconds", 0.0);
   c.fits_budget = o.get("fits_budget", true);
 }

@@ -25,6 +25,9 @@ std::optional<std::vector<uint8_t>> base64_decode(const std::string& text);
 /// A duration as a person reads it: "1h02m", "3m05s", "42s"; "?" when negative (unknown).
 std::string format_duration(double seconds);
 
+/// The current time as ISO 8601 UTC, to the second: "2026-12-04T17:48:16Z".
+std::string utc_now();
+
 /// ASCII lower case.
 std::string to_lower(std::string text);
 /// ASCII case-insensitive equality.

@@ -31,6 +31,10 @@ struct Preprocess {
   void validate(int64_t channels) const;
 };
 
+/// The model's input preprocessing: the defaults for its channels (a flat input counts as one)
+/// under the data options' overrides. Throws UsageError as Preprocess::validate.
+Preprocess preprocess_for(const SampleShape& model_sample, const DataOptions& options);
+
 /// Samples as float32 in [0,1] on the same device: uint8 divided by 255, floating converted.
 /// Shape unchanged. Throws std::invalid_argument on other dtypes.
 at::Tensor to_unit(const at::Tensor& samples);

@@ -38,6 +38,18 @@ struct CostOptions {
   double gpu_speedup = 20.0;         ///< this CPU's time / the untrusted accelerator's: an assumption
   double link_mib_per_s = 1000.0;    ///< enclave boundary bandwidth for the cut tensor
   double enclave_memory_mib = 93.0;  ///< enclave budget for weights + activations (SGX1 usable EPC)
+  /// A runtime.json from partplan run: its measured times replace the estimates at the split
+  /// it served (docs/cost-model.md, "Measured times"); "" = none. Read by the app layer.
+  std::string timings;
+  /// Not a setting: what the app layer read from `timings`.
+  struct Measured {
+    std::vector<int> cut_ids;         ///< the split it served: the cut (and a ternary back cut)
+    double enclave_native_seconds = 0;  ///< the enclave parts' p50 compute, native CPU
+    double untrusted_seconds = 0;       ///< the untrusted part's p50 compute
+    bool untrusted_on_cpu = true;       ///< then a CPU assessment divides it by gpu_speedup, as --profile does
+    double transfer_seconds = 0;        ///< the boundary hops' p50
+  };
+  std::optional<Measured> measured;
 };
 
 template <class V>
@@ -47,6 +59,7 @@ void visit(CostOptions& o, V&& v) {
   v("gpu_speedup", o.gpu_speedup, 1e-3, 1e6);
   v("link_mib_per_s", o.link_mib_per_s, 1e-6, 1e9);
   v("enclave_memory_mib", o.enclave_memory_mib, 0.0, 1e9);
+  v("timings", o.timings);
 }
 
 /// Everything an assessment needs. The defaults are the quick preset (configs/quick.json is
@@ -189,6 +202,7 @@ struct CutCost {
   double untrusted_seconds = 0;
   double transfer_seconds = 0;
   bool profiled = false;  ///< times measured per part (--profile), else scaled from FLOPs
+  bool from_runtime = false;  ///< times taken from partplan run's runtime.json (cost.timings)
 };
 
 /// What the cost model needs besides the cut (docs/cost-model.md).

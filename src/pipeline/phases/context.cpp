@@ -5,24 +5,9 @@
 
 #include "partplan/common/error.hpp"
 #include "partplan/data/dataset.hpp"
+#include "partplan/data/preprocess.hpp"
 
 namespace partplan::pipeline::phases {
-namespace {
-
-/// The model's input preprocessing: the defaults for its channels (a flat input counts as
-/// one) under the data options' overrides.
-data::Preprocess preprocess_for(const common::Shape& model_sample, const data::DataOptions& d) {
-  const int64_t channels = model_sample.size() == 3 ? model_sample[0] : 1;
-  auto pre = data::Preprocess::defaults_for_channels(channels);
-  pre.pixel_min = d.pixel_min;
-  pre.pixel_max = d.pixel_max;
-  if (!d.mean.empty()) pre.mean = d.mean;
-  if (!d.std.empty()) pre.std = d.std;
-  pre.validate(channels);
-  return pre;
-}
-
-}  // namespace
 
 Context make_context(const model::Model& model, const AssessOptions& o, const ProgressFn& progress,
                      PhaseClock* clock) {
@@ -34,7 +19,7 @@ Context make_context(const model::Model& model, const AssessOptions& o, const Pr
         fmt::format("'{}' takes input {}, not an image [N,C,H,W]: assess rebuilds images, or the records "
                     "of a CSV data source (--data FILE.csv, see docs/data.md)",
                     summary.path, common::format_shape(summary.input_shape)));
-  auto pre = preprocess_for(sample, o.data);
+  auto pre = data::preprocess_for(sample, o.data);
   return Context{model, o, progress, torch::Device(o.device), sample, pre, data::ModelInput(pre, sample), clock};
 }
 

@@ -52,6 +52,21 @@ void profile(const Context& ctx, const model::Model& cpu, const CutSelection& se
   c.profiled = true;
 }
 
+/// cost.timings: the times partplan run measured at the split it served, in place of the
+/// estimate (the enclave's at native speed, so times tee_slowdown as every enclave time here).
+void apply_measured(const Context& ctx, const CutSelection& sel, const model::CutPoint& cut, CutCost& c) {
+  const auto& o = ctx.options.cost;
+  if (!o.measured || o.measured->cut_ids.empty() || o.measured->cut_ids.front() != cut.id) return;
+  const bool tern = sel.back_cut && sel.back_cut->id != cut.id;
+  if (tern != (o.measured->cut_ids.size() == 2) || (tern && o.measured->cut_ids.back() != sel.back_cut->id)) return;
+  const auto& m = *o.measured;
+  c.enclave_seconds = o.tee_slowdown * m.enclave_native_seconds;
+  c.untrusted_seconds = m.untrusted_on_cpu && !ctx.device.is_cuda() ? m.untrusted_seconds / o.gpu_speedup : m.untrusted_seconds;
+  c.transfer_seconds = m.transfer_seconds;
+  c.profiled = false;
+  c.from_runtime = true;
+}
+
 }  // namespace
 
 CostResult cost_phase(const Context& ctx, const CutSelection& sel, const std::vector<model::CutPoint>& assessed) {
@@ -78,6 +93,7 @@ CostResult cost_phase(const Context& ctx, const CutSelection& sel, const std::ve
   for (const auto& cut : assessed) {
     r.costs.push_back(estimate_cost(cut, in));
     if (o.cost.profile) profile(ctx, cpu, sel, cut, r.costs.back());
+    apply_measured(ctx, sel, cut, r.costs.back());
   }
   return r;
 }

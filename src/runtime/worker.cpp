@@ -1,0 +1,219 @@
+// A worker process: load and check the parts, warm them up, lock the process down (enclave),
+// then one thread per stage turns request frames into response frames. A request that fails
+// in a part becomes an error frame that flows on to the client, and the stream stays in step;
+// a frame the channel refuses cannot be re-synchronised, so the stage reports it downstream
+// and the worker exits non-zero.
+#include "partplan/runtime/worker.hpp"
+
+#include <torch/torch.h>
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <cstring>
+#include <optional>
+#include <thread>
+
+#include "partplan/common/error.hpp"
+#include "partplan/common/strings.hpp"
+#include "partplan/partition/part.hpp"
+#include "partplan/runtime/sandbox.hpp"
+#include "partplan/runtime/wire.hpp"
+
+namespace partplan::runtime {
+namespace {
+
+constexpr char kSep = '\x1f';
+
+std::string shape_word(const std::vector<int64_t>& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
+  return out;
+}
+
+/// A test hook (WorkerSpec::fault): what to do on which request.
+struct Fault {
+  uint64_t request = 0;
+  std::string what;  ///< "kill", "crash" or "perturb"
+};
+
+std::optional<Fault> parse_fault(const std::string& fault) {
+  if (fault.empty()) return std::nullopt;
+  const auto at = fault.find('@');
+  Fault f{0, fault.substr(0, at)};
+  if (at == std::string::npos || (f.what != "kill" && f.what != "crash" && f.what != "perturb"))
+    throw UsageError("fault '" + fault + "' must be kill@N, crash@N or perturb@N");
+  try {
+    f.request = std::stoull(fault.substr(at + 1));
+  } catch (const std::logic_error&) {
+    throw UsageError("fault '" + fault + "': N must be a request number");
+  }
+  return f;
+}
+
+at::Tensor tensor_of(const Frame& f) {
+  auto t = torch::empty(f.header.shape, torch::kFloat32);
+  std::memcpy(t.data_ptr(), f.payload.data(), f.payload.size());
+  return t;
+}
+
+Frame frame_of(const at::Tensor& y, const FrameHeader& request) {
+  Frame out;
+  out.header = request;
+  out.header.kind = FrameKind::kTensor;
+  out.header.dtype = WireDtype::kFloat32;
+  out.header.shape = y.sizes().vec();
+  const auto* p = static_cast<const uint8_t*>(y.data_ptr());
+  out.payload.assign(p, p + y.numel() * sizeof(float));
+  return out;
+}
+
+/// Serve one stage until shutdown. Returns the worker's exit code for this stage.
+int serve(const StageSpec& st, const partition::Part& part, const WorkerSpec& spec, const std::optional<Fault>& fault) {
+  const Channel in(st.in_fd, st.upstream), out(st.out_fd, st.downstream);
+  FrameLimits limits;
+  limits.max_payload_bytes = spec.max_payload_bytes;
+  limits.sample_shape = st.sample_shape;
+  const std::string who = fmt::format("the {} worker ({})", spec.role, st.name);
+  uint64_t last = 0;
+  for (;;) {
+    std::optional<Frame> f;
+    try {
+      f = in.receive(limits, st.slot);
+    } catch (const WireError& e) {
+      // Nothing is run on a refused frame, and the stream cannot be trusted after it.
+      try {
+        out.send(text_frame(FrameKind::kError, last, fmt::format("{} refused a frame: {}", who, e.what())));
+      } catch (const WireError&) {
+      }
+      return kExitRuntime;
+    }
+    if (!f) {
+      try {
+        out.send(text_frame(FrameKind::kError, last,
+                            fmt::format("{}: {} closed the channel without a shutdown", who, st.upstream)));
+      } catch (const WireError&) {
+      }
+      return kExitRuntime;
+    }
+    try {
+      if (f->header.kind == FrameKind::kShutdown) {
+        out.send(std::move(*f));
+        return kExitOk;
+      }
+      if (f->header.kind != FrameKind::kTensor) {
+        out.send(std::move(*f));  // an upstream error: pass it on to the client
+        continue;
+      }
+      last = f->header.sequence;
+      const bool hooked = fault && fault->request == last;
+      if (hooked && fault->what == "kill") ::raise(SIGKILL);
+      if (hooked && fault->what == "crash") ::raise(SIGSEGV);
+      const auto t0 = monotonic_ns();
+      std::optional<Frame> reply;
+      try {
+        at::Tensor y = part.forward(tensor_of(*f));
+        if (hooked && fault->what == "perturb") y = y + 1.0f;  // a wrong answer, for the faithfulness check
+        f->header.stage_ns[static_cast<size_t>(st.slot)] = monotonic_ns() - t0;
+        reply = frame_of(y, f->header);
+      } catch (const Error& e) {
+        reply = text_frame(FrameKind::kError, last, fmt::format("{}: request {}: {}", who, last, e.what()));
+      }
+      out.send(std::move(*reply));
+    } catch (const WireError&) {
+      return kExitRuntime;  // downstream is gone; the client sees that worker's exit
+    }
+  }
+}
+
+void say(int control_fd, FrameKind kind, const std::string& text) {
+  try {
+    Channel(control_fd, "the client").send(text_frame(kind, 0, text));
+  } catch (const WireError&) {
+  }
+}
+
+}  // namespace
+
+std::string encode_stage(const StageSpec& s) {
+  const std::vector<std::string> fields = {s.name,     s.file,     s.sha256,   std::to_string(s.in_fd),
+                                           std::to_string(s.out_fd), s.upstream, s.downstream,
+                                           std::to_string(s.slot), shape_word(s.sample_shape)};
+  std::string out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].find(kSep) != std::string::npos)
+      throw UsageError("stage field '" + fields[i] + "' holds a \\x1f byte: rename the file");
+    out += (i ? std::string(1, kSep) : "") + fields[i];
+  }
+  return out;
+}
+
+StageSpec decode_stage(const std::string& word) {
+  std::vector<std::string> f;
+  size_t start = 0;
+  for (size_t at; (at = word.find(kSep, start)) != std::string::npos; start = at + 1) f.push_back(word.substr(start, at - start));
+  f.push_back(word.substr(start));
+  if (f.size() != 9) throw UsageError(fmt::format("a worker stage has 9 fields, not {}", f.size()));
+  StageSpec s;
+  try {
+    s.name = f[0], s.file = f[1], s.sha256 = f[2];
+    s.in_fd = std::stoi(f[3]), s.out_fd = std::stoi(f[4]);
+    s.upstream = f[5], s.downstream = f[6];
+    s.slot = std::stoi(f[7]);
+    for (const auto& d : common::split(f[8], 'x')) s.sample_shape.push_back(std::stoll(d));
+  } catch (const std::logic_error&) {
+    throw UsageError("a worker stage has a malformed number: '" + word + "'");
+  }
+  if (s.slot < 0 || s.slot >= kMaxStages) throw UsageError(fmt::format("stage slot {} out of range", s.slot));
+  return s;
+}
+
+int run_worker(const WorkerSpec& spec) {
+  SandboxReport sandbox;
+  std::vector<partition::Part> parts;
+  std::optional<Fault> fault;
+  try {
+    fault = parse_fault(spec.fault);
+    if (spec.role == "enclave" && spec.sandbox) {
+      // The network namespace is entered by the client's forked child before exec (unshare needs
+      // one thread, and this process already has LibTorch's); without one, try here.
+      if (spec.netns.empty()) {
+        isolate_process(sandbox);
+      } else {
+        sandbox.network = describe_network(spec.netns);
+        disable_core_dumps(sandbox);
+      }
+    }
+    torch::set_num_threads(std::max(1, spec.threads));
+    for (const auto& st : spec.stages) {
+      parts.push_back(partition::Part::load(st.file, st.sha256, spec.role == "enclave" ? "cpu" : spec.device));
+      std::vector<int64_t> shape = {1};
+      shape.insert(shape.end(), st.sample_shape.begin(), st.sample_shape.end());
+      parts.back().forward(torch::zeros(shape));  // lazy allocations and files happen before the filter
+    }
+    if (spec.role == "enclave" && spec.sandbox) install_syscall_filter(sandbox);
+  } catch (const Error& e) {
+    say(spec.control_fd, FrameKind::kError, e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    say(spec.control_fd, FrameKind::kError, first_line(e.what()));
+    return kExitRuntime;
+  }
+  if (spec.role == "enclave" && spec.sandbox)
+    say(spec.control_fd, FrameKind::kControl,
+        fmt::format("ready\ncore_dumps_off={}\nnetwork={}\nseccomp={}\nallowed_syscalls={}",
+                    sandbox.core_dumps_off ? 1 : 0, sandbox.network, sandbox.seccomp, sandbox.allowed_syscalls));
+  else
+    say(spec.control_fd, FrameKind::kControl, "ready\nsandbox=off");
+
+  std::vector<int> codes(spec.stages.size(), kExitOk);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < spec.stages.size(); ++i)
+    threads.emplace_back([&, i] { codes[i] = serve(spec.stages[i], parts[i], spec, fault); });
+  for (auto& t : threads) t.join();
+  for (int c : codes)
+    if (c != kExitOk) return c;
+  return kExitOk;
+}
+
+}  // namespace partplan::runtime
