@@ -57,7 +57,7 @@ for t in "${targets[@]}"; do
   work="$build/fuzz/corpus/$t"  # what a run adds to the seeds stays out of the source tree
   mkdir -p "$work"
   dict=()
-  case $reader in settings | partition | plan | run_store) dict=(-dict=fuzz/json.dict) ;; esac
+  case $reader in settings | partition | plan | run_store | runtime_json) dict=(-dict=fuzz/json.dict) ;; esac
   log="$build/fuzz/$t.log"
   before=$(find "$findings" -name "$t-*" | wc -l)
   start=$SECONDS

@@ -82,10 +82,40 @@ case $case in
     [[ ! -e $work/missing.json ]] || fail "runtime.json written" ;;
   no_cut)  # a real plan whose decision is "none"
     "$pp" -q assess "$models/fmnist_cnn.pt" --data builtin:fashion-mnist --cuts pool2 --attack inverse \
-      --threshold 0 -o "$work/none.json" > /dev/null 2>&1
+      --set data.attacker_train=1000 --set data.eval=200 --threshold 0 -o "$work/none.json" > /dev/null 2>&1
     [[ -f $work/none.json ]] || fail "the no-cut plan was not written"
     expect 2 "no chosen cut" -- run "$work/none.json" --data $data -o "$work/nocut.json"
     [[ $(wc -l < "$work/$case.err") == 1 ]] || fail "more than one line" ;;
+  timings)  # a plan with estimates: run measures beside them, and assess --timings takes them back
+    "$pp" -q assess "$models/fmnist_cnn.pt" --data builtin:fashion-mnist --cuts pool2 --attack inverse \
+      --set data.attacker_train=1000 --set data.eval=200 --threshold 1 --export "$work/plan_parts" \
+      -o "$work/plan.json" > /dev/null 2> "$work/$case.assess.err" || { cat "$work/$case.assess.err" >&2; fail "assess"; }
+    expect 0 "" -- run "$work/plan.json" --data $data --requests 50 -o "$work/timed.json" --gramine "$work/gramine"
+    [[ $(json "$work/timed.json" "all(p['estimated_ms'] is not None for p in d['parts'])") == True ]] ||
+      fail "no cost-model estimate beside a part"
+    [[ $(json "$work/timed.json" "d['end_to_end']['estimated_ms'] is not None and d['enclave_memory']['budget_bytes'] > 0") == True ]] ||
+      fail "no end-to-end estimate or no enclave budget"
+    "$pp" -q assess "$models/fmnist_cnn.pt" --data builtin:fashion-mnist --cuts pool2 --attack inverse \
+      --set data.attacker_train=1000 --set data.eval=200 --threshold 1 --timings "$work/timed.json" \
+      -o "$work/retimed.json" > /dev/null 2> "$work/$case.assess.err" || { cat "$work/$case.assess.err" >&2; fail "assess --timings"; }
+    python3 - "$work/timed.json" "$work/retimed.json" <<'PY' || fail "assess --timings did not take the measured times"
+import json, sys
+run, plan = (json.load(open(p)) for p in sys.argv[1:3])
+cut = next(c for c in plan["cuts"] if c["id"] == plan["decision"]["cut_ids"][0])
+cost = cut["cost"]
+front = next(p for p in run["parts"] if p["role"] == "enclave")["measured"]["p50_ms"] / 1e3
+tee = plan["config"]["cost"]["tee_slowdown"]
+assert cost["from_runtime"] is True, cost
+assert abs(cost["enclave_seconds"] - tee * front) <= 1e-9 + 1e-6 * tee * front, (cost["enclave_seconds"], tee * front)
+assert plan["config"]["cost"]["timings"].endswith("timed.json")
+PY
+    # --gramine: every enclave part a trusted file with the plan's hash, no insecure option
+    manifest=$work/gramine/partplan-enclave.manifest.template
+    [[ -f $manifest && -f $work/gramine/README.md ]] || fail "the Gramine template or its README is missing"
+    front_sha=$(json "$work/plan.json" "[p['sha256'] for p in d['partitions'] if p['name'] == 'front'][0]")
+    grep -q "sha256 = \"$front_sha\"" "$manifest" || fail "the front is not a trusted file with its hash"
+    grep -q "sgx.max_threads = [4-9]" "$manifest" || fail "fewer than 4 threads"
+    ! grep -q "insecure__" "$manifest" || fail "an insecure__ option" ;;
   bad_concurrency)
     expect 2 "concurrency" -- run "$work/bin/partition.json" --data $data --concurrency 0 ;;
   *) fail "unknown case" ;;
