@@ -79,6 +79,7 @@ MEANING = {
     "cost.gpu_speedup": "this CPU / the untrusted accelerator; an assumption",
     "cost.link_mib_per_s": "enclave boundary bandwidth",
     "cost.enclave_memory_mib": "enclave memory budget, SGX1's usable EPC (`--enclave-memory-mib`)",
+    "cost.confidential_gpu": "the untrusted GPU runs in confidential-computing mode, H100/H200 CC (`--confidential-gpu`): the decision says that no split is needed for confidentiality",
     "cost.timings": "a runtime.json from `partplan run`: its measured times replace the estimates at the split it served (`--timings`)",
     "baselines": "score the blank, mean-image and label-prototype guesses",
     "report.grid_images": "eval images per reconstruction grid",

@@ -163,6 +163,7 @@ AssessOutcome run(const AssessRequest& req) {
   policy.threshold = options.threshold;
   policy.fail_above = options.fail_above;
   policy.accept_unconverged = options.accept_unconverged;
+  policy.confidential_gpu = options.cost.confidential_gpu;
   policy.enclave_memory_bytes = options.cost.enclave_memory_mib * 1048576.0;
   check_outputs(req);
 

@@ -32,9 +32,11 @@ std::optional<std::string> first_word(const std::vector<std::string>& args) {
   return std::nullopt;
 }
 
+/// The user's commands; internal ones (an empty group: `__worker`) are not named.
 std::string command_names(const CLI::App& app) {
   std::string out;
-  for (const auto* sub : app.get_subcommands({})) out += (out.empty() ? "" : ", ") + sub->get_name();
+  for (const auto* sub : app.get_subcommands({}))
+    if (!sub->get_group().empty()) out += (out.empty() ? "" : ", ") + sub->get_name();
   return out;
 }
 

@@ -26,6 +26,7 @@ struct AssessCmdOptions {
   std::optional<int64_t> seed, steps;
   std::optional<double> threshold, fail_above, enclave_memory_mib, tee_slowdown;
   std::optional<std::string> timings;
+  bool confidential_gpu = false;
   std::optional<std::string> back_cut;
   bool ternary = false, profile = false, accept_unconverged = false, deterministic = false;
   std::vector<std::string> sets;
@@ -83,6 +84,7 @@ config::Settings layered_settings(const AssessCmdOptions& o) {
   if (o.enclave_memory_mib) settings.set("cost.enclave_memory_mib", *o.enclave_memory_mib);
   if (o.tee_slowdown) settings.set("cost.tee_slowdown", *o.tee_slowdown);
   if (o.timings) settings.set("cost.timings", *o.timings);
+  if (o.confidential_gpu) settings.set("cost.confidential_gpu", true);
   for (const auto& a : o.sets) apply_assignment(settings, a);
   return settings;
 }
@@ -284,6 +286,9 @@ void setup_assess(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--back-cut", opt->back_cut,
                   "ternary: the cut where the enclave takes over again (default: the input of the final weight layer)");
   sub->add_flag("--profile", opt->profile, "time every candidate split's parts instead of scaling FLOPs");
+  sub->add_flag("--confidential-gpu", opt->confidential_gpu,
+                "the untrusted GPU runs in confidential-computing mode (H100/H200 CC): the decision says when no split "
+                "is needed for confidentiality");
   sub->add_option("--timings", opt->timings,
                   "runtime.json from partplan run: its measured times replace the estimates at the split it served");
   sub->add_option("--enclave-memory-mib", opt->enclave_memory_mib,

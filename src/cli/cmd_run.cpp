@@ -79,7 +79,7 @@ void setup_run(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--gramine", req->gramine_dir, "write a Gramine manifest template for the enclave worker here");
   sub->add_flag("--no-sandbox", *no_sandbox, "run the enclave worker without the network namespace and seccomp filter");
   sub->add_flag("--json", *json, "runtime.json on stdout instead of the table");
-  sub->add_option("--fault", req->fault, "test hook: ROLE:kill@N or ROLE:crash@N")->group("");
+  sub->add_option("--fault", req->fault, "test hook: ROLE:kill@N, ROLE:crash@N or ROLE:perturb@N")->group("");
   sub->callback([req, json, no_sandbox, sub, &dispatch]() {
     req->sandbox = !*no_sandbox;
     req->command_line.clear();

@@ -228,6 +228,12 @@ PlanResult decide(const std::vector<CutLeak>& cuts, const Policy& policy) {
   else
     none_gate_reason = decide_none(cuts, r.verdicts, policy, r.decision);
   apply_gate(r.verdicts, chosen, none_gate_reason, policy, r.decision);
+  if (policy.confidential_gpu)
+    r.decision.reason +=
+        " The untrusted side is a GPU in confidential-computing mode (H100/H200 CC): it keeps inputs, weights and "
+        "activations encrypted outside the GPU and attests itself, so the host sees no feature map and no split is "
+        "needed for confidentiality; the whole model can run there. This plan's split matters only if that GPU's "
+        "attestation is not part of the trust model.";
   return r;
 }
 

@@ -58,7 +58,7 @@ TEST_CASE("usage errors exit 2 with one line", "[cli]") {
 }
 
 TEST_CASE("a wrong command or option is named, with the valid ones, and points at the right --help", "[cli]") {
-  const std::string commands = "the commands are assess, inspect, split, verify, metrics, compare, merge";
+  const std::string commands = "the commands are assess, inspect, split, verify, metrics, compare, merge, run";
   struct Case {
     std::vector<std::string> args;
     std::string expect;
@@ -68,7 +68,7 @@ TEST_CASE("a wrong command or option is named, with the valid ones, and points a
            {{"frobnicate", "--help"}, "error: unknown command 'frobnicate': " + commands},
            {{"-q", "--threads", "2", "frobnicate"}, "error: unknown command 'frobnicate'"},
            {{"--bogus"}, "error: unknown option '--bogus': before a command the options are "},
-           {{}, "error: a command is required: one of assess, inspect, split, verify, metrics, compare, merge"},
+           {{}, "error: a command is required: one of assess, inspect, split, verify, metrics, compare, merge, run"},
            {{"inspect"}, "(run 'partplan inspect --help')"},
            {{"split", "x.pt"}, "(run 'partplan split --help')"},
            {{"inspect", "x.pt", "--bogus"}, "error: unknown option '--bogus' for 'inspect'; the options of 'inspect' are "},

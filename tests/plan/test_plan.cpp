@@ -226,3 +226,14 @@ TEST_CASE("decide_assessment: the assessment completes the policy (floor, measur
   CHECK(t2.decision.kind == "ternary");
   CHECK(t2.verdicts[2].measured == Approx(0.2));
 }
+
+TEST_CASE("with a confidential GPU the decision says no split is needed, and decides the same", "[plan]") {
+  Policy cc;
+  cc.confidential_gpu = true;
+  const auto plain = decide(table({0.9, 0.6, 0.29, 0.25}), {});
+  const auto with_cc = decide(table({0.9, 0.6, 0.29, 0.25}), cc);
+  CHECK(with_cc.decision.cut_id == plain.decision.cut_id);
+  CHECK_THAT(with_cc.decision.reason, Catch::StartsWith(plain.decision.reason) &&
+                                          Catch::Contains("no split is needed for confidentiality"));
+  CHECK(plain.decision.reason.find("confidential") == std::string::npos);
+}

@@ -81,13 +81,13 @@ case $case in
     [[ $(wc -l < "$work/$case.err") == 1 ]] || fail "more than one line"
     [[ ! -e $work/missing.json ]] || fail "runtime.json written" ;;
   no_cut)  # a real plan whose decision is "none"
-    "$pp" -q assess "$models/fmnist_cnn.pt" --data builtin:fashion-mnist --cuts pool2 --attack inverse \
+    "$pp" -q --threads 1 assess "$models/fmnist_cnn.pt" --data builtin:fashion-mnist --cuts pool2 --attack inverse \
       --set data.attacker_train=1000 --set data.eval=200 --threshold 0 -o "$work/none.json" > /dev/null 2>&1
     [[ -f $work/none.json ]] || fail "the no-cut plan was not written"
     expect 2 "no chosen cut" -- run "$work/none.json" --data $data -o "$work/nocut.json"
     [[ $(wc -l < "$work/$case.err") == 1 ]] || fail "more than one line" ;;
   timings)  # a plan with estimates: run measures beside them, and assess --timings takes them back
-    "$pp" -q assess "$models/fmnist_cnn.pt" --data builtin:fashion-mnist --cuts pool2 --attack inverse \
+    "$pp" -q --threads 1 assess "$models/fmnist_cnn.pt" --data builtin:fashion-mnist --cuts pool2 --attack inverse \
       --set data.attacker_train=1000 --set data.eval=200 --threshold 1 --export "$work/plan_parts" \
       -o "$work/plan.json" > /dev/null 2> "$work/$case.assess.err" || { cat "$work/$case.assess.err" >&2; fail "assess"; }
     expect 0 "" -- run "$work/plan.json" --data $data --requests 50 -o "$work/timed.json" --gramine "$work/gramine"
@@ -95,7 +95,7 @@ case $case in
       fail "no cost-model estimate beside a part"
     [[ $(json "$work/timed.json" "d['end_to_end']['estimated_ms'] is not None and d['enclave_memory']['budget_bytes'] > 0") == True ]] ||
       fail "no end-to-end estimate or no enclave budget"
-    "$pp" -q assess "$models/fmnist_cnn.pt" --data builtin:fashion-mnist --cuts pool2 --attack inverse \
+    "$pp" -q --threads 1 assess "$models/fmnist_cnn.pt" --data builtin:fashion-mnist --cuts pool2 --attack inverse \
       --set data.attacker_train=1000 --set data.eval=200 --threshold 1 --timings "$work/timed.json" \
       -o "$work/retimed.json" > /dev/null 2> "$work/$case.assess.err" || { cat "$work/$case.assess.err" >&2; fail "assess --timings"; }
     python3 - "$work/timed.json" "$work/retimed.json" <<'PY' || fail "assess --timings did not take the measured times"

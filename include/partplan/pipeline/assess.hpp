@@ -38,6 +38,8 @@ struct CostOptions {
   double gpu_speedup = 20.0;         ///< this CPU's time / the untrusted accelerator's: an assumption
   double link_mib_per_s = 1000.0;    ///< enclave boundary bandwidth for the cut tensor
   double enclave_memory_mib = 93.0;  ///< enclave budget for weights + activations (SGX1 usable EPC)
+  /// The untrusted accelerator runs in confidential-computing mode (H100/H200 CC).
+  bool confidential_gpu = false;
   /// A runtime.json from partplan run: its measured times replace the estimates at the split
   /// it served (docs/cost-model.md, "Measured times"); "" = none. Read by the app layer.
   std::string timings;
@@ -59,6 +61,7 @@ void visit(CostOptions& o, V&& v) {
   v("gpu_speedup", o.gpu_speedup, 1e-3, 1e6);
   v("link_mib_per_s", o.link_mib_per_s, 1e-6, 1e9);
   v("enclave_memory_mib", o.enclave_memory_mib, 0.0, 1e9);
+  v("confidential_gpu", o.confidential_gpu);
   v("timings", o.timings);
 }
 

@@ -39,6 +39,9 @@ struct Policy {
   std::string floor_name = "label-prototype";
   /// Let the gate pass a chosen cut whose safety is a lower bound (CutVerdict::lower_bound).
   bool accept_unconverged = false;
+  /// The untrusted accelerator is a GPU in confidential-computing mode (H100/H200 CC): the
+  /// decision then says that a split is not needed for confidentiality (docs/runtime.md).
+  bool confidential_gpu = false;
   std::string measure = "SSIM";  ///< the headline measure's name, for the reasons ("re-identification")
 };
 
