@@ -47,7 +47,7 @@ void take_reference(phases::Reference& ref, AssessResult& r) {
 /// cuts have no attacker score. Returns the indices left to train; the others go to `done`.
 std::vector<size_t> take_resumed(const phases::Samples& s, const phases::CutSelection& sel, bool trained,
                                  const CutStore& store, std::vector<CutAssessment>& done) {
-  std::vector<size_t> todo;
+  std::vector<size_t> to_train;
   for (size_t i = 0; i < sel.cuts.size(); ++i) {
     std::optional<CutAssessment> loaded;
     if (trained && store.load) loaded = store.load(sel.cuts[i]);
@@ -62,10 +62,10 @@ std::vector<size_t> take_resumed(const phases::Samples& s, const phases::CutSele
       ca.leak = -1;
       done.push_back(std::move(ca));
     } else {
-      todo.push_back(i);
+      to_train.push_back(i);
     }
   }
-  return todo;
+  return to_train;
 }
 
 /// The oracle's score of each cut taken as it was (resumed, or a pre-screen's).
@@ -181,12 +181,12 @@ AssessResult assess(const model::Model& model, const AssessOptions& options, con
   describe_data(data, attacks, r);
   const Samples s(ctx, data);
   std::vector<CutAssessment> done;
-  const auto todo = take_resumed(s, sel, r.trained, store, done);
-  if (!todo.empty()) {  // the rates behind the ETA and the time budget
-    const auto cal = timed(Phase::kCalibrate, [&] { return calibrate(s, sel, attacks, todo); });
+  const auto to_train = take_resumed(s, sel, r.trained, store, done);
+  if (!to_train.empty()) {  // the rates behind the ETA and the time budget
+    const auto cal = timed(Phase::kCalibrate, [&] { return calibrate(s, sel, attacks, to_train); });
     auto w = workload_of(s, sel, attacks, cal);
     if (rt.budget_seconds) w = fit_to_budget(ctx, o, rt, w, rt.elapsed());
-    plan_eta(sel, todo, w, rt.eta);
+    plan_eta(sel, to_train, w, rt.eta);
     r.estimated_seconds = rt.elapsed() + total_seconds(estimate_phases(w));
   }
   const std::optional<Statistics> stats =
@@ -198,10 +198,10 @@ AssessResult assess(const model::Model& model, const AssessOptions& options, con
   const auto oracle = timed(Phase::kOracle, [&] { return oracle_phase(s, sel, ref); });
   rt.eta.finish(Phase::kOracle);
   attach_oracle(sel, oracle, done);
-  if (!todo.empty()) {  // only a trained assessment has cuts to train, so `stats` is there
+  if (!to_train.empty()) {  // only a trained assessment has cuts to train, so `stats` is there
     torch::AutoGradMode grad(true);
     r.train_step_syncs = timed(Phase::kTrain, [&] {
-      return train_phase(s, sel, *stats, attacks, todo, [&](std::vector<TrainedCut>& group) {
+      return train_phase(s, sel, *stats, attacks, to_train, [&](std::vector<TrainedCut>& group) {
         const auto scoring = ctx.time(Phase::kScore);
         for (auto& ca : score_cuts(s, sel, *stats, ref, attacks, group, oracle)) {
           if (store.save) store.save(ca);

@@ -68,15 +68,15 @@ double whitebox_rate(const Samples& s, const model::CutPoint& cut) {
 }  // namespace
 
 Calibration calibrate(const Samples& s, const CutSelection& sel, const AttackPlan& attacks,
-                      const std::vector<size_t>& todo) {
+                      const std::vector<size_t>& to_train) {
   const auto& o = s.ctx.options;
   const KeepCpuGenerator keep;
   Calibration c;
   const int64_t b = std::min<int64_t>(s.data.batch, s.data.n_train());
-  if (b < 1 || todo.empty()) return c;
+  if (b < 1 || to_train.empty()) return c;
   const std::vector<int64_t> idx(s.data.splits.attacker_train.begin(), s.data.splits.attacker_train.begin() + b);
   std::vector<int> ids;
-  for (auto i : todo) ids.push_back(sel.cuts[i].id);
+  for (auto i : to_train) ids.push_back(sel.cuts[i].id);
   partition::FeatureExtractor ex(s.ctx.model, ids, /*include_output=*/true);
   const auto unit = s.unit(idx);
   const auto input = s.input(unit);
@@ -84,9 +84,9 @@ Calibration calibrate(const Samples& s, const CutSelection& sel, const AttackPla
   c.forward = timed_once(o.device, [&] { feats = ex(input); }) / static_cast<double>(b);
   const double total_flops = std::max(s.ctx.model.summary().total_flops, 1.0);
   const auto& sorted = ex.cut_ids();
-  for (size_t k = 0; k < todo.size(); ++k) {
-    const auto& cut = sel.cuts[todo[k]];
-    s.ctx.report(Progress::of(Phase::kCalibrate).with_cuts(static_cast<int>(k), static_cast<int>(todo.size()), cut.name));
+  for (size_t k = 0; k < to_train.size(); ++k) {
+    const auto& cut = sel.cuts[to_train[k]];
+    s.ctx.report(Progress::of(Phase::kCalibrate).with_cuts(static_cast<int>(k), static_cast<int>(to_train.size()), cut.name));
     const auto slot = static_cast<size_t>(std::find(sorted.begin(), sorted.end(), cut.id) - sorted.begin());
     const auto& f = feats[slot];
     CutRates r;

@@ -5,7 +5,7 @@
 //
 //   select_cuts    Context                                   -> CutSelection
 //   load_data      Context, AttackPlan                       -> LoadedData
-//   calibrate      Samples, CutSelection, AttackPlan, todo   -> Calibration  (time_plan.hpp)
+//   calibrate      Samples, CutSelection, AttackPlan, to_train   -> Calibration  (time_plan.hpp)
 //   stats_pass     Samples, CutSelection                     -> Statistics   (attacker-train)
 //   reference_pass Samples, Statistics?                      -> Reference    (eval)
 //   oracle_phase   Samples, CutSelection, Reference          -> OracleScore per cut
@@ -96,22 +96,22 @@ class Samples {
 
 /// The rates the ETA and --time-budget work from (time_plan.hpp).
 struct Calibration {
-  double forward = 0;           ///< the model's forward per image, to every cut in `todo` and the output
-  std::vector<CutRates> cuts;   ///< per cut in `todo`, in its order
+  double forward = 0;           ///< the model's forward per image, to every cut in `to_train` and the output
+  std::vector<CutRates> cuts;   ///< per cut in `to_train`, in its order
 };
-/// Times, on the first attacker-train batch, the forward, and per cut in `todo` one training
+/// Times, on the first attacker-train batch, the forward, and per cut in `to_train` one training
 /// step and one reconstruction of throwaway attackers (standardised on that batch alone) and
 /// one white-box iteration where the white-box attacker will run (score.cpp's rule). Each is
 /// run once untimed first. torch's global CPU generator is left as it was. Seconds in all:
 /// a few training steps.
 Calibration calibrate(const Samples& s, const CutSelection& sel, const AttackPlan& attacks,
-                      const std::vector<size_t>& todo);
+                      const std::vector<size_t>& to_train);
 
 /// The work of this run as its options ask (time_plan.hpp), with the calibration's rates.
 Workload workload_of(const Samples& s, const CutSelection& sel, const AttackPlan& attacks, const Calibration& cal);
 /// The ETA's plan of every phase after the calibration: items per cut of sel.cuts for the
 /// oracle and the white-box attacker, the reference pass then one per cut for scoring.
-void plan_eta(const CutSelection& sel, const std::vector<size_t>& todo, const Workload& w, EtaModel& eta);
+void plan_eta(const CutSelection& sel, const std::vector<size_t>& to_train, const Workload& w, EtaModel& eta);
 /// --time-budget: fits `w` to rt.budget_seconds with `spent` seconds gone (fit_budget), says
 /// on stderr what it reduced, sets rt.step_limit, rt.report and o's white-box images and
 /// iterations. Returns the fitted workload.
@@ -170,12 +170,12 @@ attacks::AttackerSpec attacker_spec(const Samples& s, const model::CutPoint& cut
 /// Called with each group of cuts whose attackers stopped at the same step, before the next.
 using OnTrained = std::function<void(std::vector<TrainedCut>&)>;
 
-/// Lockstep training of the cuts `todo` (indices into cuts.cuts): each step draws one batch,
+/// Lockstep training of the cuts `to_train` (indices into cuts.cuts): each step draws one batch,
 /// runs the model once for every cut still training and steps each of its attackers. On a
 /// GPU a step never waits for the device. Returns the host synchronisations counted in the
 /// steps (model::SyncCounter), or -1 when not counted (CPU, nothing to train).
 int64_t train_phase(const Samples& s, const CutSelection& cuts, const Statistics& stats, const AttackPlan& attacks,
-                    const std::vector<size_t>& todo, const OnTrained& on_trained);
+                    const std::vector<size_t>& to_train, const OnTrained& on_trained);
 
 /// Scores a group of trained cuts on eval (one forward for all of them), then runs the
 /// white-box attacker at each (when the attacks name it and the front is cheap enough).

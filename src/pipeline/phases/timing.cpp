@@ -45,7 +45,7 @@ Workload workload_of(const Samples& s, const CutSelection& sel, const AttackPlan
   return w;
 }
 
-void plan_eta(const CutSelection& sel, const std::vector<size_t>& todo, const Workload& w, EtaModel& eta) {
+void plan_eta(const CutSelection& sel, const std::vector<size_t>& to_train, const Workload& w, EtaModel& eta) {
   const auto est = estimate_phases(w);
   const auto of = [&est](Phase p) { return est[static_cast<size_t>(p)]; };
   const size_t n = sel.cuts.size();
@@ -61,9 +61,9 @@ void plan_eta(const CutSelection& sel, const std::vector<size_t>& todo, const Wo
   for (const auto& cut : sel.cuts) oracle_units += cut.shape.size() == 4 ? 1.0 : 0.0;
   for (size_t i = 0; i < n; ++i)
     oracle[i] = sel.cuts[i].shape.size() == 4 && oracle_units > 0 ? of(Phase::kOracle) / oracle_units : 0.0;
-  for (size_t k = 0; k < todo.size() && k < w.cuts.size(); ++k) {
-    score[1 + todo[k]] = (of(Phase::kScore) - reference) / static_cast<double>(todo.size());
-    whitebox[todo[k]] = whitebox_seconds(w, w.cuts[k]);
+  for (size_t k = 0; k < to_train.size() && k < w.cuts.size(); ++k) {
+    score[1 + to_train[k]] = (of(Phase::kScore) - reference) / static_cast<double>(to_train.size());
+    whitebox[to_train[k]] = whitebox_seconds(w, w.cuts[k]);
   }
   eta.plan(Phase::kScore, score);
   eta.plan(Phase::kOracle, oracle);

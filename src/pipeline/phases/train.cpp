@@ -247,13 +247,13 @@ attacks::AttackerSpec attacker_spec(const Samples& s, const model::CutPoint& cut
 }
 
 int64_t train_phase(const Samples& s, const CutSelection& sel, const Statistics& st, const AttackPlan& attacks,
-                    const std::vector<size_t>& todo, const OnTrained& on_trained) {
-  if (todo.empty()) return -1;
+                    const std::vector<size_t>& to_train, const OnTrained& on_trained) {
+  if (to_train.empty()) return -1;
   const auto& o = s.ctx.options;
   RunTime* rt = s.ctx.run_time;
   const int64_t limit = rt && rt->step_limit > 0 ? std::min(rt->step_limit, o.budget.steps) : o.budget.steps;
   std::vector<CutTraining> active;
-  for (auto i : todo) active.push_back(start_cut(s, sel, st, attacks, i, limit));
+  for (auto i : to_train) active.push_back(start_cut(s, sel, st, attacks, i, limit));
   auto extractor_for = [&]() {
     std::vector<int> ids;
     for (const auto& t : active) ids.push_back(sel.cuts[t.index].id);
