@@ -56,7 +56,7 @@ void setup_run(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--data", req->data_source, "inputs: builtin:fashion-mnist, an image folder or a CSV (docs/data.md)")
       ->required();
   sub->add_option("--requests", req->requests, "requests to send (0: each loaded sample once)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000000}))
       ->capture_default_str();
   sub->add_option("--samples", req->max_samples, "distinct inputs drawn from --data, reused round-robin")
       ->check(CLI::Range(int64_t{1}, int64_t{100000}))
@@ -67,13 +67,13 @@ void setup_run(CLI::App& app, Dispatch& dispatch) {
   sub->add_option("--device", req->device, "the untrusted worker's device: auto, cpu, cuda, cuda:N (the enclave is the CPU)")
       ->capture_default_str();
   sub->add_option("--worker-threads", req->threads, "torch threads per worker (0: the cores shared by the two)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0, 1024))
       ->capture_default_str();
   sub->add_option("--tolerance", req->tolerance, "max relative error of an output against the unsplit model's")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   sub->add_option("--request-timeout", req->request_timeout_seconds, "seconds a request may take before the run fails")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(0.001, 86400.0))
       ->capture_default_str();
   sub->add_option("-o,--out", req->out_path, "runtime.json to write (\"-\": none; --json prints it)")->capture_default_str();
   sub->add_option("--gramine", req->gramine_dir, "write a Gramine manifest template for the enclave worker here");
