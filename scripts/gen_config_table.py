@@ -70,6 +70,7 @@ MEANING = {
     "whitebox.images": "eval images it reconstructs and is scored on (the first ones of eval); 0 = by image size: 64 up to 64x64 pixels, 16 at 224x224",
     "whitebox.batch": "images optimised at once; 0 = the assessment's batch size",
     "whitebox.max_front_gflops": "beside a learned attacker, skip cuts whose front costs more GFLOPs per image (0 = never): deep 224×224 fronts take hours on a CPU; alone it runs everywhere",
+    "whitebox.max_total_gflops": "beside a learned attacker, past the first cut, skip cuts once the summed front GFLOPs per image of the selected cuts up to them pass this (0 = no cap): the white-box phase's cost, kept to the early cuts where it is strongest (ResNet-50: conv1, relu; EfficientNet-B0: features.0 to .3)",
     "ternary": "three-way split (`--ternary`), docs/cost-model.md",
     "back_cut": "ternary back cut by id or name; \"\" = the input of the final weight layer",
     "oracle.images": "eval images per cut for the oracle exposure (a pre-screen loads only these)",

@@ -101,7 +101,7 @@ Calibration calibrate(const Samples& s, const CutSelection& sel, const AttackPla
       }
       r.reconstruct += timed_once(o.device, [&] { attacker->reconstruct(f); }) / static_cast<double>(b);
     }
-    if (attacks.whitebox && !whitebox_skip_note(o, attacks, cut)) {
+    if (attacks.whitebox && !whitebox_skip_note(o, attacks, sel, cut)) {
       r.whitebox = whitebox_rate(s, cut);
       r.whitebox_starts = attacks.trained.empty() ? 1 : 2;
     }

@@ -117,10 +117,14 @@ void plan_eta(const CutSelection& sel, const std::vector<size_t>& to_train, cons
 /// iterations. Returns the fitted workload.
 Workload fit_to_budget(const Context& ctx, AssessOptions& o, RunTime& rt, Workload w, double spent);
 
-/// Whether the white-box attacker runs at `cut` beside the learned attackers (it is skipped
-/// above whitebox.max_front_gflops), and if not, the note saying why.
+/// Whether the white-box attacker runs at `cut` (one of sel.candidates) beside the learned
+/// attackers, and if not, the note saying why. It is skipped where the front costs more than
+/// whitebox.max_front_gflops per image, and past the first candidate where the candidates'
+/// front GFLOPs summed up to and including `cut` pass whitebox.max_total_gflops. The sum runs
+/// over the whole selection, not a shard's, so every shard of a run makes the same choice.
+/// Alone (no learned attacker) it runs everywhere.
 std::optional<std::string> whitebox_skip_note(const AssessOptions& o, const AttackPlan& attacks,
-                                              const model::CutPoint& cut);
+                                              const CutSelection& sel, const model::CutPoint& cut);
 
 // ---- stats -----------------------------------------------------------------------------------
 

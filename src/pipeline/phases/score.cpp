@@ -122,9 +122,10 @@ attacks::Attacker* best_learned(TrainedCut& t) {
 }
 
 /// The white-box attacker at a trained cut, or the note saying why it was skipped.
-void add_whitebox(const Samples& s, const AttackPlan& attacks, const Statistics& st, const Reference& ref, TrainedCut& t,
-                  const partition::ModelRunner& runner, CutAssessment& ca, at::Tensor& worst_grid) {
-  if (const auto note = whitebox_skip_note(s.ctx.options, attacks, ca.cut)) {
+void add_whitebox(const Samples& s, const CutSelection& sel, const AttackPlan& attacks, const Statistics& st,
+                  const Reference& ref, TrainedCut& t, const partition::ModelRunner& runner, CutAssessment& ca,
+                  at::Tensor& worst_grid) {
+  if (const auto note = whitebox_skip_note(s.ctx.options, attacks, sel, ca.cut)) {
     ca.notes.push_back(*note);
     log::info("cut {:<16} {}", ca.cut.name, ca.notes.back());
     return;
@@ -138,13 +139,24 @@ void add_whitebox(const Samples& s, const AttackPlan& attacks, const Statistics&
 }  // namespace
 
 std::optional<std::string> whitebox_skip_note(const AssessOptions& o, const AttackPlan& attacks,
-                                              const model::CutPoint& cut) {
+                                              const CutSelection& sel, const model::CutPoint& cut) {
+  if (attacks.trained.empty()) return std::nullopt;
   const double front_gflops = cut.front_flops / 1e9;
-  const double max_gflops = o.whitebox.max_front_gflops;
-  if (attacks.trained.empty() || max_gflops <= 0 || front_gflops <= max_gflops) return std::nullopt;
-  return fmt::format("whitebox skipped: the front costs {:.2f} GFLOPs per image, above "
-                     "whitebox.max_front_gflops = {:g} (raise it, best on a GPU)",
-                     front_gflops, max_gflops);
+  const auto& wo = o.whitebox;
+  if (wo.max_front_gflops > 0 && front_gflops > wo.max_front_gflops)
+    return fmt::format("whitebox skipped: the front costs {:.2f} GFLOPs per image, above "
+                       "whitebox.max_front_gflops = {:g} (raise it, best on a GPU)",
+                       front_gflops, wo.max_front_gflops);
+  if (wo.max_total_gflops <= 0 || sel.candidates.empty() || sel.candidates.front().id == cut.id) return std::nullopt;
+  double total = 0;  // candidates are in depth order; the fronts nest, so each costs more than the last
+  for (const auto& c : sel.candidates) {
+    total += c.front_flops / 1e9;
+    if (c.id == cut.id) break;
+  }
+  if (total <= wo.max_total_gflops) return std::nullopt;
+  return fmt::format("whitebox skipped: with this cut the white-box fronts would sum to {:.2f} GFLOPs per image, "
+                     "above whitebox.max_total_gflops = {:g} (the earlier cuts keep it; raise it, best on a GPU)",
+                     total, wo.max_total_gflops);
 }
 
 std::vector<CutAssessment> score_cuts(const Samples& s, const CutSelection& sel, const Statistics& st,
@@ -191,7 +203,7 @@ std::vector<CutAssessment> score_cuts(const Samples& s, const CutSelection& sel,
       sc.train = t.stats[a];
       add_score(s.modality(), ca, std::move(sc), acc[g][a].grid(), worst_grid);
     }
-    if (attacks.whitebox) add_whitebox(s, attacks, st, ref, t, runner, ca, worst_grid);
+    if (attacks.whitebox) add_whitebox(s, sel, attacks, st, ref, t, runner, ca, worst_grid);
     if (worst_grid.defined()) ca.reconstructions = to_image8(worst_grid);
     out.push_back(std::move(ca));
   }
