@@ -66,3 +66,22 @@ TEST_CASE("linear probe: separable features give top-1 1.0, noise gives about ch
       pipeline::linear_probe_accuracy(torch::randn({300, 5}), labels, torch::randn({150, 5}), eval_labels, 3, 0);
   CHECK(noise < 0.55);
 }
+
+TEST_CASE("linear probe with more features than samples: solved through the Gram matrix", "[pipeline]") {
+  // 90 samples of 20,000 features (a 224x224 cut has up to ~800k): a primal weight would be
+  // 20,000 x classes; the dual form holds 90 x 90. Class means spread over every feature.
+  torch::manual_seed(5);
+  const int64_t d = 20000;
+  const auto means = torch::randn({3, d});
+  const auto labels = torch::randint(0, 3, {90}, torch::kLong);
+  const auto eval_labels = torch::randint(0, 3, {150}, torch::kLong);
+  auto sample = [&](const at::Tensor& y) { return means.index_select(0, y) + torch::randn({y.size(0), d}); };
+  CHECK(pipeline::linear_probe_accuracy(sample(labels), labels, sample(eval_labels), eval_labels, 3, 0) == 1.0);
+  const double noise =
+      pipeline::linear_probe_accuracy(torch::randn({90, d}), labels, torch::randn({150, d}), eval_labels, 3, 0);
+  CHECK(noise < 0.55);
+  // Spatial features are flattened the same way: [N, C, H, W] with C*H*W > N.
+  const auto spatial = sample(labels).reshape({90, 5, 40, 100});
+  const auto spatial_eval = sample(eval_labels).reshape({150, 5, 40, 100});
+  CHECK(pipeline::linear_probe_accuracy(spatial, labels, spatial_eval, eval_labels, 3, 0) == 1.0);
+}
