@@ -8,6 +8,7 @@
 #
 #   bash scripts/bench_run.sh                         # both models, binary and ternary
 #   REQUESTS=200 CONCURRENCY=2 bash scripts/bench_run.sh
+#   MODELS=resnet50_script KINDS=ternary bash scripts/bench_run.sh   # one row
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${BIN:-build/partplan}
@@ -17,6 +18,8 @@ concurrency=${CONCURRENCY:-1}
 # At concurrency 1 one worker computes at a time, so each may use every core, as the cost
 # model's timing did; at higher concurrency set THREADS to the cores / 2.
 threads=${THREADS:-$(nproc)}
+models=${MODELS:-"fmnist_cnn resnet50_script"}
+kinds=${KINDS:-"binary ternary"}
 mkdir -p "$out"
 # model | data | binary cut | ternary cuts (front, back) | extra assess flags
 specs=(
@@ -26,9 +29,10 @@ specs=(
 rows=()
 for spec in "${specs[@]}"; do
   IFS='|' read -r m data cut tern extra <<< "$spec"
+  [[ " $models " == *" $m "* ]] || continue
   [[ -f models/$m.pt ]] || { echo "bench_run: models/$m.pt missing: run scripts/setup.sh" >&2; exit 2; }
   read -r front back <<< "$tern"
-  for kind in binary ternary; do
+  for kind in $kinds; do
     dir=$out/$m-$kind
     rm -rf "$dir"
     if [[ $kind == binary ]]; then flags=(--cuts "$cut"); else flags=(--cuts "$front" --ternary --back-cut "$back"); fi

@@ -9,11 +9,12 @@
 #   device run: command "bash scripts/gpu_check.sh", carry [".gpu-deps"], timeout_s 600
 # Expected there (16 cores, one H200; estimated from the 2-core dry run, never measured):
 # unpack ~5 s, configure + build ~2 min, model export ~30 s, ctest ~1 min, benchmark ~3 min:
-# about 7 minutes. Each step has its own limit (30 + 150 + 60 + 90 + 210 = 540 s) so that the
+# about 7 minutes. Each step has its own limit (30 + 150 + 60 + 90 + 40 + 210 = 580 s) so that the
 # logs and tables come back inside the 600 s call even when every step overruns; the benchmark
 # skips the eager runs that would start after 170 s and says so in its table.
 # What comes back from $OUT is at most 8 files, 2 folders down: gpu_check.log, steps.md,
-# ctest.xml, ctest_summary.txt, bench_gpu.md and bench.tar.gz (the benchmark's own files).
+# ctest.xml, ctest_summary.txt, runtime_gpu.json, runtime_gpu_ternary.json, bench_gpu.md and
+# bench.tar.gz (the benchmark's own files).
 #
 # --dry-run: every step on this machine, with no GPU: the torch 2.x venv of
 # scripts/setup_torch2.sh stands in for the GPU machine's python (PARTPLAN_PYTHON to change),
@@ -100,7 +101,22 @@ run_ctest() {
     --output-junit "$OUT/ctest.xml"
 }
 
-export -f unpack find_python configure_build export_models run_ctest
+# partplan run with the untrusted worker on the GPU (--device cuda; a dry run uses the CPU): the
+# example CNN split at pool2 (1,000 requests at concurrency 4) and at pool1+fc1 (ternary, 200),
+# each checked against the unsplit model, into runtime_gpu.json and runtime_gpu_ternary.json.
+run_on_gpu() {
+  local dev=cuda work=${TMPDIR:-/tmp}/partplan-gpu-run
+  ((dry)) && dev=cpu
+  rm -rf "$work" && mkdir -p "$work" &&
+    "$build/partplan" -q split "$models/fmnist_cnn.pt" --cuts pool2 --out "$work/bin" &&
+    "$build/partplan" -q split "$models/fmnist_cnn.pt" --cuts pool1,fc1 --out "$work/ter" &&
+    "$build/partplan" run "$work/bin/partition.json" --data builtin:fashion-mnist:test --requests 1000 \
+      --concurrency 4 --device "$dev" -o "$OUT/runtime_gpu.json" &&
+    "$build/partplan" run "$work/ter/partition.json" --data builtin:fashion-mnist:test --requests 200 \
+      --device "$dev" -o "$OUT/runtime_gpu_ternary.json"
+}
+
+export -f unpack find_python configure_build export_models run_ctest run_on_gpu
 export root dry OUT deps build models labels jobs
 
 say "start $(date -u +%FT%TZ); $(uname -m), $jobs cores; dry run: $dry"
@@ -121,6 +137,7 @@ if [[ -x $build/partplan ]]; then
   step models $lim_models "export_models.py with that torch" -- export_models
   step ctest $lim_ctest "labels $labels" -- run_ctest
   grep -E "tests passed|tests failed|Skipped|\*\*\*Skipped" "$log_file" | tail -20 > "$OUT/ctest_summary.txt"
+  step run 40 "partplan run, untrusted worker on --device cuda" -- run_on_gpu
   bench_args=()
   ((dry)) && bench_args=(--dry-run)
   # The benchmark stops starting eager runs 40 s before its step's limit, so its tables come back.

@@ -28,9 +28,11 @@ VENV=${PARTPLAN_TORCH2_VENV:-$root/.venv-torch2}
 BUILD_DIR=${PARTPLAN_TORCH2_BUILD_DIR:-build-torch2}
 MODELS=${PARTPLAN_TORCH2_MODELS:-$root/models-torch2}
 BUILD_TYPE=${PARTPLAN_BUILD_TYPE:-Release}
-# The unit and CLI tests and the torch 2.x example models (examples: inspect/split/verify of
-# every example, the ViT's assessment, the Fashion-MNIST CNN's end-to-end check).
-LABELS=${PARTPLAN_TORCH2_LABELS:-'^(model|partition|metrics|data|attack|pipeline|plan|cli|smoke|examples|gpu)$'}
+# The unit and CLI tests, partplan run's sandbox, fault and load cases (runtime: pip torch's
+# OpenMP threads under the worker's seccomp allow-list), and the torch 2.x example models
+# (examples: inspect/split/verify of every example, the ViT's assessment, the Fashion-MNIST
+# CNN's end-to-end check).
+LABELS=${PARTPLAN_TORCH2_LABELS:-'^(model|partition|metrics|data|attack|pipeline|plan|cli|smoke|examples|gpu|runtime)$'}
 # A regex of test names to leave out of those labels (CI: scripts/test.sh); empty: none.
 EXCLUDE=${PARTPLAN_TORCH2_EXCLUDE:-}
 JOBS=${PARTPLAN_JOBS:-$(nproc)}

@@ -144,6 +144,10 @@ int run_worker(const WorkerSpec& spec) {
       }
     }
     torch::set_num_threads(std::max(1, spec.threads));
+    // The parts are float32 models and run as such on CUDA too (no TF32 in cuDNN or cuBLAS),
+    // so that their outputs can be held to the unsplit model's within --tolerance.
+    at::globalContext().setAllowTF32CuDNN(false);
+    at::globalContext().setAllowTF32CuBLAS(false);
     for (const auto& st : spec.stages) {
       parts.push_back(partition::Part::load(st.file, st.sha256, spec.role == "enclave" ? "cpu" : spec.device));
       std::vector<int64_t> shape = {1};
