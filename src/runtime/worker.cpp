@@ -16,6 +16,7 @@
 
 #include "partplan/common/error.hpp"
 #include "partplan/common/strings.hpp"
+#include "partplan/model/device.hpp"
 #include "partplan/partition/part.hpp"
 #include "partplan/runtime/sandbox.hpp"
 #include "partplan/runtime/wire.hpp"
@@ -144,10 +145,9 @@ int run_worker(const WorkerSpec& spec) {
       }
     }
     torch::set_num_threads(std::max(1, spec.threads));
-    // The parts are float32 models and run as such on CUDA too (no TF32 in cuDNN or cuBLAS),
-    // so that their outputs can be held to the unsplit model's within --tolerance.
-    at::globalContext().setAllowTF32CuDNN(false);
-    at::globalContext().setAllowTF32CuBLAS(false);
+    // On CUDA the parts run in float32 as exported, deterministically (no TF32), so that their
+    // outputs can be held to the unsplit model's within --tolerance. The enclave is the CPU.
+    if (spec.role != "enclave") model::configure_numerics(spec.device, /*deterministic=*/true);
     for (const auto& st : spec.stages) {
       parts.push_back(partition::Part::load(st.file, st.sha256, spec.role == "enclave" ? "cpu" : spec.device));
       std::vector<int64_t> shape = {1};
